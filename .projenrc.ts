@@ -1,0 +1,161 @@
+import { awscdk, javascript, JsonFile } from 'projen';
+
+/**
+ * The library is a jsii construct library whose handlers are pre-bundled by
+ * `scripts/bundle.ts` into `assets/`. Everything below is the single source
+ * of package.json, tsconfig*, jest and eslint configuration.
+ */
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-serverless-reference-architectures',
+  description:
+    'AWS CDK L3 constructs for serverless reference architectures, with tested handler code, alarms and secure defaults.',
+  author: 'Serverless Reference Architectures contributors',
+  authorAddress: 'maintainers@serverless-reference-architectures.invalid',
+  repositoryUrl: 'https://github.com/serverless-reference-architectures/cdk-serverless-reference-architectures.git',
+  license: 'Apache-2.0',
+  keywords: ['aws-cdk', 'cdk', 'serverless', 'lambda', 'api-gateway', 'dynamodb', 'reference-architecture'],
+  defaultReleaseBranch: 'main',
+  projenrcTs: true,
+  packageManager: javascript.NodePackageManager.NPM,
+
+  // The peer minimum is 2.258.0: below it cdk-nag 3 silently checks nothing.
+  cdkVersion: '2.258.0',
+  peerDependencyOptions: { pinnedDevDependency: false },
+  constructsVersion: '10.8.1',
+  jsiiVersion: '6.0.16',
+  typescriptVersion: '~6.0.3',
+  minNodeVersion: '20.0.0',
+
+  srcdir: 'lib',
+  libdir: 'lib',
+  testdir: 'test',
+  sampleCode: false,
+  lambdaAutoDiscover: false,
+  edgeLambdaAutoDiscover: false,
+  lambdaExtensionAutoDiscover: false,
+  integrationTestAutoDiscover: false,
+
+  // CI is `.ci/run`; no GitHub workflows, no release pipeline in this repository.
+  github: false,
+  release: false,
+  buildWorkflow: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+  docgen: true,
+
+  jestOptions: {
+    passWithNoTests: false,
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      // jsii compiles lib/ in place: prefer the TypeScript sources over stale .js beside them.
+      moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json', 'node'],
+      testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '/assets/'],
+      modulePathIgnorePatterns: ['<rootDir>/cdk.out/', '<rootDir>/assets/'],
+      testTimeout: 120_000,
+      coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+    },
+  },
+
+  eslintOptions: {
+    dirs: ['lib'],
+    devdirs: ['test', 'lambda', 'examples', 'bin', 'scripts'],
+    commandOptions: { fix: false },
+    ignorePatterns: ['assets/', 'cdk.out/', '*.js', '*.d.ts', 'node_modules/', '!.projenrc.ts'],
+  },
+
+  devDeps: [
+    'aws-cdk-lib@2.276.0',
+    'aws-cdk@2.1148.1',
+    'cdk-nag@3.0.2',
+    'esbuild@0.28.2',
+    'tsx@4.23.15',
+    '@types/node@^24',
+    '@types/aws-lambda@8.10.164',
+    // handler runtime dependencies: bundled into assets/, never installed by users
+    '@aws-lambda-powertools/logger@2.36.0',
+    '@aws-sdk/client-dynamodb@3.1169.0',
+    '@aws-sdk/lib-dynamodb@3.1169.0',
+    'ajv@8.20.0',
+    'zod@4.6.7',
+    // test engines and tools
+    'dynalite@4.0.0',
+    'fast-check@4.10.2',
+    'aws-sdk-client-mock@4.1.0',
+    // exact pins for what projen would otherwise add with a caret
+    'jest@30.5.2',
+    '@types/jest@30.0.0',
+    'jest-junit@17.0.0',
+    'eslint@9.39.5',
+    '@typescript-eslint/eslint-plugin@8.73.0',
+    '@typescript-eslint/parser@8.73.0',
+    '@stylistic/eslint-plugin@2.13.0',
+    'eslint-import-resolver-typescript@4.4.5',
+    'eslint-plugin-import@2.32.0',
+    'jsii-diff@1.134.0',
+    'jsii-docgen@10.12.6',
+    'jsii-pacmak@1.140.0',
+    'projen@0.103.25',
+    'ts-node@10.9.2',
+  ],
+
+  gitignore: ['/assets/', '/cdk.out/', '/.bench/', '*.tsbuildinfo'],
+  npmignoreEnabled: true,
+});
+
+// projen drops these from devDeps when it computes the peer set; re-add them explicitly.
+project.addDevDeps('constructs@10.8.1', 'ts-jest@29.4.15');
+
+// The ESLint project service needs a tsconfig in every linted folder.
+for (const dir of ['lambda', 'examples', 'bin', 'scripts']) {
+  new javascript.TypescriptConfig(project, {
+    fileName: `${dir}/tsconfig.json`,
+    extends: javascript.TypescriptConfigExtends.fromPaths(['../tsconfig.json']),
+    compilerOptions: { noEmit: true, rootDir: '..' },
+    include: ['**/*.ts'],
+    exclude: ['node_modules'],
+  });
+}
+
+// Published package: compiled lib (.js + .d.ts), .jsii, API.md and the pre-built handler assets.
+for (const pattern of ['/lib/**/*.ts', '!/lib/**/*.d.ts', '/bin/', '/examples/', '/lambda/', '/scripts/', 'cdk.json', 'cdk.out/', '/.ci/', '/.bench/']) {
+  project.addPackageIgnore(pattern);
+}
+
+const bundle = project.addTask('bundle', {
+  description: 'Bundle every lambda/<pattern>/<entry>.ts into assets/<pattern>/<entry>/index.mjs',
+  exec: 'tsx scripts/bundle.ts',
+});
+project.preCompileTask.spawn(bundle);
+
+// `cdk synth` runs this before the app: fresh assets, and freshly compiled lib/*.js so that
+// tsx never resolves `../lib` to JavaScript left over from an earlier compile.
+const synthPrepare = project.addTask('synth:prepare', {
+  description: 'Build everything `cdk synth` needs on a fresh clone',
+});
+synthPrepare.spawn(bundle);
+synthPrepare.exec('jsii --silence-warnings=reserved-word');
+
+// Handler tests import the TypeScript sources, bundle tests and construct tests the built assets.
+project.testTask.prependSpawn(bundle);
+
+project.addTask('bench', {
+  description: 'Bundle size, cold-import time and synth time, each against a baseline in the same run',
+  exec: 'tsx scripts/bench.ts',
+}).prependSpawn(bundle);
+
+project.addTask('synth:examples', {
+  description: 'Synthesize every example stack with cdk-nag on the app',
+  exec: 'cdk synth --quiet',
+});
+
+new JsonFile(project, 'cdk.json', {
+  obj: {
+    app: 'npx tsx bin/app.ts',
+    // The CDK CLI runs this before the app: a fresh clone synthesizes with no manual step.
+    build: 'npx projen synth:prepare',
+    output: 'cdk.out',
+    watch: { include: ['bin/**', 'examples/**', 'lib/**', 'lambda/**'] },
+  },
+});
+
+project.synth();

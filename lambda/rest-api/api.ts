@@ -1,0 +1,36 @@
+/**
+ * REST resource service: API Gateway REST API (Lambda proxy integration, v1 payload) -> DynamoDB.
+ *
+ * Routes `/<RESOURCE_NAME>` (GET list, POST create) and `/<RESOURCE_NAME>/{id}` (GET, PUT, DELETE)
+ * with ETags/If-Match optimistic concurrency, Idempotency-Key on create, opaque paging tokens and
+ * an optional JSON Schema. Configuration: see `lib/config.ts` (validated at cold start).
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyHandler, APIGatewayProxyResult } from 'aws-lambda';
+import { JSON_NUMBER_OPTIONS, isThrottling, lazyDocumentClient } from '../shared/dynamodb';
+import { errorResponse, withCors } from '../shared/http';
+import { ServiceUnavailableError, isHttpError } from '../shared/http-errors';
+import { createLogger, startApiInvocation } from '../shared/logger';
+import { loadConfig } from './lib/config';
+import { route, type RouteDeps } from './lib/routes';
+
+const config = loadConfig();
+const logger = createLogger('rest-api');
+const deps: RouteDeps = { config, db: lazyDocumentClient(JSON_NUMBER_OPTIONS) };
+
+export const handler: APIGatewayProxyHandler = async (event, context): Promise<APIGatewayProxyResult> => {
+  const request: APIGatewayProxyEvent = event ?? ({} as APIGatewayProxyEvent);
+  const requestId = startApiInvocation(logger, request, context);
+  let response: APIGatewayProxyResult;
+  try {
+    response = await route(request, deps);
+  } catch (caught) {
+    const err = isThrottling(caught) ? new ServiceUnavailableError(undefined, 1, caught) : caught;
+    if (isHttpError(err) && err.statusCode < 500) {
+      logger.info('request rejected', { statusCode: err.statusCode, error: err.code, reason: err.message });
+    } else {
+      logger.error('request failed', caught instanceof Error ? caught : new Error(String(caught)));
+    }
+    response = errorResponse(err, requestId);
+  }
+  return withCors(response, request, config.cors);
+};

@@ -1,0 +1,95 @@
+/**
+ * DynamoDB DocumentClient factory with timeouts and retries. The endpoint comes from the
+ * standard `AWS_ENDPOINT_URL_DYNAMODB` variable, which the SDK reads itself when the client is
+ * created: create clients lazily (`lazyDocumentClient`) so tests can point them at a local engine.
+ */
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, type TranslateConfig } from '@aws-sdk/lib-dynamodb';
+
+export { DynamoDBDocumentClient };
+
+/** Client-level timeouts and attempts (each attempt is bounded; the SDK retries with backoff). */
+export const DYNAMODB_CLIENT_DEFAULTS = {
+  connectionTimeoutMs: 1_000,
+  requestTimeoutMs: 3_000,
+  maxAttempts: 3,
+} as const;
+
+export interface DocumentClientOptions {
+  /** Merged over the defaults (timeouts, `maxAttempts: 3`). */
+  readonly clientConfig?: DynamoDBClientConfig;
+  /** Merged over `removeUndefinedValues: true`. */
+  readonly marshallOptions?: TranslateConfig['marshallOptions'];
+  readonly unmarshallOptions?: TranslateConfig['unmarshallOptions'];
+}
+
+/**
+ * Marshalling for JSON APIs: JSON numbers are IEEE doubles, so accept numbers beyond 2^53 as
+ * they are and read every number back as a JS `number` (never a `BigInt`, which JSON cannot hold).
+ */
+export const JSON_NUMBER_OPTIONS = {
+  marshallOptions: { allowImpreciseNumbers: true },
+  unmarshallOptions: { wrapNumbers: (value: string): number => Number(value) },
+} as const;
+
+export function createDocumentClient(options: DocumentClientOptions = {}): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({
+    maxAttempts: DYNAMODB_CLIENT_DEFAULTS.maxAttempts,
+    requestHandler: {
+      connectionTimeout: DYNAMODB_CLIENT_DEFAULTS.connectionTimeoutMs,
+      requestTimeout: DYNAMODB_CLIENT_DEFAULTS.requestTimeoutMs,
+    },
+    ...options.clientConfig,
+  });
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, ...options.marshallOptions },
+    unmarshallOptions: { ...options.unmarshallOptions },
+  });
+}
+
+/** A memoized getter: the client is created on first use, once per execution environment. */
+export function lazyDocumentClient(options: DocumentClientOptions = {}): () => DynamoDBDocumentClient {
+  let client: DynamoDBDocumentClient | undefined;
+  return () => {
+    client ??= createDocumentClient(options);
+    return client;
+  };
+}
+
+/**
+ * Prepares a parsed JSON value for the DocumentClient marshaller: JSON objects become `Map`s.
+ * The marshaller picks a conversion by `value.constructor.name`, so a plain object with an own
+ * `constructor` key (`{"constructor":{"name":"Set"}}`) would be mistaken for a Set, a Buffer...;
+ * a `Map` is always marshalled as a DynamoDB map. Reading back gives plain objects again.
+ * The input must be depth-checked (recursive); `__proto__` keys are dropped by the SDK.
+ */
+export function jsonToMarshallable(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(jsonToMarshallable);
+  if (value !== null && typeof value === 'object') {
+    return new Map(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, jsonToMarshallable(v)]));
+  }
+  return value;
+}
+
+function errorName(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && typeof (err as { name?: unknown }).name === 'string'
+    ? (err as { name: string }).name
+    : undefined;
+}
+
+/** A single-item write whose `ConditionExpression` evaluated to false. */
+export function isConditionalCheckFailed(err: unknown): boolean {
+  return errorName(err) === 'ConditionalCheckFailedException';
+}
+
+const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
+
+/** DynamoDB throttled the request even after the SDK's retries: retryable by the caller. */
+export function isThrottling(err: unknown): boolean {
+  const name = errorName(err);
+  return name !== undefined && THROTTLING_ERRORS.has(name);
+}

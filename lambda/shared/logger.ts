@@ -1,0 +1,43 @@
+/**
+ * Powertools Logger setup shared by the handlers: structured JSON logs with the service name from
+ * `POWERTOOLS_SERVICE_NAME` (or a per-handler default) and per-invocation correlation keys.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { getHeader, type HeaderSource } from './http';
+
+export { Logger };
+
+export function createLogger(defaultServiceName: string): Logger {
+  const fromEnv = process.env.POWERTOOLS_SERVICE_NAME;
+  return new Logger({ serviceName: fromEnv !== undefined && fromEnv !== '' ? fromEnv : defaultServiceName });
+}
+
+/** Client-supplied ids are logged only when short and printable. */
+const SAFE_ID = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * Starts an API Gateway invocation on the logger: clears the previous invocation's keys, adds the
+ * Lambda context, and appends `apigw_request_id` and `correlation_id` (from `x-correlation-id`,
+ * else `x-amzn-trace-id`, else the API Gateway request id). Returns the request id used in
+ * responses: API Gateway's, else the Lambda request id.
+ */
+export function startApiInvocation(
+  logger: Logger,
+  event: HeaderSource & { readonly requestContext?: Partial<APIGatewayProxyEvent['requestContext']> | null },
+  context: Partial<Context> | undefined,
+): string {
+  logger.resetKeys();
+  if (context && typeof context.functionName === 'string' && typeof context.awsRequestId === 'string') {
+    logger.addContext(context as Context);
+  }
+  const apiRequestId = typeof event.requestContext?.requestId === 'string' ? event.requestContext.requestId : undefined;
+  const requestId = apiRequestId ?? (typeof context?.awsRequestId === 'string' ? context.awsRequestId : 'unknown');
+  const correlation = [getHeader(event, 'x-correlation-id'), getHeader(event, 'x-amzn-trace-id')]
+    .find((v): v is string => v !== undefined && SAFE_ID.test(v));
+  logger.appendKeys({
+    ...(apiRequestId !== undefined ? { apigw_request_id: apiRequestId } : {}),
+    correlation_id: correlation ?? requestId,
+  });
+  return requestId;
+}

@@ -1,0 +1,415 @@
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { AlarmFactory } from './alarms';
+import { assertIntegerInRange, InvalidPropsError } from './errors';
+import { LOG_RETENTION_DEFAULT } from './lambda-defaults';
+import { mergeProps } from './merge';
+import { ApiGatewayMetrics } from './metrics';
+import { acknowledgeNagFindings, NagAcknowledgement } from './nag';
+
+/** What an `ApiAuthorization` contributes to every method. */
+export interface ApiAuthorizationConfig {
+  readonly authorizationType: apigw.AuthorizationType;
+  /** @default - none (IAM or no authorization) */
+  readonly authorizer?: apigw.IAuthorizer;
+  /** @default - none */
+  readonly authorizationScopes?: string[];
+  /** Findings this kind of authorization makes inapplicable, acknowledged on each method. */
+  readonly nagAcknowledgements: NagAcknowledgement[];
+}
+
+export interface CognitoAuthorizationOptions {
+  readonly userPools: cognito.IUserPool[];
+  /** OAuth scopes a token must carry (access tokens); with none, ID tokens are accepted. @default - none */
+  readonly scopes?: string[];
+  /** @default Duration.minutes(5) */
+  readonly resultsCacheTtl?: Duration;
+}
+
+export interface LambdaTokenAuthorizationOptions {
+  readonly handler: lambda.IFunction;
+  /** @default 'method.request.header.Authorization' */
+  readonly identitySource?: string;
+  /** @default - no validation */
+  readonly validationRegex?: string;
+  /** @default Duration.minutes(5) */
+  readonly resultsCacheTtl?: Duration;
+}
+
+export interface LambdaRequestAuthorizationOptions {
+  readonly handler: lambda.IFunction;
+  /** e.g. `apigw.IdentitySource.header('Authorization')` */
+  readonly identitySources: string[];
+  /** @default Duration.minutes(5) */
+  readonly resultsCacheTtl?: Duration;
+}
+
+const NOT_COGNITO = (how: string): NagAcknowledgement => ({
+  id: 'AwsSolutions-COG4',
+  reason: `Methods are authorized with ${how}, chosen through the construct's authorization prop; a Cognito authorizer would be a second, conflicting mechanism.`,
+});
+
+/**
+ * How callers are authorized. IAM (SigV4) is the default; opting out needs `ApiAuthorization.none()`,
+ * and then the app itself owns the cdk-nag findings that follow.
+ */
+export abstract class ApiAuthorization {
+  /** AWS IAM (SigV4): callers need `execute-api:Invoke` on the method; see `grantInvoke`. */
+  public static iam(): ApiAuthorization {
+    return new (class extends ApiAuthorization {
+      public readonly kind = 'iam';
+      public bind(): ApiAuthorizationConfig {
+        return { authorizationType: apigw.AuthorizationType.IAM, nagAcknowledgements: [NOT_COGNITO('AWS IAM (SigV4)')] };
+      }
+    })();
+  }
+
+  /** A Cognito user pool authorizer, optionally requiring OAuth scopes. */
+  public static cognito(options: CognitoAuthorizationOptions): ApiAuthorization {
+    if (options.userPools.length === 0) {
+      throw new InvalidPropsError('ApiAuthorization.cognito', 'userPools must name at least one user pool, got none');
+    }
+    return new (class extends ApiAuthorization {
+      public readonly kind = 'cognito';
+      public bind(scope: Construct): ApiAuthorizationConfig {
+        const authorizer = new apigw.CognitoUserPoolsAuthorizer(scope, 'CognitoAuthorizer', {
+          cognitoUserPools: options.userPools,
+          resultsCacheTtl: options.resultsCacheTtl ?? Duration.minutes(5),
+        });
+        return {
+          authorizationType: apigw.AuthorizationType.COGNITO,
+          authorizer,
+          authorizationScopes: options.scopes,
+          nagAcknowledgements: [],
+        };
+      }
+    })();
+  }
+
+  /** A Lambda authorizer that receives a bearer token. */
+  public static lambdaToken(options: LambdaTokenAuthorizationOptions): ApiAuthorization {
+    return new (class extends ApiAuthorization {
+      public readonly kind = 'lambda-token';
+      public bind(scope: Construct): ApiAuthorizationConfig {
+        const authorizer = new apigw.TokenAuthorizer(scope, 'TokenAuthorizer', {
+          handler: options.handler,
+          identitySource: options.identitySource,
+          validationRegex: options.validationRegex,
+          resultsCacheTtl: options.resultsCacheTtl ?? Duration.minutes(5),
+        });
+        return { authorizationType: apigw.AuthorizationType.CUSTOM, authorizer, nagAcknowledgements: [NOT_COGNITO('a Lambda token authorizer')] };
+      }
+    })();
+  }
+
+  /** A Lambda authorizer that receives the request's identity sources (headers, query, context). */
+  public static lambdaRequest(options: LambdaRequestAuthorizationOptions): ApiAuthorization {
+    if (options.identitySources.length === 0) {
+      throw new InvalidPropsError('ApiAuthorization.lambdaRequest', 'identitySources must name at least one source, e.g. IdentitySource.header(\'Authorization\'), got none');
+    }
+    return new (class extends ApiAuthorization {
+      public readonly kind = 'lambda-request';
+      public bind(scope: Construct): ApiAuthorizationConfig {
+        const authorizer = new apigw.RequestAuthorizer(scope, 'RequestAuthorizer', {
+          handler: options.handler,
+          identitySources: options.identitySources,
+          resultsCacheTtl: options.resultsCacheTtl ?? Duration.minutes(5),
+        });
+        return { authorizationType: apigw.AuthorizationType.CUSTOM, authorizer, nagAcknowledgements: [NOT_COGNITO('a Lambda request authorizer')] };
+      }
+    })();
+  }
+
+  /**
+   * No authorization: anyone who can reach the endpoint can call it. An explicit opt-out;
+   * cdk-nag then reports AwsSolutions-APIG4 and AwsSolutions-COG4 for the app to acknowledge.
+   */
+  public static none(): ApiAuthorization {
+    return new (class extends ApiAuthorization {
+      public readonly kind = 'none';
+      public bind(): ApiAuthorizationConfig {
+        return { authorizationType: apigw.AuthorizationType.NONE, nagAcknowledgements: [] };
+      }
+    })();
+  }
+
+  /** `iam`, `cognito`, `lambda-token`, `lambda-request` or `none`. */
+  public abstract readonly kind: string;
+
+  /** Creates what the authorization needs (an authorizer) under `scope`; called once per API. */
+  public abstract bind(scope: Construct): ApiAuthorizationConfig;
+}
+
+/** Requests per second and burst for the whole stage. */
+export interface ApiThrottling {
+  /** @default 100 */
+  readonly rateLimit?: number;
+  /** @default 200 */
+  readonly burstLimit?: number;
+}
+
+/** API keys and a usage plan; when set, every method requires a key. */
+export interface ApiUsagePlanOptions {
+  /** @default - no quota */
+  readonly quota?: apigw.QuotaSettings;
+  /** @default - the stage throttling */
+  readonly throttle?: apigw.ThrottleSettings;
+}
+
+export interface SecureRestApiProps {
+  /** @default EndpointType.REGIONAL */
+  readonly endpointType?: apigw.EndpointType;
+  /** VPC endpoints that may reach a PRIVATE API. @default - none */
+  readonly vpcEndpoints?: ec2.IVpcEndpoint[];
+  /** @default 'prod' */
+  readonly stageName?: string;
+  /** @default ApiAuthorization.iam() */
+  readonly authorization?: ApiAuthorization;
+  /** @default 100 requests per second, burst 200 */
+  readonly throttling?: ApiThrottling;
+  /** Enables a stage cache (0.5 GB, encrypted) for GET methods with this TTL. @default - no cache */
+  readonly cacheTtl?: Duration;
+  /** @default '0.5' when cacheTtl is set */
+  readonly cacheClusterSize?: string;
+  /** API keys and a usage plan. @default - no API keys */
+  readonly usagePlan?: ApiUsagePlanOptions;
+  /**
+   * A resource policy, e.g. allowing `execute-api:Invoke` only from some source IPs or, for a
+   * PRIVATE endpoint, only through a VPC endpoint (required for PRIVATE).
+   * @default - none
+   */
+  readonly resourcePolicy?: iam.PolicyDocument;
+  /** @default - no CORS preflight */
+  readonly cors?: apigw.CorsOptions;
+  /** ARN of a WAFv2 web ACL (scope REGIONAL) to associate with the stage. @default - none */
+  readonly webAclArn?: string;
+  /** @default three months */
+  readonly accessLogRetention?: logs.RetentionDays;
+  /**
+   * Create the account-level role that lets API Gateway write execution logs. Only one per
+   * account and region is used: turn it off when the account already has one.
+   * @default true
+   */
+  readonly cloudWatchRole?: boolean;
+  /** Overrides of the RestApi props, merged over the defaults. @default - none */
+  readonly restApiProps?: apigw.RestApiProps;
+  /** @default - alarms have no actions */
+  readonly alarmTopic?: sns.ITopic;
+  /** @default 1 (percent of requests over 5 minutes) */
+  readonly serverErrorRateThresholdPercent?: number;
+  /** @default Duration.seconds(2) */
+  readonly latencyP99Threshold?: Duration;
+}
+
+const DEFAULT_RATE_LIMIT = 100;
+const DEFAULT_BURST_LIMIT = 200;
+
+/**
+ * The API Gateway REST API building block every HTTP pattern fronts its handlers with:
+ * a stage with JSON access logs, execution logs, X-Ray, throttling, optional cache, the
+ * chosen authorization on every method, optional API keys, WAF and resource policy, and
+ * alarms on the 5XX rate and p99 latency of the stage.
+ */
+export class SecureRestApi extends Construct {
+  public readonly api: apigw.RestApi;
+  public readonly stage: apigw.Stage;
+  public readonly accessLogGroup: logs.ILogGroup;
+  public readonly authorization: ApiAuthorization;
+  public readonly apiKey?: apigw.IApiKey;
+  public readonly usagePlan?: apigw.UsagePlan;
+  public readonly alarms: cloudwatch.IAlarm[];
+  private readonly authorizationConfig: ApiAuthorizationConfig;
+  private readonly requestValidator: apigw.RequestValidator;
+
+  constructor(scope: Construct, id: string, props: SecureRestApiProps = {}) {
+    super(scope, id);
+    const endpointType = props.endpointType ?? apigw.EndpointType.REGIONAL;
+    validate(props, endpointType);
+
+    this.authorization = props.authorization ?? ApiAuthorization.iam();
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention ?? LOG_RETENTION_DEFAULT,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const cacheEnabled = props.cacheTtl !== undefined;
+    const createCloudWatchRole = props.cloudWatchRole ?? true;
+
+    this.api = new apigw.RestApi(this, 'Api', mergeProps<apigw.RestApiProps>(
+      {
+        description: `${this.node.path} API`,
+        endpointConfiguration: { types: [endpointType], vpcEndpoints: props.vpcEndpoints },
+        policy: props.resourcePolicy,
+        defaultCorsPreflightOptions: props.cors,
+        cloudWatchRole: createCloudWatchRole,
+        cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+        deployOptions: {
+          stageName: props.stageName ?? 'prod',
+          accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
+          accessLogFormat: accessLogFormat(),
+          tracingEnabled: true,
+          loggingLevel: apigw.MethodLoggingLevel.ERROR,
+          dataTraceEnabled: false,
+          metricsEnabled: false,
+          throttlingRateLimit: props.throttling?.rateLimit ?? DEFAULT_RATE_LIMIT,
+          throttlingBurstLimit: props.throttling?.burstLimit ?? DEFAULT_BURST_LIMIT,
+          cacheClusterEnabled: cacheEnabled,
+          cacheClusterSize: cacheEnabled ? props.cacheClusterSize ?? '0.5' : undefined,
+          methodOptions: cacheEnabled
+            ? { '/*/GET': { cachingEnabled: true, cacheTtl: props.cacheTtl, cacheDataEncrypted: true } }
+            : undefined,
+        },
+      },
+      props.restApiProps,
+      { deploy: true },
+    ));
+    this.stage = this.api.deploymentStage;
+    this.authorizationConfig = this.authorization.bind(this);
+
+    this.requestValidator = this.api.addRequestValidator('RequestValidator', {
+      validateRequestParameters: true,
+      // No body model is attached: bodies are validated by the handler, which knows the item schema.
+      validateRequestBody: true,
+    });
+
+    if (props.usagePlan) {
+      this.apiKey = this.api.addApiKey('ApiKey');
+      this.usagePlan = this.api.addUsagePlan('UsagePlan', {
+        quota: props.usagePlan.quota,
+        throttle: props.usagePlan.throttle,
+        apiStages: [{ api: this.api, stage: this.stage }],
+      });
+      this.usagePlan.addApiKey(this.apiKey);
+    }
+
+    if (props.webAclArn) {
+      new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+        resourceArn: this.stage.stageArn,
+        webAclArn: props.webAclArn,
+      });
+    } else {
+      acknowledgeNagFindings(this.stage, [{
+        id: 'AwsSolutions-APIG3',
+        reason: 'A WAF web ACL is opt-in (webAclArn): its rules depend on the workload and it is billed per ACL and rule; throttling and authorization protect the stage by default.',
+      }]);
+    }
+    if (createCloudWatchRole) {
+      const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+      if (cloudWatchRole) {
+        acknowledgeNagFindings(cloudWatchRole, [{
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+          reason: 'The account-level role API Gateway assumes to write execution logs; AWS maintains this policy for exactly that purpose.',
+        }]);
+      }
+    }
+
+    const alarms = new AlarmFactory(this, props.alarmTopic);
+    const errorRateThreshold = props.serverErrorRateThresholdPercent ?? 1;
+    const latencyThreshold = props.latencyP99Threshold ?? Duration.seconds(2);
+    alarms.add('ServerErrorRateAlarm', {
+      metric: ApiGatewayMetrics.serverErrorRateInPercent(this.stage),
+      threshold: errorRateThreshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      description: `More than ${errorRateThreshold}% of requests to ${this.node.path} (stage ${this.stage.stageName}) failed with a 5XX in 5 minutes. Check the handler's errors and logs, and the access log's integrationError.`,
+    });
+    alarms.add('LatencyP99Alarm', {
+      metric: ApiGatewayMetrics.latencyP99InMillis(this.stage),
+      threshold: latencyThreshold.toMilliseconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      description: `p99 latency of ${this.node.path} (stage ${this.stage.stageName}) above ${latencyThreshold.toMilliseconds()} ms for 15 minutes.`,
+    });
+    this.alarms = alarms.alarms;
+  }
+
+  /** The URL of the stage. */
+  public get url(): string {
+    return this.api.url;
+  }
+
+  /**
+   * Routes `httpMethod` (default ANY, so the handler can answer 405 with `Allow`) on `path`,
+   * e.g. `/items/{id}`, to `handler` through a Lambda proxy integration, with this API's
+   * authorization, API key requirement and request validator.
+   */
+  public addLambdaRoute(path: string, handler: lambda.IFunction, httpMethod: string = 'ANY'): apigw.Method {
+    const resource = this.api.root.resourceForPath(path);
+    const pathParameters = [...path.matchAll(/\{([A-Za-z0-9_]+)\+?\}/g)].map((m) => m[1]);
+    const method = resource.addMethod(httpMethod, new apigw.LambdaIntegration(handler, { proxy: true }), {
+      authorizationType: this.authorizationConfig.authorizationType,
+      authorizer: this.authorizationConfig.authorizer,
+      authorizationScopes: this.authorizationConfig.authorizationScopes,
+      apiKeyRequired: this.apiKey !== undefined,
+      requestValidator: this.requestValidator,
+      requestParameters: Object.fromEntries(pathParameters.map((p) => [`method.request.path.${p}`, true])),
+    });
+    if (this.authorizationConfig.nagAcknowledgements.length > 0) {
+      acknowledgeNagFindings(method, this.authorizationConfig.nagAcknowledgements);
+    }
+    return method;
+  }
+
+  /** Lets `grantee` call every method of this stage (IAM authorization). */
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: [this.api.arnForExecuteApi('*', '/*', this.stage.stageName)],
+    });
+  }
+}
+
+function validate(props: SecureRestApiProps, endpointType: apigw.EndpointType): void {
+  const name = 'SecureRestApi';
+  if (endpointType === apigw.EndpointType.PRIVATE && props.resourcePolicy === undefined) {
+    throw new InvalidPropsError(name, 'a PRIVATE endpoint needs a resourcePolicy that allows execute-api:Invoke (for example only from aws:SourceVpce), got none');
+  }
+  if (endpointType !== apigw.EndpointType.PRIVATE && props.vpcEndpoints !== undefined) {
+    throw new InvalidPropsError(name, `vpcEndpoints apply only to a PRIVATE endpoint, got endpointType ${endpointType}`);
+  }
+  assertIntegerInRange(name, 'throttling.rateLimit', props.throttling?.rateLimit, 1, 1_000_000);
+  assertIntegerInRange(name, 'throttling.burstLimit', props.throttling?.burstLimit, 0, 1_000_000);
+  if (props.cacheTtl !== undefined && !Token.isUnresolved(props.cacheTtl.toSeconds()) && props.cacheTtl.toSeconds() > 3600) {
+    throw new InvalidPropsError(name, `cacheTtl must be at most 3600 seconds, got ${props.cacheTtl.toSeconds()}`);
+  }
+  if (props.cacheClusterSize !== undefined && props.cacheTtl === undefined) {
+    throw new InvalidPropsError(name, 'cacheClusterSize needs cacheTtl (the cache is off without it)');
+  }
+  const rate = props.serverErrorRateThresholdPercent;
+  if (rate !== undefined && !Token.isUnresolved(rate) && !(rate > 0 && rate <= 100)) {
+    throw new InvalidPropsError(name, `serverErrorRateThresholdPercent must be in (0, 100], got ${rate}`);
+  }
+}
+
+/** One JSON object per request, with what an on-call engineer searches for. */
+function accessLogFormat(): apigw.AccessLogFormat {
+  return apigw.AccessLogFormat.custom(JSON.stringify({
+    requestId: apigw.AccessLogField.contextRequestId(),
+    extendedRequestId: apigw.AccessLogField.contextExtendedRequestId(),
+    requestTime: apigw.AccessLogField.contextRequestTime(),
+    ip: apigw.AccessLogField.contextIdentitySourceIp(),
+    caller: apigw.AccessLogField.contextIdentityCaller(),
+    user: apigw.AccessLogField.contextIdentityUser(),
+    httpMethod: apigw.AccessLogField.contextHttpMethod(),
+    resourcePath: apigw.AccessLogField.contextResourcePath(),
+    path: apigw.AccessLogField.contextPath(),
+    protocol: apigw.AccessLogField.contextProtocol(),
+    status: apigw.AccessLogField.contextStatus(),
+    responseLength: apigw.AccessLogField.contextResponseLength(),
+    responseLatency: apigw.AccessLogField.contextResponseLatency(),
+    integrationLatency: apigw.AccessLogField.contextIntegrationLatency(),
+    integrationStatus: apigw.AccessLogField.contextIntegrationStatus(),
+    integrationError: apigw.AccessLogField.contextIntegrationErrorMessage(),
+    errorMessage: apigw.AccessLogField.contextErrorMessage(),
+    xrayTraceId: apigw.AccessLogField.contextXrayTraceId(),
+  }));
+}

@@ -1,0 +1,4 @@
+export * from './core/alarm-topic';
+export * from './core/nag';
+export * from './core/secure-rest-api';
+export * from './rest-api';

@@ -1,0 +1,81 @@
+/**
+ * Bundles every Lambda entry point `lambda/<pattern>/<entry>.ts` into
+ * `assets/<pattern>/<entry>/index.mjs` (ESM, node24, minified, AWS SDK included),
+ * so that synth needs neither esbuild nor Docker and the npm package ships ready-made code.
+ */
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { build, type BuildOptions } from 'esbuild';
+
+export const ROOT = join(__dirname, '..');
+export const LAMBDA_DIR = join(ROOT, 'lambda');
+export const ASSETS_DIR = join(ROOT, 'assets');
+
+/**
+ * An ESM bundle of SDK v3 calls `require` for Node built-ins; without this banner it fails
+ * at import with "Dynamic require of "buffer" is not supported".
+ */
+export const ESM_REQUIRE_BANNER = "import{createRequire}from'module';const require=createRequire(import.meta.url);";
+
+export interface HandlerEntry {
+  /** e.g. `rest-api` */
+  readonly pattern: string;
+  /** e.g. `api` */
+  readonly name: string;
+  /** absolute path of the TypeScript source */
+  readonly source: string;
+  /** asset folder name relative to assets/, e.g. `rest-api/api` */
+  readonly assetName: string;
+}
+
+/** Folders under lambda/ that hold shared code rather than entry points. */
+const NON_PATTERN_DIRS = new Set(['shared', 'node_modules']);
+
+export function discoverHandlers(): HandlerEntry[] {
+  const entries: HandlerEntry[] = [];
+  for (const pattern of readdirSync(LAMBDA_DIR).sort()) {
+    const dir = join(LAMBDA_DIR, pattern);
+    if (NON_PATTERN_DIRS.has(pattern) || !statSync(dir).isDirectory()) continue;
+    for (const file of readdirSync(dir).sort()) {
+      if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue;
+      const name = file.slice(0, -'.ts'.length);
+      entries.push({ pattern, name, source: join(dir, file), assetName: `${pattern}/${name}` });
+    }
+  }
+  return entries;
+}
+
+export const HANDLER_BUILD_OPTIONS: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'esm',
+  minify: true,
+  treeShaking: true,
+  mainFields: ['module', 'main'],
+  banner: { js: ESM_REQUIRE_BANNER },
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+export async function bundleHandler(entry: HandlerEntry, outdir: string, extra: BuildOptions = {}): Promise<string> {
+  const outfile = join(outdir, entry.assetName, 'index.mjs');
+  await build({ ...HANDLER_BUILD_OPTIONS, ...extra, entryPoints: [entry.source], outfile });
+  return outfile;
+}
+
+async function main(): Promise<void> {
+  rmSync(ASSETS_DIR, { recursive: true, force: true });
+  const handlers = discoverHandlers();
+  await Promise.all(handlers.map((h) => bundleHandler(h, ASSETS_DIR)));
+  for (const h of handlers) {
+    console.log(`bundled ${relative(ROOT, h.source)} -> assets/${h.assetName}/index.mjs`);
+  }
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -250,7 +250,7 @@ export class SecureRestApi extends Construct {
         policy: props.resourcePolicy,
         defaultCorsPreflightOptions: props.cors,
         cloudWatchRole: createCloudWatchRole,
-        cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+        cloudWatchRoleRemovalPolicy: createCloudWatchRole ? RemovalPolicy.RETAIN : undefined,
         deployOptions: {
           stageName: props.stageName ?? 'prod',
           accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),

@@ -17,6 +17,9 @@ export const ASSETS_DIR = join(ROOT, 'assets');
  */
 export const ESM_REQUIRE_BANNER = "import{createRequire}from'module';const require=createRequire(import.meta.url);";
 
+/** Largest minified bundle a reference handler may have (DESIGN.md section 4); the bundle test enforces it. */
+export const BUNDLE_BUDGET_BYTES = 700 * 1024;
+
 export interface HandlerEntry {
   /** e.g. `rest-api` */
   readonly pattern: string;
@@ -58,8 +61,8 @@ export const HANDLER_BUILD_OPTIONS: BuildOptions = {
   logLevel: 'warning',
 };
 
-export async function bundleHandler(entry: HandlerEntry, outdir: string, extra: BuildOptions = {}): Promise<string> {
-  const outfile = join(outdir, entry.assetName, 'index.mjs');
+export async function bundleHandler(entry: HandlerEntry, outdir: string, extra: BuildOptions = {}, fileName = 'index.mjs'): Promise<string> {
+  const outfile = join(outdir, entry.assetName, fileName);
   await build({ ...HANDLER_BUILD_OPTIONS, ...extra, entryPoints: [entry.source], outfile });
   return outfile;
 }

@@ -1,0 +1,135 @@
+/**
+ * `npm run bench`: every figure against a baseline measured in the same run, reported as a ratio.
+ *
+ * - Per handler: size of the shipped bundle (bytes, gzip) against the sources it draws from,
+ *   and cold-import time of the bundle in a fresh `node` process against the same handler
+ *   imported unbundled, its dependencies resolved from node_modules.
+ * - Synth time of the example app (prebuilt assets) against the same stack built with
+ *   NodejsFunction (esbuild at synth time), each in fresh processes.
+ *
+ * Results are printed and written to .bench/results.json. Timings are medians of several runs.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { ASSETS_DIR, BUNDLE_BUDGET_BYTES, bundleHandler, discoverHandlers, HANDLER_BUILD_OPTIONS, HandlerEntry, ROOT } from './bundle';
+
+const BENCH_DIR = join(ROOT, '.bench');
+const IMPORT_RUNS = 9;
+const SYNTH_RUNS = 3;
+
+/** Configuration every reference handler validates at cold start; values only need to be well-formed. */
+const HANDLER_ENV: Record<string, string> = {
+  TABLE_NAME: 'bench-table',
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'bench',
+  AWS_SECRET_ACCESS_KEY: 'bench',
+  POWERTOOLS_SERVICE_NAME: 'bench',
+};
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Milliseconds from process start of the import to its end, measured inside a fresh node process. */
+function coldImportMs(file: string): number {
+  const script = `const t=process.hrtime.bigint();await import(${JSON.stringify(file)});` +
+    'process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6));';
+  const runs: number[] = [];
+  for (let i = 0; i < IMPORT_RUNS; i++) {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, ...HANDLER_ENV }, cwd: ROOT, encoding: 'utf8',
+    });
+    runs.push(Number(out));
+  }
+  return median(runs);
+}
+
+function synthMs(mode: string): number {
+  const runs: number[] = [];
+  for (let i = 0; i < SYNTH_RUNS; i++) {
+    const out = execFileSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'bench-synth.ts'), mode], {
+      cwd: ROOT, encoding: 'utf8', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
+    });
+    runs.push(JSON.parse(out.slice(out.lastIndexOf('{'))).elapsedMs);
+  }
+  return median(runs);
+}
+
+interface HandlerFigures {
+  handler: string;
+  bundleBytes: number;
+  bundleGzipBytes: number;
+  sourceBytes: number;
+  sourceFiles: number;
+  bundledImportMs: number;
+  unbundledImportMs: number;
+}
+
+async function measureHandler(entry: HandlerEntry): Promise<HandlerFigures> {
+  const bundled = join(ASSETS_DIR, entry.assetName, 'index.mjs');
+  const code = readFileSync(bundled);
+
+  // The sources the bundle draws from (our code + every node_modules file it pulls in), unminified.
+  const meta = await build({ ...HANDLER_BUILD_OPTIONS, entryPoints: [entry.source], write: false, metafile: true, outfile: 'out.mjs' });
+  const inputs = Object.keys(meta.metafile!.inputs);
+  const sourceBytes = inputs.reduce((sum, file) => sum + statSync(join(ROOT, file)).size, 0);
+
+  // Baseline: the same handler compiled alone, importing its dependencies from node_modules.
+  // It sits under the repository so that Node resolves node_modules as an unbundled deploy would;
+  // CommonJS, because packages' extensionless deep imports (`ajv/dist/2020`) only resolve there.
+  const unbundled = await bundleHandler(entry, join(BENCH_DIR, 'unbundled'),
+    { packages: 'external', minify: false, format: 'cjs', banner: {} }, 'index.cjs');
+
+  return {
+    handler: entry.assetName,
+    bundleBytes: code.length,
+    bundleGzipBytes: gzipSync(code).length,
+    sourceBytes,
+    sourceFiles: inputs.length,
+    bundledImportMs: coldImportMs(bundled),
+    unbundledImportMs: coldImportMs(unbundled),
+  };
+}
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+const ratio = (value: number, baseline: number) => `${(value / baseline).toFixed(2)}x`;
+
+async function main(): Promise<void> {
+  rmSync(BENCH_DIR, { recursive: true, force: true });
+  mkdirSync(BENCH_DIR, { recursive: true });
+
+  const handlers: HandlerFigures[] = [];
+  for (const entry of discoverHandlers()) handlers.push(await measureHandler(entry));
+
+  console.log(`\nHandler bundles (cold import: median of ${IMPORT_RUNS} fresh node ${process.version} processes)`);
+  console.log(`| handler | bundle (budget ${kb(BUNDLE_BUDGET_BYTES)}) | gzip | sources drawn from | size ratio | cold import bundled | unbundled (node_modules) | import ratio |`);
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const h of handlers) {
+    const budget = h.bundleBytes <= BUNDLE_BUDGET_BYTES ? '' : ' OVER BUDGET';
+    console.log(`| ${h.handler} | ${kb(h.bundleBytes)}${budget} | ${kb(h.bundleGzipBytes)} | ${kb(h.sourceBytes)} in ${h.sourceFiles} files | ` +
+      `${ratio(h.bundleBytes, h.sourceBytes)} | ${ms(h.bundledImportMs)} | ${ms(h.unbundledImportMs)} | ${ratio(h.bundledImportMs, h.unbundledImportMs)} |`);
+  }
+
+  const prebundled = synthMs('prebundled');
+  const nodejsFunction = synthMs('nodejs-function');
+  console.log(`\nSynth of the example app (median of ${SYNTH_RUNS} fresh processes each)`);
+  console.log('| build | synth time | ratio |');
+  console.log('|---|---|---|');
+  console.log(`| prebuilt assets (this library) | ${ms(prebundled)} | ${ratio(prebundled, nodejsFunction)} |`);
+  console.log(`| NodejsFunction, esbuild at synth (baseline) | ${ms(nodejsFunction)} | 1.00x |`);
+
+  const results = { node: process.version, handlers, synth: { prebundledMs: prebundled, nodejsFunctionMs: nodejsFunction } };
+  writeFileSync(join(BENCH_DIR, 'results.json'), JSON.stringify(results, null, 2));
+  console.log(`\nwritten to ${relative(ROOT, join(BENCH_DIR, 'results.json'))}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { AlarmFactory } from '../core/alarms';
 import { referenceHandlerCode } from '../core/assets';
 import { createAlarmDashboard } from '../core/dashboard';
-import { assertExclusive, InvalidPropsError } from '../core/errors';
+import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { createLibraryFunction } from '../core/function';
 import { mergeProps } from '../core/merge';
 import { DynamoDbMetrics, LambdaMetrics } from '../core/metrics';
@@ -42,6 +42,10 @@ export interface RestfulMicroserviceProps {
   readonly requireIfMatch?: boolean;
   /** Largest request body the handler accepts (413 above). @default Size.kibibytes(64) */
   readonly maxBodySize?: Size;
+  /** Page size of `GET /{resourceName}` without `limit`. @default 25 */
+  readonly defaultPageSize?: number;
+  /** Largest `limit` a client may ask for (400 above). @default 100 */
+  readonly maxPageSize?: number;
   /**
    * A JSON Schema (draft-07, or 2020-12 when `$schema` says so) every item body must satisfy;
    * passed to the handler in `ITEM_SCHEMA` (Lambda's 4 KB environment limit applies).
@@ -64,6 +68,8 @@ const RestfulMicroserviceEnvironment = {
   RESOURCE_NAME: 'RESOURCE_NAME',
   REQUIRE_IF_MATCH: 'REQUIRE_IF_MATCH',
   MAX_BODY_BYTES: 'MAX_BODY_BYTES',
+  DEFAULT_PAGE_SIZE: 'DEFAULT_PAGE_SIZE',
+  MAX_PAGE_SIZE: 'MAX_PAGE_SIZE',
   ITEM_SCHEMA: 'ITEM_SCHEMA',
   CORS_ALLOW_ORIGINS: 'CORS_ALLOW_ORIGINS',
 } as const;
@@ -71,6 +77,8 @@ const RestfulMicroserviceEnvironment = {
 const NAME = 'RestfulMicroservice';
 const RESOURCE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 const MAX_BODY_BYTES_LIMIT = 256 * 1024;
+const MAX_PAGE_SIZE_LIMIT = 1000;
+const DEFAULT_MAX_PAGE_SIZE = 100;
 /** Lambda rejects a function whose environment variables exceed 4 KB in total. */
 const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 const TABLE_PARTITION_KEY: dynamodb.Attribute = { name: 'pk', type: dynamodb.AttributeType.STRING };
@@ -183,6 +191,8 @@ export class RestfulMicroservice extends Construct {
       [RestfulMicroserviceEnvironment.REQUIRE_IF_MATCH]: String(props.requireIfMatch ?? true),
       [RestfulMicroserviceEnvironment.MAX_BODY_BYTES]: String((props.maxBodySize ?? Size.kibibytes(64)).toBytes()),
     };
+    if (props.defaultPageSize !== undefined) env[RestfulMicroserviceEnvironment.DEFAULT_PAGE_SIZE] = String(props.defaultPageSize);
+    if (props.maxPageSize !== undefined) env[RestfulMicroserviceEnvironment.MAX_PAGE_SIZE] = String(props.maxPageSize);
     if (props.itemSchema) env[RestfulMicroserviceEnvironment.ITEM_SCHEMA] = JSON.stringify(props.itemSchema);
     const origins = props.apiProps?.cors?.allowOrigins;
     if (origins) env[RestfulMicroserviceEnvironment.CORS_ALLOW_ORIGINS] = origins.join(',');
@@ -214,6 +224,8 @@ function validate(props: RestfulMicroserviceProps): void {
       throw new InvalidPropsError(NAME, `maxBodySize must be 1 byte..256 KiB (a DynamoDB item holds 400 KB including system fields), got ${bytes} bytes`);
     }
   }
+  assertIntegerInRange(NAME, 'maxPageSize', props.maxPageSize, 1, MAX_PAGE_SIZE_LIMIT);
+  assertIntegerInRange(NAME, 'defaultPageSize', props.defaultPageSize, 1, props.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE);
   if (props.itemSchema !== undefined) {
     if (typeof props.itemSchema !== 'object' || props.itemSchema === null || Array.isArray(props.itemSchema)) {
       throw new InvalidPropsError(NAME, `itemSchema must be a JSON Schema object, got ${JSON.stringify(props.itemSchema)}`);

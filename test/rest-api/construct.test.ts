@@ -175,12 +175,14 @@ describe('RestfulMicroservice options', () => {
     });
   });
 
-  test('requireIfMatch, maxBodySize and itemSchema reach the handler environment', () => {
+  test('requireIfMatch, maxBodySize, page sizes and itemSchema reach the handler environment', () => {
     const itemSchema = { type: 'object', required: ['name'], properties: { name: { type: 'string' } } };
-    const { template } = build({ requireIfMatch: false, maxBodySize: Size.kibibytes(8), itemSchema });
+    const { template } = build({ requireIfMatch: false, maxBodySize: Size.kibibytes(8), itemSchema, defaultPageSize: 10, maxPageSize: 50 });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({ REQUIRE_IF_MATCH: 'false', MAX_BODY_BYTES: '8192', ITEM_SCHEMA: JSON.stringify(itemSchema) }),
+        Variables: Match.objectLike({
+          REQUIRE_IF_MATCH: 'false', MAX_BODY_BYTES: '8192', ITEM_SCHEMA: JSON.stringify(itemSchema), DEFAULT_PAGE_SIZE: '10', MAX_PAGE_SIZE: '50',
+        }),
       },
     });
   });
@@ -382,6 +384,8 @@ describe('RestfulMicroservice invalid props', () => {
     ['handler is given without code', () => ({ handler: 'index.main' }), /handler 'index.main' names an export of your own code/],
     ['resourceName is not a lowercase path segment', () => ({ resourceName: 'Items/../x' }), /resourceName must be lowercase.*got 'Items\/\.\.\/x'/],
     ['maxBodySize exceeds 256 KiB', () => ({ maxBodySize: Size.mebibytes(1) }), /maxBodySize must be 1 byte\.\.256 KiB.*got 1048576 bytes/],
+    ['maxPageSize exceeds 1000', () => ({ maxPageSize: 5000 }), /maxPageSize must be an integer in 1\.\.1000, got 5000/],
+    ['defaultPageSize exceeds maxPageSize', () => ({ maxPageSize: 20, defaultPageSize: 30 }), /defaultPageSize must be an integer in 1\.\.20, got 30/],
     ['tableProps change the key schema the reference handler needs', () => ({
       tableProps: { partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING } },
     }), /must keep the key schema.*got partitionKey id \(S\) and sortKey none/],

@@ -1,14 +1,14 @@
 /**
  * The shipped assets, not the TypeScript sources: each bundle must import in a fresh Node
  * process (an ESM bundle of SDK v3 without the createRequire banner crashes right there),
- * stay within its size budget, and answer a real request against a local engine.
+ * and stay within its size budget. Each pattern's handler tests also run its bundle against a
+ * local engine (e.g. test/rest-api/handler.bundle.test.ts).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BUNDLE_BUDGET_BYTES, discoverHandlers } from '../scripts/bundle';
-import { startDynalite, type LocalDynamo } from './helpers/dynalite';
 
 const run = promisify(execFile);
 const ASSETS = join(__dirname, '..', 'assets');
@@ -44,35 +44,5 @@ describe.each(handlers.map((h) => [h.assetName]))('bundle %s', (assetName) => {
   test('imports in a fresh node process and exports handler', async () => {
     const out = await inFreshNode(`const m = await import(${JSON.stringify(file)}); console.log(typeof m.handler);`, HANDLER_ENV[assetName]);
     expect(out.trim()).toBe('function');
-  });
-});
-
-describe('rest-api bundle against dynalite', () => {
-  let dynamo: LocalDynamo;
-  let table: string;
-  beforeAll(async () => {
-    dynamo = await startDynalite();
-    table = await dynamo.createTable();
-  });
-  afterAll(async () => dynamo.stop());
-
-  test('creates and reads back an item', async () => {
-    const file = join(ASSETS, 'rest-api', 'api', 'index.mjs');
-    const event = (method: string, resource: string, path: string, body: string | null, pathParameters: Record<string, string> | null) => ({
-      httpMethod: method, resource, path, body, pathParameters, isBase64Encoded: false,
-      headers: { 'Content-Type': 'application/json' }, multiValueHeaders: {}, queryStringParameters: null,
-      multiValueQueryStringParameters: null, stageVariables: null,
-      requestContext: { requestId: 'bundle-test', path: `/prod${path}`, stage: 'prod', resourcePath: resource, httpMethod: method },
-    });
-    const script = `
-      const { handler } = await import(${JSON.stringify(file)});
-      const context = { awsRequestId: 'bundle-test', getRemainingTimeInMillis: () => 10000 };
-      const created = await handler(${JSON.stringify(event('POST', '/items', '/items', JSON.stringify({ name: 'bundled' }), null))}, context);
-      const id = JSON.parse(created.body).id;
-      const read = await handler({ ...${JSON.stringify(event('GET', '/items/{id}', '/items/x', null, null))}, pathParameters: { id } }, context);
-      console.log(JSON.stringify({ created: created.statusCode, read: read.statusCode, body: JSON.parse(read.body) }));`;
-    const out = JSON.parse(await inFreshNode(script, { TABLE_NAME: table, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint }));
-    expect(out).toEqual({ created: 201, read: 200, body: expect.objectContaining({ name: 'bundled', version: 1 }) });
-    expect(await dynamo.scanAll(table)).toHaveLength(1);
   });
 });

@@ -6,7 +6,8 @@
  * an optional JSON Schema. Configuration: see `lib/config.ts` (validated at cold start).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyHandler, APIGatewayProxyResult } from 'aws-lambda';
-import { JSON_NUMBER_OPTIONS, isThrottling, lazyDocumentClient } from '../shared/dynamodb';
+import { invocationDeadline } from '../shared/deadline';
+import { JSON_NUMBER_OPTIONS, isThrottling, isTimeoutOrAbort, lazyDocumentClient } from '../shared/dynamodb';
 import { errorResponse, withCors } from '../shared/http';
 import { ServiceUnavailableError, isHttpError } from '../shared/http-errors';
 import { createLogger, startApiInvocation } from '../shared/logger';
@@ -14,7 +15,7 @@ import { loadConfig } from './lib/config';
 import { route, type RouteDeps } from './lib/routes';
 
 const config = loadConfig();
-const logger = createLogger('rest-api');
+const logger = createLogger(config.resourceName);
 const deps: RouteDeps = { config, db: lazyDocumentClient(JSON_NUMBER_OPTIONS) };
 
 export const handler: APIGatewayProxyHandler = async (event, context): Promise<APIGatewayProxyResult> => {
@@ -22,9 +23,11 @@ export const handler: APIGatewayProxyHandler = async (event, context): Promise<A
   const requestId = startApiInvocation(logger, request, context);
   let response: APIGatewayProxyResult;
   try {
-    response = await route(request, deps);
+    response = await route(request, { ...deps, abortSignal: invocationDeadline(context) });
   } catch (caught) {
-    const err = isThrottling(caught) ? new ServiceUnavailableError(undefined, 1, caught) : caught;
+    // Throttling and timeouts are transient: 503 with Retry-After. A retry is safe for PUT/DELETE
+    // (conditional) and for POST with an Idempotency-Key. Anything else unexpected is a 500.
+    const err = isThrottling(caught) || isTimeoutOrAbort(caught) ? new ServiceUnavailableError(undefined, 1, caught) : caught;
     if (isHttpError(err) && err.statusCode < 500) {
       logger.info('request rejected', { statusCode: err.statusCode, error: err.code, reason: err.message });
     } else {

@@ -93,3 +93,9 @@ export function isThrottling(err: unknown): boolean {
   const name = errorName(err);
   return name !== undefined && THROTTLING_ERRORS.has(name);
 }
+
+/** The call timed out (client-level `requestTimeout`) or was aborted (an invocation deadline). */
+export function isTimeoutOrAbort(err: unknown): boolean {
+  const name = errorName(err);
+  return name === 'TimeoutError' || name === 'AbortError' || name === 'RequestTimeout';
+}

@@ -95,7 +95,9 @@ export class MethodNotAllowedError extends HttpError {
   public readonly allow: readonly string[];
 
   constructor(method: string, allow: readonly string[]) {
-    super(HttpStatus.MethodNotAllowed, ErrorCode.MethodNotAllowed, `Method ${method} is not allowed on this resource`, {
+    // The method comes from the client: only a plausible token is echoed.
+    const shown = /^[A-Z][A-Z-]{0,19}$/.test(method) ? `Method ${method}` : 'This method';
+    super(HttpStatus.MethodNotAllowed, ErrorCode.MethodNotAllowed, `${shown} is not allowed on this resource`, {
       headers: { allow: allow.join(', ') },
     });
     this.allow = allow;

@@ -109,7 +109,8 @@ export interface ParseJsonBodyOptions {
 
 const MEDIA_TYPE = /^application\/(?:json|[a-z0-9!#$&^_.+-]+\+json)$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}|[A-Za-z0-9+/]{3})?$/;
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+/** Strict UTF-8; a byte order mark is kept, so JSON.parse rejects it (RFC 8259 forbids sending one). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Checks a Content-Type for JSON: `application/json` or `application/<x>+json`, with an optional
@@ -133,11 +134,6 @@ export function assertJsonContentType(contentType: string | undefined): void {
       throw new UnsupportedMediaTypeError('Unsupported charset; JSON bodies must be UTF-8');
     }
   }
-}
-
-/** True when the request carries a non-empty body. */
-export function hasBody(event: Pick<APIGatewayProxyEvent, 'body'>): boolean {
-  return typeof event.body === 'string' && event.body.length > 0;
 }
 
 /**

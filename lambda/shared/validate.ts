@@ -7,7 +7,8 @@
  * - object keys 1..`maxKeyLength` characters;
  * - strings and keys well-formed UTF-16 (no lone surrogates, which cannot be encoded as UTF-8);
  * - no `__proto__` key (the SDK's serializers assign keys to plain objects and would drop it).
- * It also estimates the stored size, following DynamoDB's item size rules.
+ * It also estimates the stored size (an upper bound under DynamoDB's item size rules: strings and
+ * keys in UTF-8 bytes, +1 byte per list/map element, +3 per list/map).
  */
 import { ValidationError, type ErrorDetail } from './http-errors';
 
@@ -40,10 +41,17 @@ export function isStorableNumber(n: number): boolean {
   return abs === 0 || (abs >= DYNAMODB_NUMBER_LIMITS.minPositive && abs < DYNAMODB_NUMBER_LIMITS.maxExclusive);
 }
 
-/** Bytes DynamoDB counts for a number: about one per two significant digits, plus one. */
+/**
+ * Bytes DynamoDB counts for a number, as the dynalite engine computes it (DynamoDB documents
+ * "about one byte per two significant digits, plus one"): 1 + ceil(digits / 2), one more when both
+ * the digit count and the decimal exponent are even, one more for a minus sign.
+ */
 function numberSize(n: number): number {
-  const digits = Math.abs(n).toExponential().split('e')[0].replace('.', '').length;
-  return Math.ceil(digits / 2) + 1;
+  if (n === 0) return 1;
+  const [mantissa, exponent] = Math.abs(n).toExponential().split('e');
+  const digits = mantissa.replace('.', '').length;
+  const alignment = digits % 2 === 0 && Number(exponent) % 2 === 0 ? 1 : 0;
+  return 1 + Math.ceil(digits / 2) + alignment + (n < 0 ? 1 : 0);
 }
 
 /**

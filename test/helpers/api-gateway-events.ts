@@ -27,8 +27,8 @@ export interface RestEventInput {
 }
 
 const DEFAULT_HEADERS: Record<string, string> = {
-  Accept: 'application/json',
-  Host: 'abc123defg.execute-api.us-east-1.amazonaws.com',
+  'Accept': 'application/json',
+  'Host': 'abc123defg.execute-api.us-east-1.amazonaws.com',
   'User-Agent': 'handler-tests/1.0',
   'X-Amzn-Trace-Id': 'Root=1-67891233-abcdef012345678912345678',
   'X-Forwarded-For': '203.0.113.10',
@@ -144,12 +144,21 @@ export function collectionEvent(method: string, resourceName: string, options: R
   });
 }
 
+/** Percent-encodes a path segment; a string with lone surrogates is kept as it is. */
+function encodePathSegment(segment: string): string {
+  try {
+    return encodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** A request on one item `/<resource>/{id}`. */
 export function itemEvent(method: string, resourceName: string, id: string, options: ResourceRequestOptions = {}): APIGatewayProxyEvent {
   return apiGatewayEvent({
     method,
     resource: `/${resourceName}/{id}`,
-    path: `/${resourceName}/${encodeURIComponent(id)}`,
+    path: `/${resourceName}/${encodePathSegment(id)}`,
     pathParameters: { id },
     query: options.query,
     isBase64Encoded: options.isBase64Encoded,

@@ -3,10 +3,11 @@
  *
  * `startDynalite()` listens on a free port, points the SDK at it through the standard
  * `AWS_ENDPOINT_URL_DYNAMODB` variable (read by the SDK when a client is created), sets a region
- * and dummy credentials, and returns a handle to create tables, read them raw and stop the engine.
+ * and dummy credentials (restored by `stop()`), and returns a handle to create tables, read them
+ * raw and stop the engine.
  */
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
   DeleteTableCommand,
@@ -46,6 +47,8 @@ export async function startDynalite(): Promise<LocalDynamo> {
   });
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
+  const overridden = [...Object.keys(TEST_ENV), 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'];
+  const saved = Object.fromEntries(overridden.map((key) => [key, process.env[key]]));
   Object.assign(process.env, TEST_ENV, { AWS_ENDPOINT_URL_DYNAMODB: endpoint });
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
@@ -87,9 +90,14 @@ export async function startDynalite(): Promise<LocalDynamo> {
         return ka < kb ? -1 : ka > kb ? 1 : 0;
       });
     },
+    /** Stops the engine and restores the environment variables it set. */
     async stop() {
       client.destroy();
       await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
     },
   };
 }

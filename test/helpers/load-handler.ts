@@ -33,7 +33,12 @@ export type Env = Record<string, string | undefined>;
  * modules in one fresh registry, with `env` applied over the current environment after unsetting
  * `clear`. Throws what the module's cold start throws.
  */
-export function isolatedRequire<T>(modulePath: string, env: Env, clear: readonly string[] = [], alsoRequire: readonly string[] = []): { module: T; others: unknown[] } {
+export function isolatedRequire<T>(
+  modulePath: string,
+  env: Env,
+  clear: readonly string[] = [],
+  alsoRequire: readonly string[] = [],
+): { module: T; others: unknown[] } {
   const saved: Env = {};
   const keys = new Set([...clear, ...Object.keys(QUIET_ENV), ...Object.keys(env)]);
   for (const key of keys) saved[key] = process.env[key];

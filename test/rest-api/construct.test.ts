@@ -9,7 +9,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { ApiAuthorization, RestfulMicroservice, RestfulMicroserviceProps } from '../../lib';
 
-function build(props?: RestfulMicroserviceProps, extra?: (stack: Stack) => RestfulMicroserviceProps): { stack: Stack; service: RestfulMicroservice; template: Template } {
+interface Built { stack: Stack; service: RestfulMicroservice; template: Template }
+
+function build(props?: RestfulMicroserviceProps, extra?: (stack: Stack) => RestfulMicroserviceProps): Built {
   const stack = new Stack(new App(), 'Test');
   const service = new RestfulMicroservice(stack, 'Items', { ...props, ...extra?.(stack) });
   return { stack, service, template: Template.fromStack(stack) };
@@ -94,8 +96,12 @@ describe('RestfulMicroservice defaults', () => {
         Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
       },
       MethodSettings: [Match.objectLike({
-        HttpMethod: '*', ResourcePath: '/*', LoggingLevel: 'ERROR', DataTraceEnabled: false,
-        ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200,
+        HttpMethod: '*',
+        ResourcePath: '/*',
+        LoggingLevel: 'ERROR',
+        DataTraceEnabled: false,
+        ThrottlingRateLimit: 100,
+        ThrottlingBurstLimit: 200,
       })],
       CacheClusterEnabled: false,
     });
@@ -133,11 +139,16 @@ describe('RestfulMicroservice defaults', () => {
         })]),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'Latency', ExtendedStatistic: 'p99', Threshold: 2000, EvaluationPeriods: 3,
+      MetricName: 'Latency',
+      ExtendedStatistic: 'p99',
+      Threshold: 2000,
+      EvaluationPeriods: 3,
       Dimensions: Match.arrayWith([{ Name: 'Stage', Value: { Ref: Match.stringLikeRegexp('DeploymentStageprod') } }]),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'Errors', Namespace: 'AWS/Lambda', Threshold: 1,
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Threshold: 1,
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('ItemsHandler') } }],
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Namespace: 'AWS/Lambda' });
@@ -260,7 +271,9 @@ describe('RestfulMicroservice options', () => {
   test('a PRIVATE endpoint with a resource policy', () => {
     const policy = new iam.PolicyDocument({
       statements: [new iam.PolicyStatement({
-        principals: [new iam.AnyPrincipal()], actions: ['execute-api:Invoke'], resources: ['execute-api:/*'],
+        principals: [new iam.AnyPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: ['execute-api:/*'],
         conditions: { StringEquals: { 'aws:SourceVpce': 'vpce-0123456789abcdef0' } },
       })],
     });
@@ -284,7 +297,8 @@ describe('RestfulMicroservice options', () => {
   });
 
   test('usagePlan creates an API key and a usage plan and requires the key on every method', () => {
-    const { template, stack } = build({ apiProps: { usagePlan: { quota: { limit: 10_000, period: apigw.Period.DAY }, throttle: { rateLimit: 10, burstLimit: 20 } } } });
+    const usagePlan = { quota: { limit: 10_000, period: apigw.Period.DAY }, throttle: { rateLimit: 10, burstLimit: 20 } };
+    const { template, stack } = build({ apiProps: { usagePlan } });
     template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
     template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
       Quota: { Limit: 10_000, Period: 'DAY' },

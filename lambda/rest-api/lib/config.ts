@@ -12,9 +12,9 @@
  * | ITEM_SCHEMA | none | a JSON Schema (draft-07, or 2020-12 via `$schema`) for the client fields |
  * | CORS_ALLOW_ORIGINS | none | `*` or comma separated origins |
  */
+import { compileItemSchema, type ItemValidator } from './schema';
 import { EnvReader } from '../../shared/config';
 import { parseCorsOrigins, type CorsConfig } from '../../shared/http';
-import { compileItemSchema, type ItemValidator } from './schema';
 
 export const RESOURCE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 /** DynamoDB items are at most 400 KB; the body limit keeps every stored item below it. */

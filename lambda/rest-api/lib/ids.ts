@@ -35,8 +35,8 @@ export function parseIdempotencyKey(value: string): string {
 /** The item id for an idempotency key, stable for a resource name and key. */
 export function idFromIdempotencyKey(resourceName: string, key: string): string {
   const bytes = createHash('sha256').update(`${resourceName}\n${key}`, 'utf8').digest().subarray(0, 16);
-  bytes[6] = (bytes[6] & 0x0f) | 0x80; // version 8
-  bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 9562 variant
+  bytes[6] = 0x80 + (bytes[6] % 0x10); // version 8 in the high nibble
+  bytes[8] = 0x80 + (bytes[8] % 0x40); // RFC 9562 variant: high bits 10
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

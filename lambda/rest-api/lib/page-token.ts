@@ -3,8 +3,8 @@
  * Decoding is strict (anything else is a 400 "invalid nextToken"); the token never carries the
  * partition, which always comes from the server.
  */
-import { BadRequestError } from '../../shared/http-errors';
 import { isUuid } from './ids';
+import { BadRequestError } from '../../shared/http-errors';
 
 const TOKEN_VERSION = 1;
 const MAX_TOKEN_LENGTH = 200;

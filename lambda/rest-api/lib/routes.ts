@@ -5,6 +5,11 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { RestApiConfig } from './config';
+import { formatEtag, noneMatchHits, parseEntityTagCondition, strongVersions, type EntityTagCondition } from './etag';
+import { idFromIdempotencyKey, newItemId, parseIdempotencyKey, parseItemId, requestHash } from './ids';
+import { assertNoServerOwnedFields, toRepresentation, type StoredItem } from './item';
+import { decodePageToken, encodePageToken } from './page-token';
 import { isConditionalCheckFailed, jsonToMarshallable } from '../../shared/dynamodb';
 import { emptyResponse, getHeader, getSingleHeader, getSingleQueryParameter, jsonResponse, parseJsonBody } from '../../shared/http';
 import {
@@ -20,11 +25,6 @@ import {
   ValidationError,
 } from '../../shared/http-errors';
 import { assertDynamoStorable } from '../../shared/validate';
-import type { RestApiConfig } from './config';
-import { formatEtag, noneMatchHits, parseEntityTagCondition, strongVersions, type EntityTagCondition } from './etag';
-import { idFromIdempotencyKey, newItemId, parseIdempotencyKey, parseItemId, requestHash } from './ids';
-import { assertNoServerOwnedFields, toRepresentation, type StoredItem } from './item';
-import { decodePageToken, encodePageToken } from './page-token';
 
 export interface RouteDeps {
   readonly config: RestApiConfig;
@@ -32,6 +32,8 @@ export interface RouteDeps {
   readonly db: () => DynamoDBDocumentClient;
   /** Clock, for tests. @default () => new Date() */
   readonly now?: () => Date;
+  /** Aborts the DynamoDB calls of this request (the invocation deadline). */
+  readonly abortSignal?: AbortSignal;
 }
 
 /** The request parts the routes read. */
@@ -44,10 +46,11 @@ export const COLLECTION_METHODS = ['GET', 'POST'] as const;
 export const ITEM_METHODS = ['GET', 'PUT', 'DELETE'] as const;
 
 /**
- * Estimated DynamoDB size limit for the client fields: an item is at most 400 KB, and the key
- * and system attributes need a few hundred bytes.
+ * Limit on the estimated DynamoDB size of the client fields: an item is at most 400 KB
+ * (409,600 bytes) and the key and system attributes need a few hundred bytes. Only reachable
+ * with MAX_BODY_BYTES above ~250 KB and number-dense bodies such as `[-1,-1,...]`.
  */
-export const MAX_STORED_DATA_BYTES = 380_000;
+export const MAX_STORED_DATA_BYTES = 400_000;
 
 /** Routes one request; throws `HttpError`s for client mistakes and anything else for failures. */
 export async function route(event: RestRequest, deps: RouteDeps): Promise<APIGatewayProxyResult> {
@@ -94,7 +97,7 @@ async function createItem(event: RestRequest, deps: RouteDeps): Promise<APIGatew
       Item: { ...item, data: jsonToMarshallable(data) },
       ConditionExpression: 'attribute_not_exists(#pk)',
       ExpressionAttributeNames: { '#pk': 'pk' },
-    }));
+    }), sendOptions(deps));
   } catch (err) {
     if (!isConditionalCheckFailed(err)) throw err;
     if (hash === undefined) throw new ConflictError('An item with the generated id already exists; retry the request');
@@ -121,7 +124,7 @@ async function listItems(event: RestRequest, deps: RouteDeps): Promise<APIGatewa
     Limit: limit,
     // The partition always comes from the server; the token only names the last id.
     ...(startId !== undefined ? { ExclusiveStartKey: { pk: config.resourceName, sk: startId } } : {}),
-  }));
+  }), sendOptions(deps));
   const items = (page.Items ?? []).map(toRepresentation);
   const lastId = page.LastEvaluatedKey?.sk;
   return jsonResponse(HttpStatus.OK, {
@@ -157,10 +160,10 @@ async function replaceItem(event: RestRequest, deps: RouteDeps): Promise<APIGate
       Key: { pk: config.resourceName, sk: id },
       UpdateExpression: 'SET #data = :data, #updatedAt = :now, #version = #version + :one',
       ConditionExpression: condition.expression,
-      ExpressionAttributeNames: { ...condition.names, '#data': 'data', '#updatedAt': 'updatedAt' },
+      ExpressionAttributeNames: { ...condition.names, '#data': 'data', '#updatedAt': 'updatedAt', '#version': 'version' },
       ExpressionAttributeValues: { ...condition.values, ':data': jsonToMarshallable(data), ':now': timestamp(deps), ':one': 1 },
       ReturnValues: 'ALL_NEW',
-    }));
+    }), sendOptions(deps));
     const item = (result.Attributes ?? {}) as unknown as StoredItem;
     return jsonResponse(HttpStatus.OK, toRepresentation(item as unknown as Record<string, unknown>), { etag: formatEtag(item.version) });
   } catch (err) {
@@ -183,7 +186,7 @@ async function deleteItem(event: RestRequest, deps: RouteDeps): Promise<APIGatew
       ConditionExpression: condition.expression,
       ExpressionAttributeNames: condition.names,
       ...(Object.keys(condition.values).length > 0 ? { ExpressionAttributeValues: condition.values } : {}),
-    }));
+    }), sendOptions(deps));
   } catch (err) {
     if (isConditionalCheckFailed(err)) return preconditionOutcome(id, deps);
     throw err;
@@ -255,7 +258,7 @@ async function readItem(id: string, deps: RouteDeps): Promise<StoredItem | undef
     TableName: deps.config.tableName,
     Key: { pk: deps.config.resourceName, sk: id },
     ConsistentRead: true,
-  }));
+  }), sendOptions(deps));
   return result.Item as StoredItem | undefined;
 }
 
@@ -277,6 +280,10 @@ function parseLimit(value: string | undefined, config: RestApiConfig): number {
     throw new BadRequestError(`limit must be an integer in 1..${config.maxPageSize}`);
   }
   return n;
+}
+
+function sendOptions(deps: RouteDeps): { abortSignal?: AbortSignal } {
+  return deps.abortSignal ? { abortSignal: deps.abortSignal } : {};
 }
 
 function timestamp(deps: RouteDeps): string {

@@ -1,7 +1,8 @@
 /**
  * Optional JSON Schema for the client fields of an item (`ITEM_SCHEMA`), compiled once at cold start.
  * Draft 2020-12 when `$schema` names it, otherwise draft-07 (also when `$schema` is absent).
- * Other drafts are a configuration error, as are unknown keywords (ajv strict mode).
+ * Other drafts are a configuration error, as are unknown keywords (ajv strict mode). `format`
+ * is an annotation only (no format validators are bundled).
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import Ajv2020 from 'ajv/dist/2020';
@@ -30,7 +31,19 @@ export function compileItemSchema(text: string): ItemValidator {
   if (declared !== undefined && (typeof declared !== 'string' || (!DRAFT_2020_12.test(declared) && !DRAFT_07.test(declared)))) {
     throw new Error(`has an unsupported $schema ${JSON.stringify(declared)} (use draft-07 or draft 2020-12)`);
   }
-  const options = { allErrors: true, strict: true, logger: false } as const;
+  // Unknown keywords and invalid schemas fail at cold start (strictSchema); the stricter
+  // type/tuple checks are off, as most hand-written schemas do not satisfy them. `format` is an
+  // annotation only (as in draft 2020-12 by default): no format validators are bundled.
+  const options = {
+    allErrors: true,
+    strictSchema: true,
+    strictNumbers: true,
+    strictTypes: false,
+    strictTuples: false,
+    strictRequired: false,
+    validateFormats: false,
+    logger: false,
+  } as const;
   const ajv = typeof declared === 'string' && DRAFT_2020_12.test(declared) ? new Ajv2020(options) : new Ajv(options);
   let validate: ValidateFunction;
   try {

@@ -72,13 +72,21 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/node@^24',
     '@types/aws-lambda@8.10.164',
     // handler runtime dependencies: bundled into assets/, never installed by users
-    '@aws-lambda-powertools/logger@2.36.0',
+    // Powertools packages share one @aws-lambda-powertools/commons version: keep them aligned.
+    '@aws-lambda-powertools/logger@2.35.0',
+    '@aws-lambda-powertools/batch@2.35.0',
+    '@aws-lambda-powertools/metrics@2.35.0',
     '@aws-sdk/client-dynamodb@3.1169.0',
     '@aws-sdk/lib-dynamodb@3.1169.0',
+    '@aws-sdk/client-sqs@3.1169.0',
+    '@aws-sdk/client-secrets-manager@3.1164.0',
+    '@smithy/node-http-handler@4.14.2',
     'ajv@8.20.0',
     'zod@4.6.7',
     // test engines and tools
     'dynalite@4.0.0',
+    'kinesalite@3.3.3',
+    '@aws-sdk/client-kinesis@3.1143.0',
     'fast-check@4.10.2',
     'aws-sdk-client-mock@4.1.0',
     // exact pins for what projen would otherwise add with a caret

@@ -1,11 +1,20 @@
 import { App, Stack } from 'aws-cdk-lib';
+import { PeriodicJobExampleStack } from './periodic-job';
 import { RestApiExampleStack } from './rest-api';
+import { StreamProcessingExampleStack } from './stream-processing';
 
 /** Every example stack of the library, keyed by pattern folder; environment-agnostic, so synth needs no account. */
 export function addExampleStacks(app: App): Record<string, Stack> {
   return {
     'rest-api': new RestApiExampleStack(app, 'RestApiExample', {
       description: 'Serverless reference architecture: RESTful microservice (API Gateway -> Lambda -> DynamoDB)',
+    }),
+    'stream-processing': new StreamProcessingExampleStack(app, 'StreamProcessingExample', {
+      description: 'Serverless reference architecture: stream processing (Kinesis Data Streams -> Lambda -> DynamoDB)',
+    }),
+    'periodic-job': new PeriodicJobExampleStack(app, 'PeriodicJobExample', {
+      description: 'Serverless reference architecture: periodic job (EventBridge Scheduler -> Lambda -> HTTP API -> DynamoDB)',
+      sourceUrl: app.node.tryGetContext('periodicJobSourceUrl') ?? 'https://api.example.com/v1/catalog',
     }),
   };
 }

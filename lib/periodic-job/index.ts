@@ -1,0 +1,378 @@
+import { CfnElement, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { AlarmFactory } from '../core/alarms';
+import { referenceHandlerCode } from '../core/assets';
+import { createAlarmDashboard } from '../core/dashboard';
+import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
+import { createLibraryFunction } from '../core/function';
+import { mergeProps } from '../core/merge';
+import { ALARM_PERIOD, DynamoDbMetrics, LambdaMetrics, SqsMetrics } from '../core/metrics';
+import { acknowledgeNagFindings } from '../core/nag';
+import { createTerminalQueue } from '../core/queue';
+import { createLibraryTable } from '../core/table';
+
+/** How the reference handler walks the pages of the source API. */
+export enum PagingStyle {
+  /** One request. */
+  NONE = 'none',
+  /** `?page=1,2,...` until a page has no items. */
+  PAGE = 'page',
+  /** The next cursor comes from a JSON field of the body and goes into a query parameter. */
+  CURSOR = 'cursor',
+  /** RFC 8288 `Link: <...>; rel="next"` header. */
+  LINK = 'link',
+}
+
+/** The JSON HTTP API the reference handler polls. */
+export interface PeriodicJobSourceApi {
+  /** http(s) URL of the first page. */
+  readonly url: string;
+  /** @default PagingStyle.NONE */
+  readonly pagingStyle?: PagingStyle;
+  /** Query parameter of the page number (PAGE). @default 'page' */
+  readonly pageParam?: string;
+  /** Query parameter of the cursor (CURSOR). @default 'cursor' */
+  readonly cursorParam?: string;
+  /** Body field holding the next cursor (CURSOR). @default 'next' */
+  readonly cursorField?: string;
+  /** Dot path of the items array in the body; '' when the body is the array. @default 'items' */
+  readonly itemsPath?: string;
+  /** Field of each item holding its id. @default 'id' */
+  readonly idField?: string;
+  /** Most pages one run reads. @default 100 */
+  readonly maxPages?: number;
+  /** Timeout of each request. @default Duration.seconds(5) */
+  readonly requestTimeout?: Duration;
+  /** Attempts per request (network errors, 429 and 5xx are retried with backoff and jitter). @default 4 */
+  readonly maxAttempts?: number;
+  /** Header that carries the credential from the secret, as `Bearer <token>`. @default 'Authorization' */
+  readonly authHeader?: string;
+}
+
+export interface PeriodicJobProps {
+  /** Name of the job in run records and the `JobName` metric dimension. @default - the construct id */
+  readonly jobName?: string;
+  /** When the job runs. `ScheduleExpression.rate`, `.cron` (with a time zone) or `.expression`. @default rate(1 hour) */
+  readonly schedule?: scheduler.ScheduleExpression;
+  /** Time between runs, for the missed-run alarm; required for a cron schedule. @default - the rate of a rate schedule */
+  readonly expectedInterval?: Duration;
+  /** Let Scheduler start a run anywhere in this window (spreads load). @default - exactly on schedule */
+  readonly flexibleTimeWindow?: Duration;
+  /** @default true */
+  readonly enabled?: boolean;
+  /** Scheduler's retries of a failed delivery to Lambda (0..185). @default 3 */
+  readonly scheduleRetryAttempts?: number;
+  /** How long Scheduler keeps trying one delivery (1 min..24 h). @default Duration.hours(1) */
+  readonly scheduleMaxEventAge?: Duration;
+
+  /** The API to poll; required with the reference handler. @default - none */
+  readonly sourceApi?: PeriodicJobSourceApi;
+  /** The secret holding the API credential (a token, or JSON `{"token": "..."}`). @default - a new secret whose value you set */
+  readonly existingSecret?: secretsmanager.ISecret;
+
+  /** @default - a new table */
+  readonly existingTable?: dynamodb.ITable;
+  /** @default - on-demand, PITR, encrypted, RETAIN (must keep `pk`/`sk` with the reference handler) */
+  readonly tableProps?: dynamodb.TablePropsV2;
+
+  /** Use this function as the job. Its reserved concurrency is left as it is. @default - a new function */
+  readonly existingFunction?: lambda.IFunction;
+  /** @default - the reference handler */
+  readonly code?: lambda.Code;
+  /** @default 'index.handler' */
+  readonly handler?: string;
+  /** Overrides of the created function. @default - library defaults, timeout 2 minutes, reserved concurrency 1 (runs never overlap) */
+  readonly functionProps?: lambda.FunctionOptions;
+  /** Lambda's retries of a failed run (0..2). @default 2 */
+  readonly retryAttempts?: number;
+  /** How long Lambda keeps a run event for retries (1 min..6 h). @default Duration.hours(1) */
+  readonly maxEventAge?: Duration;
+
+  /** Alarm when no run succeeded for two intervals. @default true */
+  readonly missedRunAlarm?: boolean;
+  /** @default - alarms have no actions */
+  readonly alarmTopic?: sns.ITopic;
+  /** @default false */
+  readonly dashboard?: boolean;
+}
+
+const NAME = 'PeriodicJob';
+const SUCCESS_METRIC = 'PeriodicJobSuccess';
+const JOB_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const RATE_PATTERN = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const CRON_PATTERN = /^cron\((\S+ ){5}\S+\)$/;
+const MAX_MISSED_RUN_INTERVAL = Duration.days(1);
+const REFERENCE_HANDLER_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
+const REFERENCE_HANDLER_OPERATIONS = [dynamodb.Operation.GET_ITEM, dynamodb.Operation.PUT_ITEM, dynamodb.Operation.UPDATE_ITEM, dynamodb.Operation.QUERY];
+
+/**
+ * EventBridge Scheduler -> Lambda -> external HTTP API -> DynamoDB. Runs never overlap (reserved
+ * concurrency 1), every failed delivery or run lands in a queue a person sees, and an alarm fires
+ * when no run succeeded for two intervals.
+ */
+export class PeriodicJob extends Construct {
+  /** Where the reference handler emits its metrics (EMF, dimension `JobName`); the missed-run alarm reads `PeriodicJobSuccess` there. */
+  public static readonly METRICS_NAMESPACE = 'ServerlessReferenceArchitectures';
+
+  public readonly jobName: string;
+  public readonly schedule: scheduler.Schedule;
+  public readonly scheduleGroup: scheduler.ScheduleGroup;
+  /** Deliveries Scheduler could not make. */
+  public readonly scheduleDeadLetterQueue: sqs.IQueue;
+  /** Runs that failed after Lambda's retries. */
+  public readonly failedRunsQueue: sqs.IQueue;
+  public readonly secret: secretsmanager.ISecret;
+  public readonly table: dynamodb.ITable;
+  public readonly handler: lambda.IFunction;
+  public readonly logGroup?: logs.ILogGroup;
+  public readonly alarms: cloudwatch.IAlarm[];
+  public readonly dashboard?: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: PeriodicJobProps = {}) {
+    super(scope, id);
+    const usesReferenceHandler = props.existingFunction === undefined && props.code === undefined;
+    this.jobName = props.jobName ?? id;
+    const scheduleExpression = props.schedule ?? scheduler.ScheduleExpression.rate(Duration.hours(1));
+    const interval = validate(props, this.jobName, scheduleExpression, usesReferenceHandler);
+
+    this.table = props.existingTable ?? createLibraryTable(this, 'Table', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      tableProps: props.tableProps,
+      enforceKeySchema: usesReferenceHandler,
+      constructName: NAME,
+    });
+    if (props.existingSecret) {
+      this.secret = props.existingSecret;
+    } else {
+      const secret = new secretsmanager.Secret(this, 'ApiCredential', {
+        description: `API credential of the periodic job ${this.jobName}: set its value to the token (or JSON {"token": "..."})`,
+      });
+      acknowledgeNagFindings(secret, [{
+        id: 'AwsSolutions-SMG4',
+        reason: 'The credential is issued by the external API provider; it is rotated when the provider rotates it, which a Lambda rotation function cannot do.',
+      }]);
+      this.secret = secret;
+    }
+
+    const environment = {
+      TABLE_NAME: this.table.tableName,
+      JOB_NAME: this.jobName,
+      SECRET_ARN: this.secret.secretArn,
+      POWERTOOLS_METRICS_NAMESPACE: PeriodicJob.METRICS_NAMESPACE,
+      ...sourceApiEnvironment(props.sourceApi),
+    };
+    this.failedRunsQueue = createTerminalQueue(this, 'FailedRunsQueue', 'runs that failed after Lambda\'s retries');
+    if (props.existingFunction) {
+      this.handler = props.existingFunction;
+      if (props.existingFunction instanceof lambda.Function) {
+        for (const [key, value] of Object.entries(environment)) props.existingFunction.addEnvironment(key, value);
+      }
+    } else {
+      const created = createLibraryFunction(this, 'Handler', {
+        code: props.code ?? referenceHandlerCode('periodic-job/poller'),
+        handler: props.handler,
+        serviceName: this.jobName,
+        description: `${this.node.path}: periodic job ${this.jobName}`,
+        environment,
+        functionProps: mergeProps<lambda.FunctionOptions>({ timeout: Duration.minutes(2), reservedConcurrentExecutions: 1 }, props.functionProps),
+      });
+      this.handler = created.function;
+      this.logGroup = created.logGroup;
+      acknowledgeNagFindings(created.function, [{
+        id: 'Serverless-LambdaDLQ',
+        reason: 'Failed asynchronous runs go to an on-failure destination (the failed-runs queue), which carries the error and the event, unlike a DLQ.',
+      }]);
+    }
+    this.handler.configureAsyncInvoke({
+      retryAttempts: props.retryAttempts ?? 2,
+      maxEventAge: props.maxEventAge ?? Duration.hours(1),
+      onFailure: new destinations.SqsDestination(this.failedRunsQueue),
+    });
+    if (usesReferenceHandler) {
+      this.table.grant(this.handler, ...REFERENCE_HANDLER_TABLE_ACTIONS);
+    } else {
+      this.table.grantReadWriteData(this.handler);
+    }
+    this.secret.grantRead(this.handler);
+
+    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup');
+    this.scheduleDeadLetterQueue = createTerminalQueue(this, 'ScheduleDeadLetterQueue', 'schedule deliveries Scheduler could not make');
+    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: `Lets EventBridge Scheduler start runs of ${this.jobName}`,
+    });
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      schedule: scheduleExpression,
+      scheduleGroup: this.scheduleGroup,
+      description: `Runs the periodic job ${this.jobName}`,
+      enabled: props.enabled ?? true,
+      timeWindow: props.flexibleTimeWindow ? scheduler.TimeWindow.flexible(props.flexibleTimeWindow) : scheduler.TimeWindow.off(),
+      target: new targets.LambdaInvoke(this.handler, {
+        role: schedulerRole,
+        retryAttempts: props.scheduleRetryAttempts ?? 3,
+        maxEventAge: props.scheduleMaxEventAge ?? Duration.hours(1),
+        deadLetterQueue: this.scheduleDeadLetterQueue,
+        input: scheduler.ScheduleTargetInput.fromObject({ jobName: this.jobName, scheduledTime: scheduler.ContextAttribute.scheduledTime }),
+      }),
+    });
+    const cfnFunction = this.handler.node.defaultChild;
+    if (cfnFunction instanceof CfnElement && Stack.of(cfnFunction) === Stack.of(this)) {
+      acknowledgeNagFindings(schedulerRole, [{
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(cfnFunction)}.Arn>:*]`,
+        reason: 'lambda:InvokeFunction on this one function and its versions and aliases (`:*`), so the schedule keeps working when it targets an alias (canary deployments).',
+      }]);
+    }
+
+    const alarms = new AlarmFactory(this, props.alarmTopic);
+    alarms.add('HandlerErrorsAlarm', {
+      metric: LambdaMetrics.errorCount(this.handler),
+      threshold: 1,
+      description: `A run of ${this.jobName} failed in the last 5 minutes; Lambda retries it, and its run record in the table says why.`,
+    });
+    alarms.add('FailedRunsAlarm', {
+      metric: SqsMetrics.visibleMessageCount(this.failedRunsQueue),
+      threshold: 1,
+      description: `Runs of ${this.jobName} failed after every retry; they wait in the failed-runs queue with the error.`,
+    });
+    alarms.add('ScheduleDeliveryFailuresAlarm', {
+      metric: new cloudwatch.MathExpression({
+        expression: 'errors + dropped + dlq',
+        usingMetrics: {
+          errors: this.scheduleGroup.metricTargetErrors({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
+          dropped: this.scheduleGroup.metricDropped({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
+          dlq: this.scheduleGroup.metricSentToDLQ({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
+        },
+        period: ALARM_PERIOD,
+        label: 'failed or dropped deliveries',
+      }),
+      threshold: 1,
+      description: `Scheduler failed to deliver or dropped runs of ${this.jobName} in the last 5 minutes (permissions, throttling or a deleted target).`,
+    });
+    alarms.add('ScheduleDeadLetterAlarm', {
+      metric: SqsMetrics.visibleMessageCount(this.scheduleDeadLetterQueue),
+      threshold: 1,
+      description: `Scheduler gave up delivering runs of ${this.jobName}; they wait in the schedule dead-letter queue.`,
+    });
+    alarms.add('TableThrottlesAlarm', {
+      metric: DynamoDbMetrics.throttledRequestCount(this.table, REFERENCE_HANDLER_OPERATIONS),
+      threshold: 1,
+      description: `DynamoDB throttled requests of ${this.jobName} in the last 5 minutes.`,
+    });
+    if ((props.missedRunAlarm ?? true) && interval) {
+      alarms.add('MissedRunAlarm', {
+        metric: new cloudwatch.Metric({
+          namespace: PeriodicJob.METRICS_NAMESPACE,
+          metricName: SUCCESS_METRIC,
+          dimensionsMap: { JobName: this.jobName },
+          period: interval,
+          statistic: cloudwatch.Stats.SUM,
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: 2,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        description: `No run of ${this.jobName} succeeded for two intervals (${interval.toHumanString()} each): the schedule is off, deliveries fail or every run fails.`,
+      });
+    }
+    this.alarms = alarms.alarms;
+    if (props.dashboard) this.dashboard = createAlarmDashboard(this, 'Dashboard', this.alarms);
+  }
+}
+
+function sourceApiEnvironment(api: PeriodicJobSourceApi | undefined): Record<string, string> {
+  if (!api) return {};
+  const env: Record<string, string | undefined> = {
+    SOURCE_URL: api.url,
+    PAGING_STYLE: api.pagingStyle,
+    PAGE_PARAM: api.pageParam,
+    CURSOR_PARAM: api.cursorParam,
+    CURSOR_FIELD: api.cursorField,
+    ITEMS_PATH: api.itemsPath,
+    ID_FIELD: api.idField,
+    MAX_PAGES: api.maxPages?.toString(),
+    REQUEST_TIMEOUT_MS: api.requestTimeout?.toMilliseconds().toString(),
+    MAX_ATTEMPTS: api.maxAttempts?.toString(),
+    AUTH_HEADER: api.authHeader,
+  };
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/** Validates the props; returns the interval between runs (undefined when unknown and not needed). */
+function validate(props: PeriodicJobProps, jobName: string, schedule: scheduler.ScheduleExpression, usesReferenceHandler: boolean): Duration | undefined {
+  assertExclusive(NAME, props, 'existingTable', 'tableProps');
+  assertExclusive(NAME, props, 'existingFunction', 'functionProps');
+  assertExclusive(NAME, props, 'existingFunction', 'code');
+  assertExclusive(NAME, props, 'existingFunction', 'handler');
+  if (props.handler !== undefined && props.code === undefined) {
+    throw new InvalidPropsError(NAME, `handler '${props.handler}' names an export of your own code: pass code too, or leave handler out for the reference handler`);
+  }
+  if (!Token.isUnresolved(jobName) && !JOB_NAME_PATTERN.test(jobName)) {
+    throw new InvalidPropsError(NAME, `jobName must be 1..64 letters, digits, '-' or '_' (it is a metric dimension), got '${jobName}'`);
+  }
+  if (usesReferenceHandler && props.sourceApi === undefined) {
+    throw new InvalidPropsError(NAME, 'the reference handler needs sourceApi (at least { url }); pass code or existingFunction to run your own job instead');
+  }
+  const api = props.sourceApi;
+  if (api) {
+    if (!Token.isUnresolved(api.url) && !/^https?:\/\/[^\s/]+/.test(api.url)) {
+      throw new InvalidPropsError(NAME, `sourceApi.url must be an http(s) URL, got '${api.url}'`);
+    }
+    assertIntegerInRange(NAME, 'sourceApi.maxPages', api.maxPages, 1, 10_000);
+    assertIntegerInRange(NAME, 'sourceApi.maxAttempts', api.maxAttempts, 1, 10);
+    const timeout = api.requestTimeout?.toMilliseconds();
+    if (timeout !== undefined && !Token.isUnresolved(timeout) && (timeout < 100 || timeout > 60_000)) {
+      throw new InvalidPropsError(NAME, `sourceApi.requestTimeout must be 100 ms..60 s, got ${timeout} ms`);
+    }
+  }
+  assertIntegerInRange(NAME, 'scheduleRetryAttempts', props.scheduleRetryAttempts, 0, 185);
+  assertIntegerInRange(NAME, 'retryAttempts', props.retryAttempts, 0, 2);
+  assertSecondsInRange('scheduleMaxEventAge', props.scheduleMaxEventAge, 60, 86_400);
+  assertSecondsInRange('maxEventAge', props.maxEventAge, 60, 21_600);
+  assertSecondsInRange('flexibleTimeWindow', props.flexibleTimeWindow, 60, 86_400);
+
+  const expression = schedule.expressionString;
+  if (Token.isUnresolved(expression)) return props.expectedInterval;
+  let interval: Duration | undefined;
+  const rate = RATE_PATTERN.exec(expression);
+  if (rate) {
+    const value = Number(rate[1]);
+    if (value < 1) throw new InvalidPropsError(NAME, `schedule ${expression} must have a rate of at least 1, got ${value}`);
+    const unit = rate[2].replace(/s$/, '');
+    interval = unit === 'minute' ? Duration.minutes(value) : unit === 'hour' ? Duration.hours(value) : Duration.days(value);
+  } else if (!CRON_PATTERN.test(expression)) {
+    throw new InvalidPropsError(NAME, `schedule must be rate(<n> <minute(s)|hour(s)|day(s)>) or cron(<6 fields>) for a periodic job, got '${expression}'`);
+  }
+  interval = props.expectedInterval ?? interval;
+  if (props.missedRunAlarm ?? true) {
+    if (interval === undefined) {
+      throw new InvalidPropsError(NAME, `the missed-run alarm needs expectedInterval with a cron schedule ('${expression}'); pass it, or set missedRunAlarm: false`);
+    }
+    const seconds = interval.toSeconds();
+    if (seconds < 60 || seconds > MAX_MISSED_RUN_INTERVAL.toSeconds() || seconds % 60 !== 0) {
+      throw new InvalidPropsError(NAME, `the missed-run alarm needs an interval of whole minutes from 1 minute to 1 day (a CloudWatch alarm period), got ${seconds} seconds; set missedRunAlarm: false for rarer jobs`);
+    }
+  }
+  return interval;
+}
+
+function assertSecondsInRange(name: string, value: Duration | undefined, min: number, max: number): void {
+  if (value === undefined || Token.isUnresolved(value.toSeconds())) return;
+  const seconds = value.toSeconds();
+  if (seconds < min || seconds > max) {
+    throw new InvalidPropsError(NAME, `${name} must be ${min}..${max} seconds, got ${seconds}`);
+  }
+}

@@ -1,0 +1,279 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { AlarmFactory } from '../core/alarms';
+import { referenceHandlerCode } from '../core/assets';
+import { createAlarmDashboard } from '../core/dashboard';
+import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
+import { createLibraryFunction } from '../core/function';
+import { mergeProps } from '../core/merge';
+import { ALARM_PERIOD, DynamoDbMetrics, LambdaMetrics, SqsMetrics } from '../core/metrics';
+import { acknowledgeNagFindings } from '../core/nag';
+import { createTerminalQueue } from '../core/queue';
+import { createLibraryTable } from '../core/table';
+
+/** How Lambda reads the stream. Every default is explicit because each one changes failure behaviour. */
+export interface StreamEventSourceOptions {
+  /** Records per invocation. @default 100 */
+  readonly batchSize?: number;
+  /** How long Lambda gathers records before invoking. @default Duration.seconds(1) */
+  readonly maxBatchingWindow?: Duration;
+  /** Concurrent batches per shard (1..10); order is kept per partition key. @default 1 */
+  readonly parallelizationFactor?: number;
+  /** Split a failing batch in two and retry each half, to isolate a bad record. @default true */
+  readonly bisectBatchOnError?: boolean;
+  /** Retries of a failing batch before it goes to the on-failure destination (0..10000). @default 5 */
+  readonly retryAttempts?: number;
+  /** Records older than this go to the on-failure destination instead of being processed (1 min..7 days). @default Duration.hours(6) */
+  readonly maxRecordAge?: Duration;
+  /** @default StartingPosition.TRIM_HORIZON: nothing already in the stream is skipped */
+  readonly startingPosition?: lambda.StartingPosition;
+}
+
+export interface StreamProcessorProps {
+  /** Use this stream instead of creating one. @default - a new stream */
+  readonly existingStream?: kinesis.IStream;
+  /** Overrides of the created stream (e.g. `streamMode: PROVISIONED, shardCount`, `retentionPeriod`). @default - on-demand, encrypted with the AWS-managed key, 24 h retention */
+  readonly streamProps?: kinesis.StreamProps;
+  /** Read through a dedicated enhanced fan-out consumer (own 2 MB/s per shard, lower latency; billed per consumer-shard hour). @default false */
+  readonly enhancedFanOut?: boolean;
+
+  /** Use this table instead of creating one (key schema `pk` S + `sk` S for the reference handler). @default - a new table */
+  readonly existingTable?: dynamodb.ITable;
+  /** Overrides of the created table's props (must keep `pk`/`sk` with the reference handler). @default - on-demand, PITR, encrypted, RETAIN */
+  readonly tableProps?: dynamodb.TablePropsV2;
+
+  /** Use this function as the stream consumer. @default - a new function */
+  readonly existingFunction?: lambda.IFunction;
+  /** Your own handler code instead of the reference handler. @default - the reference handler */
+  readonly code?: lambda.Code;
+  /** The handler export of `code`. @default 'index.handler' */
+  readonly handler?: string;
+  /** Overrides of the created function's props. @default - see lib/core/lambda-defaults.ts, timeout 60 s */
+  readonly functionProps?: lambda.FunctionOptions;
+
+  /** How Lambda reads the stream. @default - see StreamEventSourceOptions */
+  readonly eventSource?: StreamEventSourceOptions;
+  /** Where Lambda sends the metadata of batches it gives up on. @default - a new encrypted, TLS-only SQS queue */
+  readonly onFailure?: lambda.IEventSourceDlq;
+  /** Overrides of the queue that receives records the handler can never process (bad JSON, schema). @default - encrypted, TLS-only, 14 days */
+  readonly rejectedQueueProps?: sqs.QueueProps;
+  /** DynamoDB writes the reference handler keeps in flight (1..100). @default 10 */
+  readonly maxParallelWrites?: number;
+
+  /** Iterator age (stream and Lambda) above which an alarm fires. @default Duration.minutes(1) */
+  readonly iteratorAgeThreshold?: Duration;
+  /** Receives the actions of every alarm. @default - alarms have no actions */
+  readonly alarmTopic?: sns.ITopic;
+  /** Create a CloudWatch dashboard of the alarms. @default false */
+  readonly dashboard?: boolean;
+}
+
+const NAME = 'StreamProcessor';
+const TABLE_PARTITION_KEY: dynamodb.Attribute = { name: 'pk', type: dynamodb.AttributeType.STRING };
+const TABLE_SORT_KEY: dynamodb.Attribute = { name: 'sk', type: dynamodb.AttributeType.STRING };
+/** Exactly what the reference handler calls. */
+const REFERENCE_HANDLER_TABLE_ACTIONS = ['dynamodb:UpdateItem'];
+const REFERENCE_HANDLER_OPERATIONS = [dynamodb.Operation.UPDATE_ITEM];
+
+const EVENT_SOURCE_DEFAULTS = {
+  batchSize: 100,
+  maxBatchingWindow: Duration.seconds(1),
+  parallelizationFactor: 1,
+  bisectBatchOnError: true,
+  retryAttempts: 5,
+  maxRecordAge: Duration.hours(6),
+  startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+};
+
+/**
+ * Kinesis Data Stream -> Lambda -> DynamoDB. The reference handler keeps the latest event per
+ * source and exact per-minute counts under retries, bisection and replays; records that can never
+ * succeed go to a rejected-records queue at once, so they never block a shard; batches Lambda gives
+ * up on go to an on-failure destination.
+ */
+export class StreamProcessor extends Construct {
+  public readonly stream: kinesis.IStream;
+  /** The enhanced fan-out consumer, when `enhancedFanOut` is set. */
+  public readonly consumer?: kinesis.IStreamConsumer;
+  public readonly table: dynamodb.ITable;
+  public readonly handler: lambda.IFunction;
+  /** The handler's log group; undefined for an `existingFunction`. */
+  public readonly logGroup?: logs.ILogGroup;
+  /** Receives the records the handler can never process, with the reason. */
+  public readonly rejectedRecordsQueue: sqs.IQueue;
+  /** The on-failure queue created when no `onFailure` is given. */
+  public readonly failureQueue?: sqs.IQueue;
+  public readonly eventSourceMappingId: string;
+  public readonly alarms: cloudwatch.IAlarm[];
+  public readonly dashboard?: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: StreamProcessorProps = {}) {
+    super(scope, id);
+    validate(props);
+    const usesReferenceHandler = props.existingFunction === undefined && props.code === undefined;
+
+    this.stream = props.existingStream ?? new kinesis.Stream(this, 'Stream', mergeProps<kinesis.StreamProps>(
+      { streamMode: kinesis.StreamMode.ON_DEMAND, encryption: kinesis.StreamEncryption.MANAGED, retentionPeriod: Duration.hours(24) },
+      props.streamProps,
+    ));
+    this.table = props.existingTable ?? createLibraryTable(this, 'Table', {
+      partitionKey: TABLE_PARTITION_KEY,
+      sortKey: TABLE_SORT_KEY,
+      tableProps: props.tableProps,
+      enforceKeySchema: usesReferenceHandler,
+      constructName: NAME,
+    });
+    this.rejectedRecordsQueue = createTerminalQueue(this, 'RejectedRecordsQueue', 'records the handler can never process', props.rejectedQueueProps);
+
+    const environment: Record<string, string> = {
+      TABLE_NAME: this.table.tableName,
+      REJECTED_QUEUE_URL: this.rejectedRecordsQueue.queueUrl,
+      MAX_PARALLEL_WRITES: String(props.maxParallelWrites ?? 10),
+    };
+    if (props.existingFunction) {
+      this.handler = props.existingFunction;
+      if (props.existingFunction instanceof lambda.Function) {
+        for (const [key, value] of Object.entries(environment)) props.existingFunction.addEnvironment(key, value);
+      }
+    } else {
+      const created = createLibraryFunction(this, 'Handler', {
+        code: props.code ?? referenceHandlerCode('stream-processing/processor'),
+        handler: props.handler,
+        serviceName: 'stream-processor',
+        description: `${this.node.path}: Kinesis stream consumer`,
+        environment,
+        functionProps: mergeProps<lambda.FunctionOptions>({ timeout: Duration.seconds(60) }, props.functionProps),
+      });
+      this.handler = created.function;
+      this.logGroup = created.logGroup;
+      acknowledgeNagFindings(created.function, [
+        { id: 'Serverless-LambdaDLQ', reason: 'Invoked by a Kinesis event source mapping, never asynchronously: failed batches go to the mapping\'s on-failure destination.' },
+        { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'Invoked by a Kinesis event source mapping, never asynchronously: failed batches go to the mapping\'s on-failure destination.' },
+      ]);
+    }
+    if (usesReferenceHandler) {
+      this.table.grant(this.handler, ...REFERENCE_HANDLER_TABLE_ACTIONS);
+    } else {
+      this.table.grantReadWriteData(this.handler);
+    }
+    this.rejectedRecordsQueue.grantSendMessages(this.handler);
+
+    let onFailure = props.onFailure;
+    if (!onFailure) {
+      this.failureQueue = createTerminalQueue(this, 'FailureQueue', 'metadata of stream batches Lambda gave up on');
+      onFailure = new sources.SqsDlq(this.failureQueue);
+    }
+    const eventSourceOptions: sources.KinesisEventSourceProps = {
+      ...EVENT_SOURCE_DEFAULTS,
+      ...definedOnly(props.eventSource ?? {}),
+      reportBatchItemFailures: true,
+      onFailure,
+    };
+    let eventSource: sources.KinesisEventSource | sources.KinesisConsumerEventSource;
+    if (props.enhancedFanOut) {
+      this.consumer = new kinesis.StreamConsumer(this, 'Consumer', {
+        stream: this.stream,
+        streamConsumerName: `${this.node.addr}-consumer`,
+      });
+      eventSource = new sources.KinesisConsumerEventSource(this.consumer, eventSourceOptions);
+    } else {
+      eventSource = new sources.KinesisEventSource(this.stream, eventSourceOptions);
+    }
+    this.handler.addEventSource(eventSource);
+    this.eventSourceMappingId = eventSource.eventSourceMappingId;
+
+    const iteratorAge = props.iteratorAgeThreshold ?? Duration.minutes(1);
+    const alarms = new AlarmFactory(this, props.alarmTopic);
+    alarms.add('StreamIteratorAgeAlarm', {
+      metric: this.consumer
+        ? new cloudwatch.Metric({
+          namespace: 'AWS/Kinesis',
+          metricName: 'SubscribeToShardEvent.MillisBehindLatest',
+          dimensionsMap: { StreamName: this.stream.streamName, ConsumerName: this.consumer.streamConsumerName },
+          period: ALARM_PERIOD,
+          statistic: cloudwatch.Stats.MAXIMUM,
+        })
+        : this.stream.metricGetRecordsIteratorAgeMilliseconds({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: iteratorAge.toMilliseconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      description: `Records of ${this.node.path} wait more than ${iteratorAge.toHumanString()} in the stream for 15 minutes: consumers fall behind and records near the retention period will be lost.`,
+    });
+    alarms.add('HandlerIteratorAgeAlarm', {
+      metric: LambdaMetrics.iteratorAgeMaxInMillis(this.handler),
+      threshold: iteratorAge.toMilliseconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      description: `The handler of ${this.node.path} receives records older than ${iteratorAge.toHumanString()} for 15 minutes (a blocked shard or too little parallelism).`,
+    });
+    alarms.add('HandlerErrorsAlarm', {
+      metric: LambdaMetrics.errorCount(this.handler),
+      threshold: 1,
+      description: `The handler of ${this.node.path} failed whole batches in the last 5 minutes; failing shards are blocked until the retries or the record age run out.`,
+    });
+    alarms.add('HandlerThrottlesAlarm', {
+      metric: LambdaMetrics.throttleCount(this.handler),
+      threshold: 1,
+      description: `The handler of ${this.node.path} was throttled in the last 5 minutes; the stream falls behind.`,
+    });
+    if (this.failureQueue) {
+      alarms.add('FailureQueueDepthAlarm', {
+        metric: SqsMetrics.visibleMessageCount(this.failureQueue),
+        threshold: 1,
+        description: `Lambda gave up on stream batches of ${this.node.path}; their metadata is in the failure queue. Replay them from the stream (see the README) before retention expires.`,
+      });
+    }
+    alarms.add('RejectedRecordsAlarm', {
+      metric: SqsMetrics.visibleMessageCount(this.rejectedRecordsQueue),
+      threshold: 1,
+      description: `Records of ${this.node.path} were rejected (not JSON or not valid events); they wait in the rejected-records queue with the reason.`,
+    });
+    alarms.add('TableThrottlesAlarm', {
+      metric: DynamoDbMetrics.throttledRequestCount(this.table, REFERENCE_HANDLER_OPERATIONS),
+      threshold: 1,
+      description: `DynamoDB throttled writes of ${this.node.path} in the last 5 minutes; affected records are retried.`,
+    });
+    this.alarms = alarms.alarms;
+    if (props.dashboard) this.dashboard = createAlarmDashboard(this, 'Dashboard', this.alarms);
+  }
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function validate(props: StreamProcessorProps): void {
+  assertExclusive(NAME, props, 'existingStream', 'streamProps');
+  assertExclusive(NAME, props, 'existingTable', 'tableProps');
+  assertExclusive(NAME, props, 'existingFunction', 'functionProps');
+  assertExclusive(NAME, props, 'existingFunction', 'code');
+  assertExclusive(NAME, props, 'existingFunction', 'handler');
+  if (props.handler !== undefined && props.code === undefined) {
+    throw new InvalidPropsError(NAME, `handler '${props.handler}' names an export of your own code: pass code too, or leave handler out for the reference handler`);
+  }
+  const source = props.eventSource ?? {};
+  assertIntegerInRange(NAME, 'eventSource.batchSize', source.batchSize, 1, 10_000);
+  assertIntegerInRange(NAME, 'eventSource.parallelizationFactor', source.parallelizationFactor, 1, 10);
+  assertIntegerInRange(NAME, 'eventSource.retryAttempts', source.retryAttempts, 0, 10_000);
+  assertIntegerInRange(NAME, 'maxParallelWrites', props.maxParallelWrites, 1, 100);
+  if (source.maxRecordAge !== undefined && !Token.isUnresolved(source.maxRecordAge.toSeconds())) {
+    const seconds = source.maxRecordAge.toSeconds();
+    if (seconds < 60 || seconds > 604_800) {
+      throw new InvalidPropsError(NAME, `eventSource.maxRecordAge must be 1 minute..7 days (finite, so a poison batch cannot block a shard forever), got ${seconds} seconds`);
+    }
+  }
+  if (source.maxBatchingWindow !== undefined && !Token.isUnresolved(source.maxBatchingWindow.toSeconds()) && source.maxBatchingWindow.toSeconds() > 300) {
+    throw new InvalidPropsError(NAME, `eventSource.maxBatchingWindow must be at most 5 minutes, got ${source.maxBatchingWindow.toSeconds()} seconds`);
+  }
+  if (source.startingPosition === lambda.StartingPosition.AT_TIMESTAMP) {
+    throw new InvalidPropsError(NAME, 'eventSource.startingPosition AT_TIMESTAMP needs a timestamp this construct does not take; use TRIM_HORIZON or LATEST');
+  }
+}

@@ -79,6 +79,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-dynamodb@3.1169.0',
     '@aws-sdk/lib-dynamodb@3.1169.0',
     '@aws-sdk/client-sqs@3.1169.0',
+    '@aws-sdk/client-sns@3.1169.0',
     '@aws-sdk/client-secrets-manager@3.1164.0',
     '@smithy/node-http-handler@4.14.2',
     'ajv@8.20.0',

@@ -1,4 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
+import { FanOutExampleStack } from './fan-out';
 import { PeriodicJobExampleStack } from './periodic-job';
 import { RestApiExampleStack } from './rest-api';
 import { StreamProcessingExampleStack } from './stream-processing';
@@ -15,6 +16,9 @@ export function addExampleStacks(app: App): Record<string, Stack> {
     'periodic-job': new PeriodicJobExampleStack(app, 'PeriodicJobExample', {
       description: 'Serverless reference architecture: periodic job (EventBridge Scheduler -> Lambda -> HTTP API -> DynamoDB)',
       sourceUrl: app.node.tryGetContext('periodicJobSourceUrl') ?? 'https://api.example.com/v1/catalog',
+    }),
+    'fan-out': new FanOutExampleStack(app, 'FanOutExample', {
+      description: 'Serverless reference architecture: fan-out (SNS -> filtered SQS queues -> Lambda consumers)',
     }),
   };
 }

@@ -4,3 +4,4 @@ export * from './core/secure-rest-api';
 export * from './rest-api';
 export * from './stream-processing';
 export * from './periodic-job';
+export * from './fan-out';

@@ -1,8 +1,8 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { createEncryptedTopic } from './topic';
 
 export interface AlarmTopicProps {
   /** @default - a CloudFormation-generated name */
@@ -19,23 +19,13 @@ export class AlarmTopic extends Construct {
 
   constructor(scope: Construct, id: string, props: AlarmTopicProps = {}) {
     super(scope, id);
-    const key = new kms.Key(this, 'Key', {
-      description: `Encrypts the alarm topic ${this.node.path}`,
-      enableKeyRotation: true,
-      pendingWindow: Duration.days(7),
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const { topic, key } = createEncryptedTopic(this, 'Topic', 'alarm notifications', { topicName: props.topicName }, 'Key');
     key.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'AllowCloudWatchAlarmsToPublish',
       principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
       resources: ['*'],
     }));
-    const topic = new sns.Topic(this, 'Topic', {
-      topicName: props.topicName,
-      masterKey: key,
-      enforceSSL: true,
-    });
     this.topic = topic;
     this.key = key;
   }

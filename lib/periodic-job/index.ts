@@ -114,7 +114,9 @@ const RATE_PATTERN = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON_PATTERN = /^cron\((\S+ ){5}\S+\)$/;
 const MAX_MISSED_RUN_INTERVAL = Duration.days(1);
 const REFERENCE_HANDLER_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
-const REFERENCE_HANDLER_OPERATIONS = [dynamodb.Operation.GET_ITEM, dynamodb.Operation.PUT_ITEM, dynamodb.Operation.UPDATE_ITEM, dynamodb.Operation.QUERY];
+const REFERENCE_HANDLER_OPERATIONS = [
+  dynamodb.Operation.GET_ITEM, dynamodb.Operation.PUT_ITEM, dynamodb.Operation.UPDATE_ITEM, dynamodb.Operation.QUERY,
+];
 
 /**
  * EventBridge Scheduler -> Lambda -> external HTTP API -> DynamoDB. Runs never overlap (reserved
@@ -312,7 +314,9 @@ function sourceApiEnvironment(api: PeriodicJobSourceApi | undefined): Record<str
 }
 
 /** Validates the props; returns the interval between runs (undefined when unknown and not needed). */
-function validate(props: PeriodicJobProps, jobName: string, schedule: scheduler.ScheduleExpression, usesReferenceHandler: boolean): Duration | undefined {
+function validate(
+  props: PeriodicJobProps, jobName: string, schedule: scheduler.ScheduleExpression, usesReferenceHandler: boolean,
+): Duration | undefined {
   assertExclusive(NAME, props, 'existingTable', 'tableProps');
   assertExclusive(NAME, props, 'existingFunction', 'functionProps');
   assertExclusive(NAME, props, 'existingFunction', 'code');

@@ -270,8 +270,9 @@ function validate(props: StreamProcessorProps): void {
       throw new InvalidPropsError(NAME, `eventSource.maxRecordAge must be 1 minute..7 days (finite, so a poison batch cannot block a shard forever), got ${seconds} seconds`);
     }
   }
-  if (source.maxBatchingWindow !== undefined && !Token.isUnresolved(source.maxBatchingWindow.toSeconds()) && source.maxBatchingWindow.toSeconds() > 300) {
-    throw new InvalidPropsError(NAME, `eventSource.maxBatchingWindow must be at most 5 minutes, got ${source.maxBatchingWindow.toSeconds()} seconds`);
+  const windowSeconds = source.maxBatchingWindow?.toSeconds();
+  if (windowSeconds !== undefined && !Token.isUnresolved(windowSeconds) && windowSeconds > 300) {
+    throw new InvalidPropsError(NAME, `eventSource.maxBatchingWindow must be at most 5 minutes, got ${windowSeconds} seconds`);
   }
   if (source.startingPosition === lambda.StartingPosition.AT_TIMESTAMP) {
     throw new InvalidPropsError(NAME, 'eventSource.startingPosition AT_TIMESTAMP needs a timestamp this construct does not take; use TRIM_HORIZON or LATEST');

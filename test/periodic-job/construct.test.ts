@@ -164,15 +164,31 @@ describe('PeriodicJob options', () => {
     const { template } = build({
       jobName: 'catalog',
       sourceApi: {
-        url: 'https://api.example.com/items', pagingStyle: PagingStyle.CURSOR, cursorParam: 'after', cursorField: 'meta.next',
-        itemsPath: 'data.items', idField: 'sku', maxPages: 20, requestTimeout: Duration.seconds(3), maxAttempts: 5, authHeader: 'X-Api-Key',
+        url: 'https://api.example.com/items',
+        pagingStyle: PagingStyle.CURSOR,
+        cursorParam: 'after',
+        cursorField: 'meta.next',
+        itemsPath: 'data.items',
+        idField: 'sku',
+        maxPages: 20,
+        requestTimeout: Duration.seconds(3),
+        maxAttempts: 5,
+        authHeader: 'X-Api-Key',
       },
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
-          JOB_NAME: 'catalog', PAGING_STYLE: 'cursor', CURSOR_PARAM: 'after', CURSOR_FIELD: 'meta.next', ITEMS_PATH: 'data.items',
-          ID_FIELD: 'sku', MAX_PAGES: '20', REQUEST_TIMEOUT_MS: '3000', MAX_ATTEMPTS: '5', AUTH_HEADER: 'X-Api-Key',
+          JOB_NAME: 'catalog',
+          PAGING_STYLE: 'cursor',
+          CURSOR_PARAM: 'after',
+          CURSOR_FIELD: 'meta.next',
+          ITEMS_PATH: 'data.items',
+          ID_FIELD: 'sku',
+          MAX_PAGES: '20',
+          REQUEST_TIMEOUT_MS: '3000',
+          MAX_ATTEMPTS: '5',
+          AUTH_HEADER: 'X-Api-Key',
         }),
       },
     });

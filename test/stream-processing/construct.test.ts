@@ -100,16 +100,25 @@ describe('StreamProcessor defaults', () => {
   test('alarms on stream and handler iterator age, errors, throttles, both queues and table throttles', () => {
     expect(processor.alarms).toHaveLength(7);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/Kinesis', MetricName: 'GetRecords.IteratorAgeMilliseconds', Statistic: 'Maximum', Threshold: 60_000, EvaluationPeriods: 3,
+      Namespace: 'AWS/Kinesis',
+      MetricName: 'GetRecords.IteratorAgeMilliseconds',
+      Statistic: 'Maximum',
+      Threshold: 60_000,
+      EvaluationPeriods: 3,
       Dimensions: [{ Name: 'StreamName', Value: { Ref: Match.stringLikeRegexp('TelemetryStream') } }],
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/Lambda', MetricName: 'IteratorAge', Statistic: 'Maximum', Threshold: 60_000,
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Statistic: 'Maximum',
+      Threshold: 60_000,
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('TelemetryHandler') } }],
     });
     for (const queue of ['TelemetryFailureQueue', 'TelemetryRejectedRecordsQueue']) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1,
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 1,
         Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp(queue), 'QueueName'] } }],
       });
     }
@@ -124,13 +133,24 @@ describe('StreamProcessor options', () => {
   test('event source options override the defaults, reporting partial failures stays on', () => {
     const { template } = build({
       eventSource: {
-        batchSize: 500, maxBatchingWindow: Duration.seconds(5), parallelizationFactor: 4,
-        bisectBatchOnError: false, retryAttempts: 2, maxRecordAge: Duration.hours(1), startingPosition: lambda.StartingPosition.LATEST,
+        batchSize: 500,
+        maxBatchingWindow: Duration.seconds(5),
+        parallelizationFactor: 4,
+        bisectBatchOnError: false,
+        retryAttempts: 2,
+        maxRecordAge: Duration.hours(1),
+        startingPosition: lambda.StartingPosition.LATEST,
       },
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      BatchSize: 500, MaximumBatchingWindowInSeconds: 5, ParallelizationFactor: 4, BisectBatchOnFunctionError: false,
-      MaximumRetryAttempts: 2, MaximumRecordAgeInSeconds: 3600, StartingPosition: 'LATEST', FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 500,
+      MaximumBatchingWindowInSeconds: 5,
+      ParallelizationFactor: 4,
+      BisectBatchOnFunctionError: false,
+      MaximumRetryAttempts: 2,
+      MaximumRecordAgeInSeconds: 3600,
+      StartingPosition: 'LATEST',
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
   });
 

@@ -14,6 +14,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:f
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { benchStreamProcessing } from './bench/stream-processing';
 import { ASSETS_DIR, BUNDLE_BUDGET_BYTES, bundleHandler, discoverHandlers, HANDLER_BUILD_OPTIONS, HandlerEntry, ROOT } from './bundle';
 
 const BENCH_DIR = join(ROOT, '.bench');
@@ -124,7 +125,16 @@ async function main(): Promise<void> {
   console.log(`| prebuilt assets (this library) | ${ms(prebundled)} | ${ratio(prebundled, nodejsFunction)} |`);
   console.log(`| NodejsFunction, esbuild at synth (baseline) | ${ms(nodejsFunction)} | 1.00x |`);
 
-  const results = { node: process.version, handlers, synth: { prebundledMs: prebundled, nodejsFunctionMs: nodejsFunction } };
+  const stream = await benchStreamProcessing();
+  console.log(`\nStream processing throughput (${stream.events} events, dynalite in-process)`);
+  console.log('| handler | events/s | ratio |');
+  console.log('|---|---|---|');
+  console.log(`| reference (grouped, bounded-parallel, exact counts) | ${stream.handlerEventsPerSecond.toFixed(0)} | ${ratio(stream.handlerEventsPerSecond, stream.naiveEventsPerSecond)} |`);
+  console.log(`| naive: one PutItem per record, sequential (baseline) | ${stream.naiveEventsPerSecond.toFixed(0)} | 1.00x |`);
+
+  const results = {
+    node: process.version, handlers, synth: { prebundledMs: prebundled, nodejsFunctionMs: nodejsFunction }, streamProcessing: stream,
+  };
   writeFileSync(join(BENCH_DIR, 'results.json'), JSON.stringify(results, null, 2));
   console.log(`\nwritten to ${relative(ROOT, join(BENCH_DIR, 'results.json'))}`);
 }

@@ -8,6 +8,8 @@ export interface LibraryTableOptions {
   /** The key schema the reference handler relies on. */
   readonly partitionKey: dynamodb.Attribute;
   readonly sortKey?: dynamodb.Attribute;
+  /** What the pattern adds to the library defaults (e.g. a TTL attribute its handler writes). */
+  readonly patternDefaults?: Partial<dynamodb.TablePropsV2>;
   /** User overrides, merged over the defaults. */
   readonly tableProps?: dynamodb.TablePropsV2;
   /**
@@ -38,7 +40,7 @@ export function createLibraryTable(scope: Construct, id: string, options: Librar
     }
   }
   return new dynamodb.TableV2(scope, id, mergeProps<dynamodb.TablePropsV2>(
-    { ...TABLE_DEFAULTS, partitionKey: options.partitionKey, sortKey: options.sortKey },
+    { ...TABLE_DEFAULTS, ...options.patternDefaults, partitionKey: options.partitionKey, sortKey: options.sortKey },
     user,
   ));
 }

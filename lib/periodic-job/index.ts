@@ -113,10 +113,9 @@ const JOB_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const RATE_PATTERN = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON_PATTERN = /^cron\((\S+ ){5}\S+\)$/;
 const MAX_MISSED_RUN_INTERVAL = Duration.days(1);
-const REFERENCE_HANDLER_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
-const REFERENCE_HANDLER_OPERATIONS = [
-  dynamodb.Operation.GET_ITEM, dynamodb.Operation.PUT_ITEM, dynamodb.Operation.UPDATE_ITEM, dynamodb.Operation.QUERY,
-];
+/** Exactly what the reference handler calls: stored hashes are read in batches, changed records put conditionally. */
+const REFERENCE_HANDLER_TABLE_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:PutItem'];
+const REFERENCE_HANDLER_OPERATIONS = [dynamodb.Operation.BATCH_GET_ITEM, dynamodb.Operation.PUT_ITEM];
 
 /**
  * EventBridge Scheduler -> Lambda -> external HTTP API -> DynamoDB. Runs never overlap (reserved
@@ -151,6 +150,8 @@ export class PeriodicJob extends Construct {
     this.table = props.existingTable ?? createLibraryTable(this, 'Table', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      // Run records carry `expiresAt` (90 days by default); job records never expire.
+      patternDefaults: { timeToLiveAttribute: 'expiresAt' },
       tableProps: props.tableProps,
       enforceKeySchema: usesReferenceHandler,
       constructName: NAME,

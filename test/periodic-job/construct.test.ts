@@ -64,6 +64,18 @@ describe('PeriodicJob defaults', () => {
     });
   });
 
+  test('grants exactly the table actions the poller calls; run records expire through TTL', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('SyncHandlerRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('SyncTable'), 'Arn'] },
+        })]),
+      },
+    });
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
+  });
+
   test('the secret is readable by this function only', () => {
     const policies = Object.entries(template.findResources('AWS::IAM::Policy'))
       .filter(([, p]) => JSON.stringify(p).includes('secretsmanager:GetSecretValue'));

@@ -1,0 +1,95 @@
+/**
+ * Cold-starts the periodic job poller (`lambda/periodic-job/poller.ts`) with a given environment
+ * in an isolated module registry (see `isolatedRequire`), together with the Secrets Manager client
+ * module of that registry (to mock it with aws-sdk-client-mock).
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { isolatedRequire, type Env } from './load-handler';
+import { scheduledContext, schedulerEvent } from './scheduler-events';
+import type { RunSummary } from '../../lambda/periodic-job/lib/run';
+
+/** Every variable the poller reads; unset before each load unless given. */
+export const POLLER_ENV_VARS = [
+  'TABLE_NAME',
+  'JOB_NAME',
+  'SOURCE_URL',
+  'PAGING_STYLE',
+  'PAGE_PARAM',
+  'FIRST_PAGE',
+  'CURSOR_PARAM',
+  'CURSOR_FIELD',
+  'ITEMS_PATH',
+  'ID_FIELD',
+  'ON_INVALID_ITEM',
+  'MAX_PAGES',
+  'REQUEST_TIMEOUT_MS',
+  'MAX_ATTEMPTS',
+  'RETRY_BASE_DELAY_MS',
+  'MAX_RETRY_DELAY_MS',
+  'MAX_RESPONSE_BYTES',
+  'TIME_BUDGET_MARGIN_MS',
+  'WRITE_CONCURRENCY',
+  'RUN_RETENTION_DAYS',
+  'SECRET_ARN',
+  'AUTH_HEADER',
+  'AUTH_SCHEME',
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_METRICS_DISABLED',
+  'POWERTOOLS_DEV',
+] as const;
+
+/** Fast retries for tests: the defaults would wait seconds. */
+export const FAST_RETRY_ENV = { RETRY_BASE_DELAY_MS: '5', MAX_RETRY_DELAY_MS: '2000', REQUEST_TIMEOUT_MS: '1000', TIME_BUDGET_MARGIN_MS: '500' } as const;
+
+export interface LoadedPoller {
+  readonly handler: (event: unknown, context?: Context) => Promise<RunSummary>;
+  readonly secretsManager: typeof import('@aws-sdk/client-secrets-manager');
+  /** Runs the handler with `event` (default: a scheduler event) and a context with `remainingMs` left (default 60 s). */
+  invoke(options?: { event?: unknown; remainingMs?: number }): Promise<RunSummary>;
+}
+
+/**
+ * Cold-starts the poller with `env` (other poller variables unset). Metrics are disabled
+ * (`POWERTOOLS_METRICS_DISABLED=true`) unless `env` says otherwise, to keep test output quiet.
+ */
+export function loadPoller(env: Env): LoadedPoller {
+  const { module, others } = isolatedRequire<{ handler: LoadedPoller['handler'] }>(
+    'lambda/periodic-job/poller',
+    { POWERTOOLS_METRICS_DISABLED: 'true', ...env },
+    POLLER_ENV_VARS,
+    ['@aws-sdk/client-secrets-manager'],
+  );
+  return {
+    handler: module.handler,
+    invoke: (options = {}) => module.handler('event' in options ? options.event : schedulerEvent(), scheduledContext(options.remainingMs)),
+    secretsManager: others[0] as typeof import('@aws-sdk/client-secrets-manager'),
+  };
+}
+
+export interface JobTable {
+  /** Records of every job, sorted by pk then sk. */
+  readonly records: Array<Record<string, unknown>>;
+  /** Run records, oldest first. */
+  readonly runs: Array<Record<string, unknown>>;
+}
+
+/** Reads the whole table as plain objects (numbers as JS numbers). */
+export async function readJobTable(client: DynamoDBClient, tableName: string): Promise<JobTable> {
+  const doc = DynamoDBDocumentClient.from(client, { unmarshallOptions: { wrapNumbers: (value: string) => Number(value) } });
+  const items: Array<Record<string, unknown>> = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  const key = (i: Record<string, unknown>): string => `${String(i.pk)}\u0000${String(i.sk)}`;
+  items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  return {
+    records: items.filter((i) => String(i.pk).startsWith('record#')),
+    runs: items.filter((i) => String(i.pk).startsWith('run#')),
+  };
+}

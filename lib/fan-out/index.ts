@@ -34,12 +34,12 @@ export class FanOutConsumerCode {
 
   /** Keeps per-customer totals of high-value orders; subscribe it with a numeric `amount` filter. */
   public static highValue(): FanOutConsumerCode {
-    return new FanOutConsumerCode(referenceHandlerCode('fan-out/high-value-consumer'), 'index.handler', ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    return new FanOutConsumerCode(referenceHandlerCode('fan-out/high-value-consumer'), 'index.handler', ['dynamodb:UpdateItem']);
   }
 
   /** Projects each order's current status and exact per-type counts. */
   public static projection(): FanOutConsumerCode {
-    return new FanOutConsumerCode(referenceHandlerCode('fan-out/projection-consumer'), 'index.handler', ['dynamodb:UpdateItem']);
+    return new FanOutConsumerCode(referenceHandlerCode('fan-out/projection-consumer'), 'index.handler', ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
   }
 
   /** Your own consumer; it receives `TABLE_NAME` and `FIFO` and must return an SQS partial batch response. */

@@ -86,6 +86,10 @@ describe('FanOut with the order subscribers', () => {
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp('OrdersHighValueConsumerRole') }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'dynamodb:UpdateItem' })]) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('OrdersProjectionConsumerRole') }],
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] })]) },
     });
   });

@@ -1,0 +1,88 @@
+/**
+ * The pre-built bundle `assets/fan-out/audit-consumer/index.mjs` (what Lambda runs), imported in a
+ * fresh `node` process as ESM and invoked with one SQS batch against a local DynamoDB engine:
+ * catches bundling-only failures (the ESM `require` banner, tree-shaking of Powertools batch).
+ * Build it first with `npx projen bundle` (`npm test` does).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
+import { fanOutContext, orderEvent, publishOf } from '../helpers/fan-out';
+import { REPO_ROOT } from '../helpers/load-handler';
+import { envelopeRecord, rawRecord, sqsEvent, sqsRecord } from '../helpers/sqs-events';
+
+const BUNDLE = join(REPO_ROOT, 'assets', 'fan-out', 'audit-consumer', 'index.mjs');
+
+interface BundleRun {
+  readonly results?: unknown[];
+  readonly error?: string;
+}
+
+async function runBundle(env: Record<string, string>, events: unknown[]): Promise<BundleRun> {
+  const script = `
+    const events = JSON.parse(process.env.TEST_EVENTS);
+    const context = JSON.parse(process.env.TEST_CONTEXT);
+    try {
+      const { handler } = await import(${JSON.stringify(BUNDLE)});
+      const results = [];
+      for (const event of events) results.push(await handler(event, context));
+      process.stdout.write(JSON.stringify({ results }));
+    } catch (err) {
+      process.stdout.write(JSON.stringify({ error: err.message }));
+    }`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: '/',
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      TEST_EVENTS: JSON.stringify(events),
+      TEST_CONTEXT: JSON.stringify({ ...fanOutContext('audit-consumer'), getRemainingTimeInMillis: undefined }),
+      ...env,
+    },
+    timeout: 30_000,
+  });
+  return JSON.parse(stdout) as BundleRun;
+}
+
+let dynamo: LocalDynamo;
+let tableName: string;
+
+beforeAll(async () => {
+  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run "npx projen bundle" first`);
+  dynamo = await startDynalite();
+  tableName = await dynamo.createTable();
+});
+
+afterAll(async () => {
+  await dynamo?.stop();
+});
+
+test('the bundle stores a batch once, reports the poison message, and is idempotent', async () => {
+  // Prepare
+  const events = [orderEvent(), orderEvent({ type: 'paid' })];
+  const poison = sqsRecord('{not json');
+  const batch = sqsEvent([envelopeRecord(publishOf(events[0])), poison, rawRecord(publishOf(events[1]))]);
+
+  // Act
+  const { results, error } = await runBundle({ TABLE_NAME: tableName, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint }, [batch, batch]);
+
+  // Assess
+  expect(error).toBeUndefined();
+  expect(results).toEqual([
+    { batchItemFailures: [{ itemIdentifier: poison.messageId }] },
+    { batchItemFailures: [{ itemIdentifier: poison.messageId }] },
+  ]);
+  const items = await dynamo.scanAll(tableName);
+  expect(items.map((i) => i.pk.S).sort()).toEqual(events.map((e) => `AUDIT#${e.eventId}`).sort());
+});
+
+test('the bundle fails its cold start with the configuration problems', async () => {
+  const { error } = await runBundle({ FIFO: '1' }, []);
+
+  expect(error).toBe('Invalid configuration: TABLE_NAME is required; FIFO must be true or false, got "1"');
+});

@@ -17,6 +17,7 @@ import { createLibraryFunction } from '../core/function';
 import { mergeProps } from '../core/merge';
 import { LambdaMetrics, SqsMetrics } from '../core/metrics';
 import { acknowledgeNagFindings, NagAcknowledgement } from '../core/nag';
+import { PatternTableProps } from '../core/pattern-props';
 import { createTerminalQueue } from '../core/queue';
 import { QUEUE_DEFAULTS } from '../core/sqs-defaults';
 import { createLibraryTable } from '../core/table';
@@ -86,7 +87,7 @@ export interface FanOutSubscriber {
   readonly oldestMessageAgeThreshold?: Duration;
 }
 
-export interface FanOutProps {
+export interface FanOutProps extends PatternTableProps {
   /** Use this topic instead of creating one. Set `fifo` to match it. @default - a new KMS-encrypted, TLS-only topic */
   readonly existingTopic?: sns.ITopic;
   /** Overrides of the created topic. @default - none */
@@ -95,10 +96,6 @@ export interface FanOutProps {
   readonly fifo?: boolean;
   /** The subscribers, at least one. */
   readonly subscribers: FanOutSubscriber[];
-  /** The table every consumer gets in `TABLE_NAME`. @default - a new table when any subscriber has a consumer */
-  readonly existingTable?: dynamodb.ITable;
-  /** @default - on-demand, PITR, encrypted, RETAIN */
-  readonly tableProps?: dynamodb.TablePropsV2;
   /** Deploy the reference order-event publisher (validates, publishes with filter attributes). @default true */
   readonly publisher?: boolean;
   /** @default - alarms have no actions */

@@ -12,15 +12,14 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AlarmFactory } from '../core/alarms';
-import { referenceHandlerCode } from '../core/assets';
 import { createAlarmDashboard } from '../core/dashboard';
-import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
-import { createLibraryFunction } from '../core/function';
-import { mergeProps } from '../core/merge';
+import { assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { ALARM_PERIOD, DynamoDbMetrics, LambdaMetrics, SqsMetrics } from '../core/metrics';
 import { acknowledgeNagFindings } from '../core/nag';
+import {
+  grantPatternTable, patternHandler, PatternHandlerProps, patternTable, PatternTableProps, usesReferenceHandler, validatePatternProps,
+} from '../core/pattern-props';
 import { createTerminalQueue } from '../core/queue';
-import { createLibraryTable } from '../core/table';
 
 /** How the reference handler walks the pages of the source API. */
 export enum PagingStyle {
@@ -60,7 +59,7 @@ export interface PeriodicJobSourceApi {
   readonly authHeader?: string;
 }
 
-export interface PeriodicJobProps {
+export interface PeriodicJobProps extends PatternHandlerProps, PatternTableProps {
   /** Name of the job in run records and the `JobName` metric dimension. @default - the construct id */
   readonly jobName?: string;
   /** When the job runs. `ScheduleExpression.rate`, `.cron` (with a time zone) or `.expression`. @default rate(1 hour) */
@@ -81,19 +80,7 @@ export interface PeriodicJobProps {
   /** The secret holding the API credential (a token, or JSON `{"token": "..."}`). @default - a new secret whose value you set */
   readonly existingSecret?: secretsmanager.ISecret;
 
-  /** @default - a new table */
-  readonly existingTable?: dynamodb.ITable;
-  /** @default - on-demand, PITR, encrypted, RETAIN (must keep `pk`/`sk` with the reference handler) */
-  readonly tableProps?: dynamodb.TablePropsV2;
 
-  /** Use this function as the job. Its reserved concurrency is left as it is. @default - a new function */
-  readonly existingFunction?: lambda.IFunction;
-  /** @default - the reference handler */
-  readonly code?: lambda.Code;
-  /** @default 'index.handler' */
-  readonly handler?: string;
-  /** Overrides of the created function. @default - library defaults, timeout 2 minutes, reserved concurrency 1 (runs never overlap) */
-  readonly functionProps?: lambda.FunctionOptions;
   /** Lambda's retries of a failed run (0..2). @default 2 */
   readonly retryAttempts?: number;
   /** How long Lambda keeps a run event for retries (1 min..6 h). @default Duration.hours(1) */
@@ -142,20 +129,12 @@ export class PeriodicJob extends Construct {
 
   constructor(scope: Construct, id: string, props: PeriodicJobProps = {}) {
     super(scope, id);
-    const usesReferenceHandler = props.existingFunction === undefined && props.code === undefined;
     this.jobName = props.jobName ?? id;
     const scheduleExpression = props.schedule ?? scheduler.ScheduleExpression.rate(Duration.hours(1));
-    const interval = validate(props, this.jobName, scheduleExpression, usesReferenceHandler);
+    const interval = validate(props, this.jobName, scheduleExpression);
 
-    this.table = props.existingTable ?? createLibraryTable(this, 'Table', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      // Run records carry `expiresAt` (90 days by default); job records never expire.
-      patternDefaults: { timeToLiveAttribute: 'expiresAt' },
-      tableProps: props.tableProps,
-      enforceKeySchema: usesReferenceHandler,
-      constructName: NAME,
-    });
+    // Run records carry `expiresAt` (90 days by default); job records never expire.
+    this.table = patternTable(this, NAME, props, { timeToLiveAttribute: 'expiresAt' });
     if (props.existingSecret) {
       this.secret = props.existingSecret;
     } else {
@@ -177,37 +156,23 @@ export class PeriodicJob extends Construct {
       ...sourceApiEnvironment(props.sourceApi),
     };
     this.failedRunsQueue = createTerminalQueue(this, 'FailedRunsQueue', 'runs that failed after Lambda\'s retries');
-    if (props.existingFunction) {
-      this.handler = props.existingFunction;
-      if (props.existingFunction instanceof lambda.Function) {
-        for (const [key, value] of Object.entries(environment)) props.existingFunction.addEnvironment(key, value);
-      }
-    } else {
-      const created = createLibraryFunction(this, 'Handler', {
-        code: props.code ?? referenceHandlerCode('periodic-job/poller'),
-        handler: props.handler,
-        serviceName: this.jobName,
-        description: `${this.node.path}: periodic job ${this.jobName}`,
-        environment,
-        functionProps: mergeProps<lambda.FunctionOptions>({ timeout: Duration.minutes(2), reservedConcurrentExecutions: 1 }, props.functionProps),
-      });
-      this.handler = created.function;
-      this.logGroup = created.logGroup;
-      acknowledgeNagFindings(created.function, [{
+    ({ handler: this.handler, logGroup: this.logGroup } = patternHandler(this, props, {
+      referenceAsset: 'periodic-job/poller',
+      serviceName: this.jobName,
+      description: `${this.node.path}: periodic job ${this.jobName}`,
+      environment,
+      functionDefaults: { timeout: Duration.minutes(2), reservedConcurrentExecutions: 1 },
+      nagAcknowledgements: [{
         id: 'Serverless-LambdaDLQ',
         reason: 'Failed asynchronous runs go to an on-failure destination (the failed-runs queue), which carries the error and the event, unlike a DLQ.',
-      }]);
-    }
+      }],
+    }));
     this.handler.configureAsyncInvoke({
       retryAttempts: props.retryAttempts ?? 2,
       maxEventAge: props.maxEventAge ?? Duration.hours(1),
       onFailure: new destinations.SqsDestination(this.failedRunsQueue),
     });
-    if (usesReferenceHandler) {
-      this.table.grant(this.handler, ...REFERENCE_HANDLER_TABLE_ACTIONS);
-    } else {
-      this.table.grantReadWriteData(this.handler);
-    }
+    grantPatternTable(this.table, this.handler, props, REFERENCE_HANDLER_TABLE_ACTIONS);
     this.secret.grantRead(this.handler);
 
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup');
@@ -315,20 +280,12 @@ function sourceApiEnvironment(api: PeriodicJobSourceApi | undefined): Record<str
 }
 
 /** Validates the props; returns the interval between runs (undefined when unknown and not needed). */
-function validate(
-  props: PeriodicJobProps, jobName: string, schedule: scheduler.ScheduleExpression, usesReferenceHandler: boolean,
-): Duration | undefined {
-  assertExclusive(NAME, props, 'existingTable', 'tableProps');
-  assertExclusive(NAME, props, 'existingFunction', 'functionProps');
-  assertExclusive(NAME, props, 'existingFunction', 'code');
-  assertExclusive(NAME, props, 'existingFunction', 'handler');
-  if (props.handler !== undefined && props.code === undefined) {
-    throw new InvalidPropsError(NAME, `handler '${props.handler}' names an export of your own code: pass code too, or leave handler out for the reference handler`);
-  }
+function validate(props: PeriodicJobProps, jobName: string, schedule: scheduler.ScheduleExpression): Duration | undefined {
+  validatePatternProps(NAME, props);
   if (!Token.isUnresolved(jobName) && !JOB_NAME_PATTERN.test(jobName)) {
     throw new InvalidPropsError(NAME, `jobName must be 1..64 letters, digits, '-' or '_' (it is a metric dimension), got '${jobName}'`);
   }
-  if (usesReferenceHandler && props.sourceApi === undefined) {
+  if (usesReferenceHandler(props) && props.sourceApi === undefined) {
     throw new InvalidPropsError(NAME, 'the reference handler needs sourceApi (at least { url }); pass code or existingFunction to run your own job instead');
   }
   const api = props.sourceApi;

@@ -7,36 +7,20 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AlarmFactory } from '../core/alarms';
-import { referenceHandlerCode } from '../core/assets';
 import { createAlarmDashboard } from '../core/dashboard';
-import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
-import { createLibraryFunction } from '../core/function';
+import { assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { mergeProps } from '../core/merge';
 import { DynamoDbMetrics, LambdaMetrics } from '../core/metrics';
-import { acknowledgeNagFindings } from '../core/nag';
+import { grantPatternTable, patternHandler, PatternHandlerProps, patternTable, PatternTableProps, validatePatternProps } from '../core/pattern-props';
 import { SecureRestApi, SecureRestApiProps } from '../core/secure-rest-api';
-import { createLibraryTable } from '../core/table';
 
-export interface RestfulMicroserviceProps {
+export interface RestfulMicroserviceProps extends PatternHandlerProps, PatternTableProps {
   /**
    * The collection the API serves: routes `/{resourceName}` and `/{resourceName}/{id}`.
    * @default 'items'
    */
   readonly resourceName?: string;
 
-  /** Use this table instead of creating one. Its key schema must be `pk` (S) + `sk` (S) for the reference handler. @default - a new table */
-  readonly existingTable?: dynamodb.ITable;
-  /** Overrides of the created table's props (key schema must stay `pk`/`sk` with the reference handler). @default - on-demand, PITR, encrypted, RETAIN */
-  readonly tableProps?: dynamodb.TablePropsV2;
-
-  /** Use this function instead of creating one; it receives every route. @default - a new function */
-  readonly existingFunction?: lambda.IFunction;
-  /** Your own handler code instead of the reference handler. @default - the reference handler */
-  readonly code?: lambda.Code;
-  /** The handler export of `code`. @default 'index.handler' */
-  readonly handler?: string;
-  /** Overrides of the created function's props (memory, timeout, environment, ...). @default - see lib/core/lambda-defaults.ts */
-  readonly functionProps?: lambda.FunctionOptions;
 
   /** Answer 428 to PUT and DELETE without `If-Match`. @default true */
   readonly requireIfMatch?: boolean;
@@ -81,8 +65,6 @@ const MAX_PAGE_SIZE_LIMIT = 1000;
 const DEFAULT_MAX_PAGE_SIZE = 100;
 /** Lambda rejects a function whose environment variables exceed 4 KB in total. */
 const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
-const TABLE_PARTITION_KEY: dynamodb.Attribute = { name: 'pk', type: dynamodb.AttributeType.STRING };
-const TABLE_SORT_KEY: dynamodb.Attribute = { name: 'sk', type: dynamodb.AttributeType.STRING };
 /** Exactly what the reference handler calls. */
 const REFERENCE_HANDLER_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'];
 const REFERENCE_HANDLER_OPERATIONS = [
@@ -111,43 +93,18 @@ export class RestfulMicroservice extends Construct {
     super(scope, id);
     validate(props);
     this.resourceName = props.resourceName ?? 'items';
-    const usesReferenceHandler = props.existingFunction === undefined && props.code === undefined;
-
-    this.table = props.existingTable ?? createLibraryTable(this, 'Table', {
-      partitionKey: TABLE_PARTITION_KEY,
-      sortKey: TABLE_SORT_KEY,
-      tableProps: props.tableProps,
-      enforceKeySchema: usesReferenceHandler,
-      constructName: NAME,
-    });
-
-    const environment = this.handlerEnvironment(props);
-    if (props.existingFunction) {
-      this.handler = props.existingFunction;
-      if (props.existingFunction instanceof lambda.Function) {
-        for (const [key, value] of Object.entries(environment)) props.existingFunction.addEnvironment(key, value);
-      }
-    } else {
-      const created = createLibraryFunction(this, 'Handler', {
-        code: props.code ?? referenceHandlerCode('rest-api/api'),
-        handler: props.handler,
-        serviceName: this.resourceName,
-        description: `${this.node.path}: REST API for /${this.resourceName}`,
-        environment,
-        functionProps: props.functionProps,
-      });
-      this.handler = created.function;
-      this.logGroup = created.logGroup;
-      acknowledgeNagFindings(created.function, [
+    this.table = patternTable(this, NAME, props);
+    ({ handler: this.handler, logGroup: this.logGroup } = patternHandler(this, props, {
+      referenceAsset: 'rest-api/api',
+      serviceName: this.resourceName,
+      description: `${this.node.path}: REST API for /${this.resourceName}`,
+      environment: this.handlerEnvironment(props),
+      nagAcknowledgements: [
         { id: 'Serverless-LambdaDLQ', reason: 'API Gateway invokes this function synchronously; a failure is returned to the caller, there is no event to dead-letter.' },
         { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'API Gateway invokes this function synchronously; there is no asynchronous invocation to send to a failure destination.' },
-      ]);
-    }
-    if (usesReferenceHandler) {
-      this.table.grant(this.handler, ...REFERENCE_HANDLER_TABLE_ACTIONS);
-    } else {
-      this.table.grantReadWriteData(this.handler);
-    }
+      ],
+    }));
+    grantPatternTable(this.table, this.handler, props, REFERENCE_HANDLER_TABLE_ACTIONS);
 
     if (props.apiProps?.alarmTopic && props.alarmTopic && props.apiProps.alarmTopic !== props.alarmTopic) {
       throw new InvalidPropsError(NAME, 'alarmTopic and apiProps.alarmTopic name different topics; set alarmTopic only');
@@ -208,13 +165,7 @@ export class RestfulMicroservice extends Construct {
 }
 
 function validate(props: RestfulMicroserviceProps): void {
-  assertExclusive(NAME, props, 'existingTable', 'tableProps');
-  assertExclusive(NAME, props, 'existingFunction', 'functionProps');
-  assertExclusive(NAME, props, 'existingFunction', 'code');
-  assertExclusive(NAME, props, 'existingFunction', 'handler');
-  if (props.handler !== undefined && props.code === undefined) {
-    throw new InvalidPropsError(NAME, `handler '${props.handler}' names an export of your own code: pass code too, or leave handler out for the reference handler`);
-  }
+  validatePatternProps(NAME, props);
   if (props.resourceName !== undefined && !RESOURCE_NAME_PATTERN.test(props.resourceName)) {
     throw new InvalidPropsError(NAME, `resourceName must be lowercase letters, digits and '-', starting with a letter, at most 63 characters (a URL path segment), got '${props.resourceName}'`);
   }

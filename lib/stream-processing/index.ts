@@ -9,15 +9,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AlarmFactory } from '../core/alarms';
-import { referenceHandlerCode } from '../core/assets';
 import { createAlarmDashboard } from '../core/dashboard';
 import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
-import { createLibraryFunction } from '../core/function';
 import { mergeProps } from '../core/merge';
 import { ALARM_PERIOD, DynamoDbMetrics, LambdaMetrics, SqsMetrics } from '../core/metrics';
-import { acknowledgeNagFindings } from '../core/nag';
+import { grantPatternTable, patternHandler, PatternHandlerProps, patternTable, PatternTableProps, validatePatternProps } from '../core/pattern-props';
 import { createTerminalQueue } from '../core/queue';
-import { createLibraryTable } from '../core/table';
 
 /** How Lambda reads the stream. Every default is explicit because each one changes failure behaviour. */
 export interface StreamEventSourceOptions {
@@ -37,7 +34,7 @@ export interface StreamEventSourceOptions {
   readonly startingPosition?: lambda.StartingPosition;
 }
 
-export interface StreamProcessorProps {
+export interface StreamProcessorProps extends PatternHandlerProps, PatternTableProps {
   /** Use this stream instead of creating one. @default - a new stream */
   readonly existingStream?: kinesis.IStream;
   /** Overrides of the created stream (e.g. `streamMode: PROVISIONED, shardCount`, `retentionPeriod`). @default - on-demand, encrypted with the AWS-managed key, 24 h retention */
@@ -45,19 +42,6 @@ export interface StreamProcessorProps {
   /** Read through a dedicated enhanced fan-out consumer (own 2 MB/s per shard, lower latency; billed per consumer-shard hour). @default false */
   readonly enhancedFanOut?: boolean;
 
-  /** Use this table instead of creating one (key schema `pk` S + `sk` S for the reference handler). @default - a new table */
-  readonly existingTable?: dynamodb.ITable;
-  /** Overrides of the created table's props (must keep `pk`/`sk` with the reference handler). @default - on-demand, PITR, encrypted, RETAIN */
-  readonly tableProps?: dynamodb.TablePropsV2;
-
-  /** Use this function as the stream consumer. @default - a new function */
-  readonly existingFunction?: lambda.IFunction;
-  /** Your own handler code instead of the reference handler. @default - the reference handler */
-  readonly code?: lambda.Code;
-  /** The handler export of `code`. @default 'index.handler' */
-  readonly handler?: string;
-  /** Overrides of the created function's props. @default - see lib/core/lambda-defaults.ts, timeout 60 s */
-  readonly functionProps?: lambda.FunctionOptions;
 
   /** How Lambda reads the stream. @default - see StreamEventSourceOptions */
   readonly eventSource?: StreamEventSourceOptions;
@@ -77,11 +61,9 @@ export interface StreamProcessorProps {
 }
 
 const NAME = 'StreamProcessor';
-const TABLE_PARTITION_KEY: dynamodb.Attribute = { name: 'pk', type: dynamodb.AttributeType.STRING };
-const TABLE_SORT_KEY: dynamodb.Attribute = { name: 'sk', type: dynamodb.AttributeType.STRING };
 /** Exactly what the reference handler calls. */
-const REFERENCE_HANDLER_TABLE_ACTIONS = ['dynamodb:UpdateItem'];
-const REFERENCE_HANDLER_OPERATIONS = [dynamodb.Operation.UPDATE_ITEM];
+const REFERENCE_HANDLER_TABLE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'];
+const REFERENCE_HANDLER_OPERATIONS = [dynamodb.Operation.PUT_ITEM, dynamodb.Operation.UPDATE_ITEM, dynamodb.Operation.GET_ITEM];
 
 const EVENT_SOURCE_DEFAULTS = {
   batchSize: 100,
@@ -118,19 +100,12 @@ export class StreamProcessor extends Construct {
   constructor(scope: Construct, id: string, props: StreamProcessorProps = {}) {
     super(scope, id);
     validate(props);
-    const usesReferenceHandler = props.existingFunction === undefined && props.code === undefined;
 
     this.stream = props.existingStream ?? new kinesis.Stream(this, 'Stream', mergeProps<kinesis.StreamProps>(
       { streamMode: kinesis.StreamMode.ON_DEMAND, encryption: kinesis.StreamEncryption.MANAGED, retentionPeriod: Duration.hours(24) },
       props.streamProps,
     ));
-    this.table = props.existingTable ?? createLibraryTable(this, 'Table', {
-      partitionKey: TABLE_PARTITION_KEY,
-      sortKey: TABLE_SORT_KEY,
-      tableProps: props.tableProps,
-      enforceKeySchema: usesReferenceHandler,
-      constructName: NAME,
-    });
+    this.table = patternTable(this, NAME, props);
     this.rejectedRecordsQueue = createTerminalQueue(this, 'RejectedRecordsQueue', 'records the handler can never process', props.rejectedQueueProps);
 
     const environment: Record<string, string> = {
@@ -138,32 +113,19 @@ export class StreamProcessor extends Construct {
       REJECTED_QUEUE_URL: this.rejectedRecordsQueue.queueUrl,
       MAX_PARALLEL_WRITES: String(props.maxParallelWrites ?? 10),
     };
-    if (props.existingFunction) {
-      this.handler = props.existingFunction;
-      if (props.existingFunction instanceof lambda.Function) {
-        for (const [key, value] of Object.entries(environment)) props.existingFunction.addEnvironment(key, value);
-      }
-    } else {
-      const created = createLibraryFunction(this, 'Handler', {
-        code: props.code ?? referenceHandlerCode('stream-processing/processor'),
-        handler: props.handler,
-        serviceName: 'stream-processor',
-        description: `${this.node.path}: Kinesis stream consumer`,
-        environment,
-        functionProps: mergeProps<lambda.FunctionOptions>({ timeout: Duration.seconds(60) }, props.functionProps),
-      });
-      this.handler = created.function;
-      this.logGroup = created.logGroup;
-      acknowledgeNagFindings(created.function, [
-        { id: 'Serverless-LambdaDLQ', reason: 'Invoked by a Kinesis event source mapping, never asynchronously: failed batches go to the mapping\'s on-failure destination.' },
-        { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'Invoked by a Kinesis event source mapping, never asynchronously: failed batches go to the mapping\'s on-failure destination.' },
-      ]);
-    }
-    if (usesReferenceHandler) {
-      this.table.grant(this.handler, ...REFERENCE_HANDLER_TABLE_ACTIONS);
-    } else {
-      this.table.grantReadWriteData(this.handler);
-    }
+    const invokedByMapping = 'Invoked by a Kinesis event source mapping, never asynchronously: failed batches go to the mapping\'s on-failure destination.';
+    ({ handler: this.handler, logGroup: this.logGroup } = patternHandler(this, props, {
+      referenceAsset: 'stream-processing/processor',
+      serviceName: 'stream-processor',
+      description: `${this.node.path}: Kinesis stream consumer`,
+      environment,
+      functionDefaults: { timeout: Duration.seconds(60) },
+      nagAcknowledgements: [
+        { id: 'Serverless-LambdaDLQ', reason: invokedByMapping },
+        { id: 'Serverless-LambdaAsyncFailureDestination', reason: invokedByMapping },
+      ],
+    }));
+    grantPatternTable(this.table, this.handler, props, REFERENCE_HANDLER_TABLE_ACTIONS);
     this.rejectedRecordsQueue.grantSendMessages(this.handler);
 
     let onFailure = props.onFailure;
@@ -252,13 +214,7 @@ function definedOnly<T extends object>(value: T): Partial<T> {
 
 function validate(props: StreamProcessorProps): void {
   assertExclusive(NAME, props, 'existingStream', 'streamProps');
-  assertExclusive(NAME, props, 'existingTable', 'tableProps');
-  assertExclusive(NAME, props, 'existingFunction', 'functionProps');
-  assertExclusive(NAME, props, 'existingFunction', 'code');
-  assertExclusive(NAME, props, 'existingFunction', 'handler');
-  if (props.handler !== undefined && props.code === undefined) {
-    throw new InvalidPropsError(NAME, `handler '${props.handler}' names an export of your own code: pass code too, or leave handler out for the reference handler`);
-  }
+  validatePatternProps(NAME, props);
   const source = props.eventSource ?? {};
   assertIntegerInRange(NAME, 'eventSource.batchSize', source.batchSize, 1, 10_000);
   assertIntegerInRange(NAME, 'eventSource.parallelizationFactor', source.parallelizationFactor, 1, 10);

@@ -3,7 +3,8 @@
  * handler tests do not pin down directly.
  */
 import { noneMatchHits, parseEntityTagCondition, strongVersions } from '../../lambda/rest-api/lib/etag';
-import { canonicalJson, idFromIdempotencyKey } from '../../lambda/rest-api/lib/ids';
+import { idFromIdempotencyKey } from '../../lambda/rest-api/lib/ids';
+import { canonicalJson } from '../../lambda/shared/canonical-json';
 import { decodePageToken, encodePageToken } from '../../lambda/rest-api/lib/page-token';
 import { ConfigError, EnvReader } from '../../lambda/shared/config';
 import { errorResponse, getHeader, jsonResponse, parseCorsOrigins, parseJsonBody, withCors } from '../../lambda/shared/http';

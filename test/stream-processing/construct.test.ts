@@ -79,7 +79,7 @@ describe('StreamProcessor defaults', () => {
   test('grants the handler exactly its table actions, send on the rejected queue, read on the stream', () => {
     const statements = template.findResources('AWS::IAM::Policy');
     const policy = JSON.stringify(Object.values(statements)[0]);
-    expect(policy).toContain('"Action":"dynamodb:UpdateItem"');
+    expect(policy).toContain('"Action":["dynamodb:PutItem","dynamodb:UpdateItem","dynamodb:GetItem"]');
     expect(policy).not.toMatch(/dynamodb:(Scan|BatchWriteItem|DeleteItem)/);
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {

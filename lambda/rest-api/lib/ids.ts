@@ -4,6 +4,7 @@
  * bits come from SHA-256(resource name, key), so retries of one request address one item.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { canonicalJson } from '../../shared/canonical-json';
 import { BadRequestError } from '../../shared/http-errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -46,12 +47,3 @@ export function requestHash(data: unknown): string {
   return createHash('sha256').update(canonicalJson(data), 'utf8').digest('base64url');
 }
 
-/** JSON with object keys sorted (recursive: the input is already depth-checked). */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}

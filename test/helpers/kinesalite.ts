@@ -1,0 +1,109 @@
+/**
+ * A local Kinesis engine (kinesalite) on 127.0.0.1 for stream handler tests: create a stream, put
+ * records with the real SDK client, read them back with GetShardIterator/GetRecords.
+ * kinesalite rejects the SDK's default HTTP/2, so the client uses `NodeHttpHandler` (HTTP/1.1).
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  CreateStreamCommand,
+  DescribeStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  PutRecordsCommand,
+  type _Record as KinesisRecord,
+} from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+// kinesalite ships no types.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const kinesalite = require('kinesalite') as (options: Record<string, unknown>) => Server;
+
+export const TEST_REGION = 'us-east-1';
+export const TEST_ACCOUNT = '123456789012';
+
+/** A record read back from a shard, with its shard id. */
+export interface ShardRecord {
+  readonly shardId: string;
+  readonly record: KinesisRecord;
+}
+
+export interface PutInput {
+  readonly partitionKey: string;
+  /** Bytes (or a UTF-8 string) stored as the record data. */
+  readonly data: Uint8Array | string;
+}
+
+export interface LocalKinesis {
+  readonly endpoint: string;
+  readonly client: KinesisClient;
+  /** Creates an ACTIVE stream with `shards` shards; returns its ARN. */
+  createStream(name: string, shards: number): Promise<string>;
+  /** PutRecords in calls of at most 500; fails the test when a record is not accepted. */
+  putRecords(stream: string, records: readonly PutInput[]): Promise<void>;
+  /** Every record of every shard from TRIM_HORIZON, in shard then sequence order. */
+  readAll(stream: string): Promise<ShardRecord[]>;
+  stop(): Promise<void>;
+}
+
+export async function startKinesalite(): Promise<LocalKinesis> {
+  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 50 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new KinesisClient({
+    endpoint,
+    region: TEST_REGION,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    requestHandler: new NodeHttpHandler(),
+  });
+
+  async function shardIds(stream: string): Promise<string[]> {
+    const out = await client.send(new DescribeStreamCommand({ StreamName: stream }));
+    return (out.StreamDescription?.Shards ?? []).map((s) => s.ShardId!);
+  }
+
+  return {
+    endpoint,
+    client,
+    async createStream(name, shards) {
+      await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+      for (let i = 0; i < 100; i++) {
+        const out = await client.send(new DescribeStreamCommand({ StreamName: name }));
+        if (out.StreamDescription?.StreamStatus === 'ACTIVE') return out.StreamDescription.StreamARN!;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`stream ${name} did not become ACTIVE`);
+    },
+    async putRecords(stream, records) {
+      for (let i = 0; i < records.length; i += 500) {
+        const slice = records.slice(i, i + 500);
+        const out = await client.send(new PutRecordsCommand({
+          StreamName: stream,
+          Records: slice.map((r) => ({ PartitionKey: r.partitionKey, Data: typeof r.data === 'string' ? Buffer.from(r.data, 'utf8') : r.data })),
+        }));
+        if ((out.FailedRecordCount ?? 0) > 0) throw new Error(`PutRecords failed for ${out.FailedRecordCount} records`);
+      }
+    },
+    async readAll(stream) {
+      const all: ShardRecord[] = [];
+      for (const shardId of await shardIds(stream)) {
+        let iterator = (await client.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+        while (iterator) {
+          const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+          for (const record of page.Records ?? []) all.push({ shardId, record });
+          if ((page.Records ?? []).length === 0 || page.MillisBehindLatest === 0) break;
+          iterator = page.NextShardIterator;
+        }
+      }
+      return all;
+    },
+    async stop() {
+      client.destroy();
+      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    },
+  };
+}

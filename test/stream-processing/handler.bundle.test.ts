@@ -1,0 +1,81 @@
+/**
+ * The pre-built bundle `assets/stream-processing/processor/index.mjs` (what Lambda runs), imported
+ * in a fresh `node` process as ESM and invoked with one small Kinesis batch against dynalite:
+ * catches bundling-only failures that tests of the TypeScript sources cannot. The batch holds
+ * only valid records (SQS is not reachable from the child process). Build it first with
+ * `npx projen bundle` (`npm test` does).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
+import { syntheticRecord, toBase64 } from '../helpers/kinesis-events';
+import { REPO_ROOT } from '../helpers/load-handler';
+import { TEST_QUEUE_URL } from '../helpers/stream-processor';
+import { expectedState, stateFromItems, telemetryEvents } from '../helpers/telemetry';
+
+const BUNDLE = join(REPO_ROOT, 'assets', 'stream-processing', 'processor', 'index.mjs');
+
+interface BundleRun {
+  readonly result?: unknown;
+  readonly error?: string;
+}
+
+async function runBundle(env: Record<string, string>, event: unknown): Promise<BundleRun> {
+  const script = `
+    try {
+      const { handler } = await import(${JSON.stringify(BUNDLE)});
+      const result = await handler(JSON.parse(process.env.TEST_EVENT), { awsRequestId: 'r-1', functionName: 'stream-processor', getRemainingTimeInMillis: () => 20000 });
+      process.stdout.write(JSON.stringify({ result }));
+    } catch (err) {
+      process.stdout.write(JSON.stringify({ error: err.message }));
+    }`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: '/',
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      TEST_EVENT: JSON.stringify(event),
+      ...env,
+    },
+    timeout: 30_000,
+  });
+  return JSON.parse(stdout) as BundleRun;
+}
+
+let dynamo: LocalDynamo;
+
+beforeAll(async () => {
+  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run "npx projen bundle" first`);
+  dynamo = await startDynalite();
+});
+
+afterAll(async () => {
+  await dynamo?.stop();
+});
+
+test('the bundle processes a Kinesis batch into DynamoDB and reports no failures', async () => {
+  // Prepare
+  const tableName = await dynamo.createTable();
+  const events = telemetryEvents(20, { sources: 2, minutes: 2, seed: 31 });
+  const event = { Records: events.map((e) => syntheticRecord(toBase64(e))) };
+
+  // Act
+  const env = { TABLE_NAME: tableName, REJECTED_QUEUE_URL: TEST_QUEUE_URL, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint };
+  const { result, error } = await runBundle(env, event);
+
+  // Assess
+  expect(error).toBeUndefined();
+  expect(result).toEqual({ batchItemFailures: [] });
+  expect(stateFromItems(await dynamo.scanAll(tableName))).toEqual(expectedState(events));
+});
+
+test('the bundle fails its cold start with the configuration problems', async () => {
+  const { error } = await runBundle({ MAX_PARALLEL_WRITES: '500' }, { Records: [] });
+
+  expect(error).toBe('Invalid configuration: TABLE_NAME is required; REJECTED_QUEUE_URL is required; MAX_PARALLEL_WRITES must be an integer in 1..100, got "500"');
+});

@@ -5,15 +5,12 @@
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, type TranslateConfig } from '@aws-sdk/lib-dynamodb';
+import { AWS_CLIENT_DEFAULTS, awsClientConfig, lazy } from './aws-client';
 
 export { DynamoDBDocumentClient };
 
 /** Client-level timeouts and attempts (each attempt is bounded; the SDK retries with backoff). */
-export const DYNAMODB_CLIENT_DEFAULTS = {
-  connectionTimeoutMs: 1_000,
-  requestTimeoutMs: 3_000,
-  maxAttempts: 3,
-} as const;
+export const DYNAMODB_CLIENT_DEFAULTS = AWS_CLIENT_DEFAULTS;
 
 export interface DocumentClientOptions {
   /** Merged over the defaults (timeouts, `maxAttempts: 3`). */
@@ -33,14 +30,7 @@ export const JSON_NUMBER_OPTIONS = {
 } as const;
 
 export function createDocumentClient(options: DocumentClientOptions = {}): DynamoDBDocumentClient {
-  const client = new DynamoDBClient({
-    maxAttempts: DYNAMODB_CLIENT_DEFAULTS.maxAttempts,
-    requestHandler: {
-      connectionTimeout: DYNAMODB_CLIENT_DEFAULTS.connectionTimeoutMs,
-      requestTimeout: DYNAMODB_CLIENT_DEFAULTS.requestTimeoutMs,
-    },
-    ...options.clientConfig,
-  });
+  const client = new DynamoDBClient({ ...awsClientConfig(), ...options.clientConfig });
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, ...options.marshallOptions },
     unmarshallOptions: { ...options.unmarshallOptions },
@@ -49,11 +39,7 @@ export function createDocumentClient(options: DocumentClientOptions = {}): Dynam
 
 /** A memoized getter: the client is created on first use, once per execution environment. */
 export function lazyDocumentClient(options: DocumentClientOptions = {}): () => DynamoDBDocumentClient {
-  let client: DynamoDBDocumentClient | undefined;
-  return () => {
-    client ??= createDocumentClient(options);
-    return client;
-  };
+  return lazy(() => createDocumentClient(options));
 }
 
 /**

@@ -5,23 +5,14 @@
  * picked up by the next invocation). A failed read is not cached.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AWS_CLIENT_DEFAULTS, awsClientConfig } from './aws-client';
 
 export { SecretsManagerClient };
 
-export const SECRETS_CLIENT_DEFAULTS = {
-  connectionTimeoutMs: 1_000,
-  requestTimeoutMs: 3_000,
-  maxAttempts: 3,
-} as const;
+export const SECRETS_CLIENT_DEFAULTS = AWS_CLIENT_DEFAULTS;
 
 export function createSecretsClient(): SecretsManagerClient {
-  return new SecretsManagerClient({
-    maxAttempts: SECRETS_CLIENT_DEFAULTS.maxAttempts,
-    requestHandler: {
-      connectionTimeout: SECRETS_CLIENT_DEFAULTS.connectionTimeoutMs,
-      requestTimeout: SECRETS_CLIENT_DEFAULTS.requestTimeoutMs,
-    },
-  });
+  return new SecretsManagerClient(awsClientConfig());
 }
 
 /** The secret has no `SecretString` (binary secrets are not supported). */

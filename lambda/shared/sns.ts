@@ -3,12 +3,9 @@
  * `AWS_ENDPOINT_URL_SNS` variable when set; create clients lazily (`lazySnsClient`).
  */
 import { SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
+import { AWS_CLIENT_DEFAULTS, awsClientConfig, lazy } from './aws-client';
 
-export const SNS_CLIENT_DEFAULTS = {
-  connectionTimeoutMs: 1_000,
-  requestTimeoutMs: 3_000,
-  maxAttempts: 3,
-} as const;
+export const SNS_CLIENT_DEFAULTS = AWS_CLIENT_DEFAULTS;
 
 /** PublishBatch limit: entries per call. */
 export const SNS_BATCH_LIMITS = {
@@ -16,21 +13,10 @@ export const SNS_BATCH_LIMITS = {
 } as const;
 
 export function createSnsClient(config: SNSClientConfig = {}): SNSClient {
-  return new SNSClient({
-    maxAttempts: SNS_CLIENT_DEFAULTS.maxAttempts,
-    requestHandler: {
-      connectionTimeout: SNS_CLIENT_DEFAULTS.connectionTimeoutMs,
-      requestTimeout: SNS_CLIENT_DEFAULTS.requestTimeoutMs,
-    },
-    ...config,
-  });
+  return new SNSClient({ ...awsClientConfig(), ...config });
 }
 
 /** A memoized getter: the client is created on first use, once per execution environment. */
 export function lazySnsClient(config: SNSClientConfig = {}): () => SNSClient {
-  let client: SNSClient | undefined;
-  return () => {
-    client ??= createSnsClient(config);
-    return client;
-  };
+  return lazy(() => createSnsClient(config));
 }

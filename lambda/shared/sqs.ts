@@ -3,12 +3,9 @@
  * `AWS_ENDPOINT_URL_SQS` variable when set; create clients lazily (`lazySqsClient`).
  */
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { AWS_CLIENT_DEFAULTS, awsClientConfig, lazy } from './aws-client';
 
-export const SQS_CLIENT_DEFAULTS = {
-  connectionTimeoutMs: 1_000,
-  requestTimeoutMs: 3_000,
-  maxAttempts: 3,
-} as const;
+export const SQS_CLIENT_DEFAULTS = AWS_CLIENT_DEFAULTS;
 
 /** SendMessageBatch limits: entries per call and total payload bytes per call. */
 export const SQS_BATCH_LIMITS = {
@@ -17,23 +14,12 @@ export const SQS_BATCH_LIMITS = {
 } as const;
 
 export function createSqsClient(config: SQSClientConfig = {}): SQSClient {
-  return new SQSClient({
-    maxAttempts: SQS_CLIENT_DEFAULTS.maxAttempts,
-    requestHandler: {
-      connectionTimeout: SQS_CLIENT_DEFAULTS.connectionTimeoutMs,
-      requestTimeout: SQS_CLIENT_DEFAULTS.requestTimeoutMs,
-    },
-    ...config,
-  });
+  return new SQSClient({ ...awsClientConfig(), ...config });
 }
 
 /** A memoized getter: the client is created on first use, once per execution environment. */
 export function lazySqsClient(config: SQSClientConfig = {}): () => SQSClient {
-  let client: SQSClient | undefined;
-  return () => {
-    client ??= createSqsClient(config);
-    return client;
-  };
+  return lazy(() => createSqsClient(config));
 }
 
 /**

@@ -4,13 +4,11 @@
  * and stay within its size budget. Each pattern's handler tests also run its bundle against a
  * local engine (e.g. test/rest-api/handler.bundle.test.ts).
  */
-import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { BUNDLE_BUDGET_BYTES, discoverHandlers } from '../scripts/bundle';
+import { runInFreshNode } from './helpers/fresh-node';
 
-const run = promisify(execFile);
 const ASSETS = join(__dirname, '..', 'assets');
 const handlers = discoverHandlers();
 
@@ -28,13 +26,6 @@ const HANDLER_ENV: Record<string, Record<string, string>> = {
   },
 };
 
-async function inFreshNode(script: string, env: Record<string, string>): Promise<string> {
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
-    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', ...env },
-  });
-  return stdout;
-}
-
 test('every lambda/<pattern>/<entry>.ts has a bundle and a test configuration', () => {
   expect(handlers.length).toBeGreaterThan(0);
   for (const h of handlers) {
@@ -51,7 +42,8 @@ describe.each(handlers.map((h) => [h.assetName]))('bundle %s', (assetName) => {
   });
 
   test('imports in a fresh node process and exports handler', async () => {
-    const out = await inFreshNode(`const m = await import(${JSON.stringify(file)}); console.log(typeof m.handler);`, HANDLER_ENV[assetName]);
-    expect(out.trim()).toBe('function');
+    const run = await runInFreshNode<{ handlerType: string }>(
+      `const m = await import(${JSON.stringify(file)}); report({ handlerType: typeof m.handler });`, HANDLER_ENV[assetName]);
+    expect(run).toEqual(expect.objectContaining({ handlerType: 'function' }));
   });
 });

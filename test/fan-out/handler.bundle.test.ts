@@ -4,12 +4,11 @@
  * catches bundling-only failures (the ESM `require` banner, tree-shaking of Powertools batch).
  * Build it first with `npx projen bundle` (`npm test` does).
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
 import { fanOutContext, orderEvent, publishOf } from '../helpers/fan-out';
+import { runInFreshNode } from '../helpers/fresh-node';
 import { REPO_ROOT } from '../helpers/load-handler';
 import { envelopeRecord, rawRecord, sqsEvent, sqsRecord } from '../helpers/sqs-events';
 
@@ -17,36 +16,20 @@ const BUNDLE = join(REPO_ROOT, 'assets', 'fan-out', 'audit-consumer', 'index.mjs
 
 interface BundleRun {
   readonly results?: unknown[];
-  readonly error?: string;
 }
 
-async function runBundle(env: Record<string, string>, events: unknown[]): Promise<BundleRun> {
-  const script = `
+async function runBundle(env: Record<string, string>, events: unknown[]) {
+  return runInFreshNode<BundleRun>(`
     const events = JSON.parse(process.env.TEST_EVENTS);
     const context = JSON.parse(process.env.TEST_CONTEXT);
-    try {
-      const { handler } = await import(${JSON.stringify(BUNDLE)});
-      const results = [];
-      for (const event of events) results.push(await handler(event, context));
-      process.stdout.write(JSON.stringify({ results }));
-    } catch (err) {
-      process.stdout.write(JSON.stringify({ error: err.message }));
-    }`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: '/',
-    env: {
-      PATH: process.env.PATH ?? '',
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-      TEST_EVENTS: JSON.stringify(events),
-      TEST_CONTEXT: JSON.stringify({ ...fanOutContext('audit-consumer'), getRemainingTimeInMillis: undefined }),
-      ...env,
-    },
-    timeout: 30_000,
+    const { handler } = await import(${JSON.stringify(BUNDLE)});
+    const results = [];
+    for (const event of events) results.push(await handler(event, context));
+    report({ results });`, {
+    TEST_EVENTS: JSON.stringify(events),
+    TEST_CONTEXT: JSON.stringify({ ...fanOutContext('audit-consumer'), getRemainingTimeInMillis: undefined }),
+    ...env,
   });
-  return JSON.parse(stdout) as BundleRun;
 }
 
 let dynamo: LocalDynamo;

@@ -4,12 +4,11 @@
  * `require` banner, ajv code generation, tree-shaking) that tests of the TypeScript sources cannot.
  * Build it first with `npx projen bundle` (`npm test` does).
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { collectionEvent, itemEvent, lambdaContext } from '../helpers/api-gateway-events';
 import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
+import { runInFreshNode } from '../helpers/fresh-node';
 import { REPO_ROOT } from '../helpers/load-handler';
 
 const BUNDLE = join(REPO_ROOT, 'assets', 'rest-api', 'api', 'index.mjs');
@@ -17,43 +16,27 @@ const BUNDLE = join(REPO_ROOT, 'assets', 'rest-api', 'api', 'index.mjs');
 /** Imports the bundle in a child process, invokes it once per event, and returns the results. */
 interface BundleRun {
   readonly results?: Array<{ statusCode: number; headers: Record<string, string>; body: string }>;
-  readonly error?: string;
 }
 
-async function runBundle(env: Record<string, string>, events: unknown[]): Promise<BundleRun> {
-  const script = `
+async function runBundle(env: Record<string, string>, events: unknown[]) {
+  return runInFreshNode<BundleRun>(`
     const events = JSON.parse(process.env.TEST_EVENTS);
     const context = JSON.parse(process.env.TEST_CONTEXT);
-    try {
-      const { handler } = await import(${JSON.stringify(BUNDLE)});
-      const results = [];
-      for (const event of events) {
-        if (event.pathParameters && event.pathParameters.id === '$CREATED') {
-          const id = JSON.parse(results[0].body).id;
-          event.pathParameters.id = id;
-          event.path = event.path.replace('$CREATED', id);
-        }
-        results.push(await handler(event, context));
+    const { handler } = await import(${JSON.stringify(BUNDLE)});
+    const results = [];
+    for (const event of events) {
+      if (event.pathParameters && event.pathParameters.id === '$CREATED') {
+        const id = JSON.parse(results[0].body).id;
+        event.pathParameters.id = id;
+        event.path = event.path.replace('$CREATED', id);
       }
-      process.stdout.write(JSON.stringify({ results }));
-    } catch (err) {
-      process.stdout.write(JSON.stringify({ error: err.message }));
-    }`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: '/',
-    env: {
-      PATH: process.env.PATH ?? '',
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-      TEST_EVENTS: JSON.stringify(events),
-      TEST_CONTEXT: JSON.stringify({ ...lambdaContext(), getRemainingTimeInMillis: undefined }),
-      ...env,
-    },
-    timeout: 30_000,
+      results.push(await handler(event, context));
+    }
+    report({ results });`, {
+    TEST_EVENTS: JSON.stringify(events),
+    TEST_CONTEXT: JSON.stringify({ ...lambdaContext(), getRemainingTimeInMillis: undefined }),
+    ...env,
   });
-  return JSON.parse(stdout);
 }
 
 let dynamo: LocalDynamo;

@@ -4,8 +4,8 @@
  */
 import { noneMatchHits, parseEntityTagCondition, strongVersions } from '../../lambda/rest-api/lib/etag';
 import { idFromIdempotencyKey } from '../../lambda/rest-api/lib/ids';
-import { canonicalJson } from '../../lambda/shared/canonical-json';
 import { decodePageToken, encodePageToken } from '../../lambda/rest-api/lib/page-token';
+import { canonicalJson } from '../../lambda/shared/canonical-json';
 import { ConfigError, EnvReader } from '../../lambda/shared/config';
 import { errorResponse, getHeader, jsonResponse, parseCorsOrigins, parseJsonBody, withCors } from '../../lambda/shared/http';
 import { MethodNotAllowedError, NotFoundError, ValidationError } from '../../lambda/shared/http-errors';

@@ -5,11 +5,10 @@
  * only valid records (SQS is not reachable from the child process). Build it first with
  * `npx projen bundle` (`npm test` does).
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
+import { runInFreshNode } from '../helpers/fresh-node';
 import { syntheticRecord, toBase64 } from '../helpers/kinesis-events';
 import { REPO_ROOT } from '../helpers/load-handler';
 import { TEST_QUEUE_URL } from '../helpers/stream-processor';
@@ -19,32 +18,13 @@ const BUNDLE = join(REPO_ROOT, 'assets', 'stream-processing', 'processor', 'inde
 
 interface BundleRun {
   readonly result?: unknown;
-  readonly error?: string;
 }
 
-async function runBundle(env: Record<string, string>, event: unknown): Promise<BundleRun> {
-  const script = `
-    try {
-      const { handler } = await import(${JSON.stringify(BUNDLE)});
-      const result = await handler(JSON.parse(process.env.TEST_EVENT), { awsRequestId: 'r-1', functionName: 'stream-processor', getRemainingTimeInMillis: () => 20000 });
-      process.stdout.write(JSON.stringify({ result }));
-    } catch (err) {
-      process.stdout.write(JSON.stringify({ error: err.message }));
-    }`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: '/',
-    env: {
-      PATH: process.env.PATH ?? '',
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-      TEST_EVENT: JSON.stringify(event),
-      ...env,
-    },
-    timeout: 30_000,
-  });
-  return JSON.parse(stdout) as BundleRun;
+async function runBundle(env: Record<string, string>, event: unknown) {
+  return runInFreshNode<BundleRun>(`
+    const { handler } = await import(${JSON.stringify(BUNDLE)});
+    const context = { awsRequestId: 'r-1', functionName: 'stream-processor', getRemainingTimeInMillis: () => 20000 };
+    report({ result: await handler(JSON.parse(process.env.TEST_EVENT), context) });`, { TEST_EVENT: JSON.stringify(event), ...env });
 }
 
 let dynamo: LocalDynamo;

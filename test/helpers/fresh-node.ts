@@ -1,0 +1,43 @@
+/**
+ * Runs a script in a fresh `node` process as ESM, the way Lambda loads a bundle, with only the
+ * environment a handler would have (a region, dummy credentials, silent logs) plus `env`.
+ * The script calls `report(value)` once; a throw is reported as `{ error, errorName }`.
+ * Everything else the process printed (EMF lines, logs) comes back in `lines`.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const RESULT_MARKER = 'FRESH_NODE_RESULT ';
+
+export interface FreshNodeRun {
+  readonly error?: string;
+  readonly errorName?: string;
+  /** Every other non-empty line the process printed. */
+  readonly lines: string[];
+}
+
+export async function runInFreshNode<T extends object>(body: string, env: Record<string, string> = {}): Promise<Partial<T> & FreshNodeRun> {
+  const script = `
+    const report = (value) => process.stdout.write('\\n${RESULT_MARKER}' + JSON.stringify(value) + '\\n');
+    try {
+      ${body}
+    } catch (err) {
+      report({ error: err.message, errorName: err.name });
+    }`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: '/',
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      ...env,
+    },
+    timeout: 30_000,
+  });
+  const lines = stdout.split('\n').filter((l) => l.trim() !== '');
+  const marked = lines.find((l) => l.startsWith(RESULT_MARKER));
+  if (marked === undefined) throw new Error(`the script reported nothing: ${stdout}`);
+  return { ...JSON.parse(marked.slice(RESULT_MARKER.length)), lines: lines.filter((l) => l !== marked) };
+}

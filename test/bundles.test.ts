@@ -7,30 +7,18 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUNDLE_BUDGET_BYTES, discoverHandlers } from '../scripts/bundle';
+import { HANDLER_IMPORT_ENV } from '../scripts/handler-env';
 import { runInFreshNode } from './helpers/fresh-node';
 
 const ASSETS = join(__dirname, '..', 'assets');
 const handlers = discoverHandlers();
 
-/** Configuration each reference handler needs at cold start; endpoints point at loopback only. */
-const HANDLER_ENV: Record<string, Record<string, string>> = {
-  'rest-api/api': { TABLE_NAME: 'bundle-test' },
-  'periodic-job/poller': { TABLE_NAME: 'bundle-test', JOB_NAME: 'bundle-test', SOURCE_URL: 'http://127.0.0.1:9/items' },
-  'stream-processing/processor': { TABLE_NAME: 'bundle-test', REJECTED_QUEUE_URL: 'http://127.0.0.1:9/000000000000/rejected' },
-  'fan-out/publisher': { TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:orders' },
-  'fan-out/audit-consumer': { TABLE_NAME: 'bundle-test' },
-  'fan-out/high-value-consumer': { TABLE_NAME: 'bundle-test' },
-  'fan-out/projection-consumer': { TABLE_NAME: 'bundle-test' },
-  'fan-out/redrive': {
-    REDRIVE_TARGETS: JSON.stringify({ audit: { deadLetterQueueArn: 'arn:aws:sqs:us-east-1:000000000000:dlq', sourceQueueArn: 'arn:aws:sqs:us-east-1:000000000000:q' } }),
-  },
-};
 
 test('every lambda/<pattern>/<entry>.ts has a bundle and a test configuration', () => {
   expect(handlers.length).toBeGreaterThan(0);
   for (const h of handlers) {
     expect(existsSync(join(ASSETS, h.assetName, 'index.mjs'))).toBe(true);
-    expect(HANDLER_ENV[h.assetName]).toBeDefined();
+    expect(HANDLER_IMPORT_ENV[h.assetName]).toBeDefined();
   }
 });
 
@@ -43,7 +31,7 @@ describe.each(handlers.map((h) => [h.assetName]))('bundle %s', (assetName) => {
 
   test('imports in a fresh node process and exports handler', async () => {
     const run = await runInFreshNode<{ handlerType: string }>(
-      `const m = await import(${JSON.stringify(file)}); report({ handlerType: typeof m.handler });`, HANDLER_ENV[assetName]);
+      `const m = await import(${JSON.stringify(file)}); report({ handlerType: typeof m.handler });`, HANDLER_IMPORT_ENV[assetName]);
     expect(run).toEqual(expect.objectContaining({ handlerType: 'function' }));
   });
 });

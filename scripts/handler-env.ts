@@ -1,0 +1,17 @@
+/**
+ * The smallest configuration each reference handler accepts at cold start (validated there);
+ * endpoints point at loopback only. The bundle test and the benchmark import every bundle with it,
+ * and the bundle test fails for an entry point missing here.
+ */
+export const HANDLER_IMPORT_ENV: Record<string, Record<string, string>> = {
+  'rest-api/api': { TABLE_NAME: 'bundle-test' },
+  'periodic-job/poller': { TABLE_NAME: 'bundle-test', JOB_NAME: 'bundle-test', SOURCE_URL: 'http://127.0.0.1:9/items' },
+  'stream-processing/processor': { TABLE_NAME: 'bundle-test', REJECTED_QUEUE_URL: 'http://127.0.0.1:9/000000000000/rejected' },
+  'fan-out/publisher': { TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:orders' },
+  'fan-out/audit-consumer': { TABLE_NAME: 'bundle-test' },
+  'fan-out/high-value-consumer': { TABLE_NAME: 'bundle-test' },
+  'fan-out/projection-consumer': { TABLE_NAME: 'bundle-test' },
+  'fan-out/redrive': {
+    REDRIVE_TARGETS: JSON.stringify({ audit: { deadLetterQueueArn: 'arn:aws:sqs:us-east-1:000000000000:dlq', sourceQueueArn: 'arn:aws:sqs:us-east-1:000000000000:q' } }),
+  },
+};

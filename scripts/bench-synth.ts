@@ -1,6 +1,7 @@
 /**
- * One synth of the example app, timed inside a fresh process by scripts/bench.ts.
- * `prebundled`: the example app as shipped (handlers from assets/, no esbuild at synth).
+ * One synth, timed inside a fresh process by scripts/bench.ts.
+ * `app`: every example stack as shipped (handlers from assets/, no esbuild at synth).
+ * `prebundled`: the RestApiExample stack as shipped.
  * `nodejs-function`: the same RestApiExample stack with its handler built by NodejsFunction,
  * which runs esbuild during synth - the common alternative this library avoids.
  */
@@ -12,14 +13,17 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { ESM_REQUIRE_BANNER, ROOT } from './bundle';
 import { addExampleStacks } from '../examples';
+import { RestApiExampleStack } from '../examples/rest-api';
 import { AlarmTopic, RestfulMicroservice } from '../lib';
 
 const mode = process.argv[2];
 const outdir = mkdtempSync(join(tmpdir(), 'bench-synth-'));
 const started = process.hrtime.bigint();
 const app = new App({ outdir });
-if (mode === 'prebundled') {
+if (mode === 'app') {
   addExampleStacks(app);
+} else if (mode === 'prebundled') {
+  new RestApiExampleStack(app, 'RestApiExample');
 } else if (mode === 'nodejs-function') {
   const stack = new Stack(app, 'RestApiExample');
   const alarms = new AlarmTopic(stack, 'Alarms');
@@ -37,7 +41,7 @@ if (mode === 'prebundled') {
   });
   new RestfulMicroservice(stack, 'Items', { existingFunction: handler, alarmTopic: alarms.topic, dashboard: true });
 } else {
-  throw new Error(`usage: bench-synth.ts prebundled|nodejs-function, got ${mode}`);
+  throw new Error(`usage: bench-synth.ts app|prebundled|nodejs-function, got ${mode}`);
 }
 app.synth();
 const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;

@@ -17,8 +17,8 @@ import { App } from 'aws-cdk-lib';
 import { build } from 'esbuild';
 import { addExampleStacks } from '../examples';
 import { benchStreamProcessing } from './bench/stream-processing';
-import { HANDLER_IMPORT_ENV } from './handler-env';
 import { ASSETS_DIR, BUNDLE_BUDGET_BYTES, bundleHandler, discoverHandlers, HANDLER_BUILD_OPTIONS, HandlerEntry, ROOT } from './bundle';
+import { HANDLER_IMPORT_ENV } from './handler-env';
 
 const BENCH_DIR = join(ROOT, '.bench');
 const IMPORT_RUNS = 9;
@@ -144,7 +144,10 @@ async function main(): Promise<void> {
   console.log('reference: grouped, conditional, bounded-parallel writes with exact counts; naive: one PutItem per record, sequential, latest only.');
 
   const results = {
-    node: process.version, handlers, synth: { wholeAppMs: wholeApp, prebundledMs: prebundled, nodejsFunctionMs: nodejsFunction }, streamProcessing: stream,
+    node: process.version,
+    handlers,
+    synth: { wholeAppMs: wholeApp, prebundledMs: prebundled, nodejsFunctionMs: nodejsFunction },
+    streamProcessing: stream,
   };
   writeFileSync(join(BENCH_DIR, 'results.json'), JSON.stringify(results, null, 2));
   console.log(`\nwritten to ${relative(ROOT, join(BENCH_DIR, 'results.json'))}`);

@@ -1,5 +1,6 @@
 export * from './core/alarm-topic';
 export * from './core/nag';
+export * from './core/pattern-props';
 export * from './core/secure-rest-api';
 export * from './rest-api';
 export * from './stream-processing';

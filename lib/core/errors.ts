@@ -27,10 +27,3 @@ export function assertIntegerInRange(construct: string, name: string, value: num
   }
 }
 
-/** Fails when `value` is a resolved number outside `min..max`. */
-export function assertNumberInRange(construct: string, name: string, value: number | undefined, min: number, max: number): void {
-  if (value === undefined || Token.isUnresolved(value)) return;
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new InvalidPropsError(construct, `${name} must be in ${min}..${max}, got ${value}`);
-  }
-}

@@ -213,8 +213,8 @@ export class FanOut extends Construct {
   private addSubscriber(subscriber: FanOutSubscriber, alarms: AlarmFactory): FanOutSubscription {
     const id = pascalCase(subscriber.name);
     const fifoProps: Partial<sqs.QueueProps> = this.fifo ? { fifo: true, contentBasedDeduplication: true } : {};
-    const deadLetterQueue = createTerminalQueue(this, `${id}DeadLetterQueue`, `messages the ${subscriber.name} consumer failed ${subscriber.maxReceiveCount ?? 5} times`, { ...QUEUE_DEFAULTS, ...fifoProps });
-    const subscriptionDeadLetterQueue = createTerminalQueue(this, `${id}SubscriptionDeadLetterQueue`, `messages SNS could not deliver to the ${subscriber.name} queue`, { ...QUEUE_DEFAULTS, ...fifoProps });
+    const deadLetterQueue = createTerminalQueue(this, `${id}DeadLetterQueue`, `messages the ${subscriber.name} consumer failed ${subscriber.maxReceiveCount ?? 5} times`, fifoProps);
+    const subscriptionDeadLetterQueue = createTerminalQueue(this, `${id}SubscriptionDeadLetterQueue`, `messages SNS could not deliver to the ${subscriber.name} queue`, fifoProps);
     const consumerTimeout = subscriber.consumer?.functionProps?.timeout ?? DEFAULT_CONSUMER_TIMEOUT;
     const batchingWindow = subscriber.consumer?.maxBatchingWindow ?? Duration.seconds(0);
     const queue = new sqs.Queue(this, `${id}Queue`, {

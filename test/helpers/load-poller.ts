@@ -6,6 +6,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
+import { startDynalite, type LocalDynamo } from './dynalite';
+import { startHttpServer, type Responder, type TestHttpServer } from './http-server';
 import { isolatedRequire, type Env } from './load-handler';
 import { scheduledContext, schedulerEvent } from './scheduler-events';
 import type { RunSummary } from '../../lambda/periodic-job/lib/run';
@@ -92,4 +94,49 @@ export async function readJobTable(client: DynamoDBClient, tableName: string): P
     records: items.filter((i) => String(i.pk).startsWith('record#')),
     runs: items.filter((i) => String(i.pk).startsWith('run#')),
   };
+}
+
+/** What every poller test file works against; read the fields inside tests (they are set by hooks). */
+export interface PollerHarness {
+  readonly dynamo: LocalDynamo;
+  readonly server: TestHttpServer;
+  /** A fresh table for each test. */
+  readonly tableName: string;
+}
+
+/**
+ * Registers the hooks of a poller test file: dynalite and a local HTTP server for the file,
+ * a fresh table and an empty request log for each test.
+ */
+export function usePollerHarness(responder?: Responder): PollerHarness {
+  let dynamo: LocalDynamo | undefined;
+  let server: TestHttpServer | undefined;
+  let tableName: string | undefined;
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+    server = await startHttpServer(responder);
+  });
+  beforeEach(async () => {
+    tableName = await dynamo!.createTable();
+    server!.requests.length = 0;
+  });
+  afterAll(async () => {
+    await server?.close();
+    await dynamo?.stop();
+  });
+  return {
+    get dynamo() { return dynamo!; },
+    get server() { return server!; },
+    get tableName() { return tableName!; },
+  };
+}
+
+/** The error a run that must fail failed with. */
+export async function runFailure(run: Promise<unknown>): Promise<Error> {
+  try {
+    await run;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected the run to fail');
 }

@@ -3,32 +3,13 @@
  * upstream data, duplicate and concurrent runs, and the EMF success metric.
  */
 import { contentHash } from '../../lambda/shared/canonical-json';
-import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
-import { startHttpServer, type TestHttpServer } from '../helpers/http-server';
 import type { Env } from '../helpers/load-handler';
-import { FAST_RETRY_ENV, loadPoller, readJobTable } from '../helpers/load-poller';
+import { FAST_RETRY_ENV, loadPoller, readJobTable, runFailure, usePollerHarness } from '../helpers/load-poller';
 
-let dynamo: LocalDynamo;
-let server: TestHttpServer;
-let tableName: string;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  server = await startHttpServer();
-});
-
-beforeEach(async () => {
-  tableName = await dynamo.createTable();
-  server.requests.length = 0;
-});
-
-afterAll(async () => {
-  await server?.close();
-  await dynamo?.stop();
-});
+const harness = usePollerHarness();
 
 function load(env: Env = {}): ReturnType<typeof loadPoller> {
-  return loadPoller({ TABLE_NAME: tableName, JOB_NAME: 'catalog', SOURCE_URL: `${server.origin}/products`, ...FAST_RETRY_ENV, ...env });
+  return loadPoller({ TABLE_NAME: harness.tableName, JOB_NAME: 'catalog', SOURCE_URL: `${harness.server.origin}/products`, ...FAST_RETRY_ENV, ...env });
 }
 
 const products = [
@@ -39,7 +20,7 @@ const products = [
 
 /** Serves `current` (mutable) as a two-page `page` source. */
 function serveTwoPages(current: () => unknown[]): void {
-  server.respond((req) => {
+  harness.server.respond((req) => {
     const page = Number(req.query.get('page'));
     const all = current();
     const half = Math.ceil(all.length / 2);
@@ -47,14 +28,6 @@ function serveTwoPages(current: () => unknown[]): void {
   });
 }
 
-async function runFailure(run: Promise<unknown>): Promise<Error> {
-  try {
-    await run;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the run to fail');
-}
 
 describe('change detection', () => {
   test('stores each item with its id, content hash, write time and run id', async () => {
@@ -65,7 +38,7 @@ describe('change detection', () => {
     const summary = await load({ PAGING_STYLE: 'page' }).invoke();
 
     // Assess
-    const { records } = await readJobTable(dynamo.client, tableName);
+    const { records } = await readJobTable(harness.dynamo.client, harness.tableName);
     expect(records).toEqual([
       { pk: 'record#catalog', sk: '3', id: 3, data: products[2], contentHash: contentHash(products[2]), updatedAt: expect.any(String), updatedByRunId: summary.runId },
       { pk: 'record#catalog', sk: 'p1', id: 'p1', data: products[0], contentHash: contentHash(products[0]), updatedAt: expect.any(String), updatedByRunId: summary.runId },
@@ -79,7 +52,7 @@ describe('change detection', () => {
     serveTwoPages(() => products);
     const poller = load({ PAGING_STYLE: 'page' });
     await poller.invoke();
-    const before = (await dynamo.scanAll(tableName)).filter((i) => i.pk.S === 'record#catalog');
+    const before = (await harness.dynamo.scanAll(harness.tableName)).filter((i) => i.pk.S === 'record#catalog');
 
     // Act: same content, other key order
     serveTwoPages(() => products.map((p) => Object.fromEntries(Object.entries(p).reverse())));
@@ -87,9 +60,9 @@ describe('change detection', () => {
 
     // Assess
     expect(second).toMatchObject({ status: 'succeeded', pages: 3, fetched: 3, changed: 0, unchanged: 3, invalid: 0 });
-    const after = await dynamo.scanAll(tableName);
+    const after = await harness.dynamo.scanAll(harness.tableName);
     expect(after.filter((i) => i.pk.S === 'record#catalog')).toEqual(before);
-    const { runs } = await readJobTable(dynamo.client, tableName);
+    const { runs } = await readJobTable(harness.dynamo.client, harness.tableName);
     expect(runs.map((r) => [r.status, r.changed, r.unchanged])).toEqual([['succeeded', 3, 0], ['succeeded', 0, 3]]);
   });
 
@@ -106,7 +79,7 @@ describe('change detection', () => {
 
     // Assess
     expect(second).toMatchObject({ fetched: 4, changed: 2, unchanged: 2 });
-    const { records } = await readJobTable(dynamo.client, tableName);
+    const { records } = await readJobTable(harness.dynamo.client, harness.tableName);
     const bySk = Object.fromEntries(records.map((r) => [r.sk, r]));
     const p1 = { ...products[0], price: 17 };
     expect(bySk.p1).toMatchObject({ data: p1, updatedByRunId: second.runId, contentHash: contentHash(p1) });
@@ -117,28 +90,28 @@ describe('change detection', () => {
 
   test('records that disappear upstream are kept (the job upserts, it never deletes)', async () => {
     let current: unknown[] = products;
-    server.respond(() => ({ json: { items: current } }));
+    harness.server.respond(() => ({ json: { items: current } }));
     const poller = load();
     await poller.invoke();
 
     current = products.slice(0, 1);
     await poller.invoke();
 
-    expect((await readJobTable(dynamo.client, tableName)).records).toHaveLength(3);
+    expect((await readJobTable(harness.dynamo.client, harness.tableName)).records).toHaveLength(3);
   });
 
   test('a repeated id within a run: the last occurrence wins', async () => {
-    server.respond(() => ({ json: { items: [{ id: 'd', v: 1 }, { id: 'd', v: 2 }] } }));
+    harness.server.respond(() => ({ json: { items: [{ id: 'd', v: 1 }, { id: 'd', v: 2 }] } }));
 
     const summary = await load().invoke();
 
     expect(summary).toMatchObject({ fetched: 2, changed: 1, unchanged: 1 });
-    expect((await readJobTable(dynamo.client, tableName)).records.map((r) => r.data)).toEqual([{ id: 'd', v: 2 }]);
+    expect((await readJobTable(harness.dynamo.client, harness.tableName)).records.map((r) => r.data)).toEqual([{ id: 'd', v: 2 }]);
   });
 
   test('duplicate concurrent runs are safe: each record written once, counts add up', async () => {
     // Prepare
-    server.respond(() => ({ delayMs: 20, json: { items: products } }));
+    harness.server.respond(() => ({ delayMs: 20, json: { items: products } }));
     const poller = load();
 
     // Act
@@ -147,7 +120,7 @@ describe('change detection', () => {
     // Assess
     expect(a.changed + b.changed).toBe(3);
     expect(a.unchanged + b.unchanged).toBe(3);
-    const { records, runs } = await readJobTable(dynamo.client, tableName);
+    const { records, runs } = await readJobTable(harness.dynamo.client, harness.tableName);
     expect(records.map((r) => r.data)).toEqual([products[2], products[0], products[1]]);
     expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
   });
@@ -156,14 +129,14 @@ describe('change detection', () => {
 describe('run records', () => {
   test('a succeeded run: times, counts, request id, scheduled time and expiry', async () => {
     // Prepare
-    server.respond(() => ({ json: { items: products } }));
+    harness.server.respond(() => ({ json: { items: products } }));
     const before = Date.now();
 
     // Act
     const summary = await load({ RUN_RETENTION_DAYS: '7' }).invoke({ event: { scheduledTime: '2025-06-01T12:00:00Z', other: [1] } });
 
     // Assess
-    const [run] = (await readJobTable(dynamo.client, tableName)).runs;
+    const [run] = (await readJobTable(harness.dynamo.client, harness.tableName)).runs;
     expect(run).toEqual({
       pk: 'run#catalog',
       sk: `${run.startedAt}#${summary.runId}`,
@@ -188,12 +161,12 @@ describe('run records', () => {
   });
 
   test.each([null, 'text', [1, 2], { scheduledTime: 'yesterday' }, {}])('any event is accepted (%j)', async (event) => {
-    server.respond(() => ({ json: { items: [] } }));
+    harness.server.respond(() => ({ json: { items: [] } }));
 
     const summary = await load({ RUN_RETENTION_DAYS: '0' }).invoke({ event });
 
     expect(summary.status).toBe('succeeded');
-    const [run] = (await readJobTable(dynamo.client, tableName)).runs;
+    const [run] = (await readJobTable(harness.dynamo.client, harness.tableName)).runs;
     expect(run).not.toHaveProperty('scheduledTime');
     expect(run).not.toHaveProperty('expiresAt');
   });
@@ -208,11 +181,11 @@ describe('malformed and invalid upstream data', () => {
     ['items not an array', '{"items": {"id": 1}}', /"items" is not an array/],
   ])('%s fails the run cleanly: run recorded failed, stored records untouched', async (_name, body, message) => {
     // Prepare: a first good run, then a bad page
-    server.respond(() => ({ json: { items: products } }));
+    harness.server.respond(() => ({ json: { items: products } }));
     const poller = load();
     await poller.invoke();
-    const before = (await dynamo.scanAll(tableName)).filter((i) => i.pk.S === 'record#catalog');
-    server.respond(() => ({ body, headers: { 'content-type': 'application/json' } }));
+    const before = (await harness.dynamo.scanAll(harness.tableName)).filter((i) => i.pk.S === 'record#catalog');
+    harness.server.respond(() => ({ body, headers: { 'content-type': 'application/json' } }));
 
     // Act
     const err = await runFailure(poller.invoke());
@@ -220,10 +193,10 @@ describe('malformed and invalid upstream data', () => {
     // Assess
     expect(err.name).toBe('RunFailedError');
     expect(err.message).toMatch(message);
-    expect(server.requests).toHaveLength(2);
-    const after = await dynamo.scanAll(tableName);
+    expect(harness.server.requests).toHaveLength(2);
+    const after = await harness.dynamo.scanAll(harness.tableName);
     expect(after.filter((i) => i.pk.S === 'record#catalog')).toEqual(before);
-    const { runs } = await readJobTable(dynamo.client, tableName);
+    const { runs } = await readJobTable(harness.dynamo.client, harness.tableName);
     expect(runs[1]).toMatchObject({ status: 'failed', errorName: 'MalformedResponseError', errorMessage: expect.stringMatching(message), pages: 0, changed: 0 });
   });
 
@@ -243,24 +216,24 @@ describe('malformed and invalid upstream data', () => {
   ];
 
   test.each(invalidItems)('ON_INVALID_ITEM=skip (default): %s is skipped and counted', async (_name, bad) => {
-    server.respond(() => ({ json: { items: [products[0], bad, products[1]] } }));
+    harness.server.respond(() => ({ json: { items: [products[0], bad, products[1]] } }));
 
     const summary = await load({ MAX_RESPONSE_BYTES: '1048576' }).invoke();
 
     expect(summary).toMatchObject({ status: 'succeeded', fetched: 3, changed: 2, invalid: 1 });
-    expect((await readJobTable(dynamo.client, tableName)).records.map((r) => r.sk)).toEqual(['p1', 'p2']);
+    expect((await readJobTable(harness.dynamo.client, harness.tableName)).records.map((r) => r.sk)).toEqual(['p1', 'p2']);
   });
 
   test('ON_INVALID_ITEM=fail: an invalid item fails the run, items of earlier pages stay stored', async () => {
     // Prepare
-    server.respond((req) => ({ json: { items: req.query.get('page') === '1' ? [products[0]] : [products[1], { id: 7.5e300 }] } }));
+    harness.server.respond((req) => ({ json: { items: req.query.get('page') === '1' ? [products[0]] : [products[1], { id: 7.5e300 }] } }));
 
     // Act
     const err = await runFailure(load({ PAGING_STYLE: 'page', ON_INVALID_ITEM: 'fail' }).invoke());
 
     // Assess
     expect(err.message).toMatch(/Item 1 of page 2 is invalid: the item cannot be stored/);
-    const { records, runs } = await readJobTable(dynamo.client, tableName);
+    const { records, runs } = await readJobTable(harness.dynamo.client, harness.tableName);
     expect(records.map((r) => r.sk)).toEqual(['p1']);
     expect(runs[0]).toMatchObject({ status: 'failed', errorName: 'InvalidItemError', pages: 2, fetched: 3, changed: 1 });
   });
@@ -292,7 +265,7 @@ describe('metrics', () => {
 
   test('a succeeded run emits PeriodicJobSuccess and PeriodicJobRecordsChanged with the single dimension JobName', async () => {
     // Prepare
-    server.respond(() => ({ json: { items: [...products, 'bad'] } }));
+    harness.server.respond(() => ({ json: { items: [...products, 'bad'] } }));
 
     // Act
     await load({ POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_SERVICE_NAME: 'catalog-sync', POWERTOOLS_METRICS_NAMESPACE: 'ServerlessReferenceArchitectures' }).invoke();
@@ -314,7 +287,7 @@ describe('metrics', () => {
   });
 
   test('the namespace defaults to ServerlessReferenceArchitectures', async () => {
-    server.respond(() => ({ json: { items: [] } }));
+    harness.server.respond(() => ({ json: { items: [] } }));
 
     await load({ POWERTOOLS_METRICS_DISABLED: 'false' }).invoke();
 
@@ -322,7 +295,7 @@ describe('metrics', () => {
   });
 
   test('a failed run emits no success metric', async () => {
-    server.respond(() => ({ body: 'nope' }));
+    harness.server.respond(() => ({ body: 'nope' }));
 
     await runFailure(load({ POWERTOOLS_METRICS_DISABLED: 'false' }).invoke());
 

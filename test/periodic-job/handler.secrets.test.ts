@@ -3,29 +3,18 @@
  * exact GetSecretValue request is asserted with aws-sdk-client-mock), sent to a local HTTP server.
  */
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
-import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
-import { startHttpServer, type TestHttpServer } from '../helpers/http-server';
 import type { Env } from '../helpers/load-handler';
-import { FAST_RETRY_ENV, loadPoller, readJobTable, type LoadedPoller } from '../helpers/load-poller';
+import { FAST_RETRY_ENV, loadPoller, readJobTable, runFailure, usePollerHarness, type LoadedPoller } from '../helpers/load-poller';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:feed-token-AbCdEf';
 const TOKEN = 'tok_3f9a.b-c~d+e/f=';
 
-let dynamo: LocalDynamo;
-let server: TestHttpServer;
-let tableName: string;
+const harness = usePollerHarness(() => ({ json: { items: [{ id: 'a' }] } }));
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 let secrets: AwsStub<any, any, any> | undefined;
 
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  server = await startHttpServer(() => ({ json: { items: [{ id: 'a' }] } }));
-});
-
-beforeEach(async () => {
-  tableName = await dynamo.createTable();
-  server.requests.length = 0;
-  server.respond(() => ({ json: { items: [{ id: 'a' }] } }));
+beforeEach(() => {
+  harness.server.respond(() => ({ json: { items: [{ id: 'a' }] } }));
 });
 
 afterEach(() => {
@@ -33,28 +22,16 @@ afterEach(() => {
   secrets = undefined;
 });
 
-afterAll(async () => {
-  await server?.close();
-  await dynamo?.stop();
-});
 
 /** Cold-starts the poller with a mocked Secrets Manager answering `secretString`. */
 function load(secretString: string | undefined, env: Env = {}): LoadedPoller {
-  const poller = loadPoller({ TABLE_NAME: tableName, JOB_NAME: 'feed', SOURCE_URL: `${server.origin}/feed`, SECRET_ARN, ...FAST_RETRY_ENV, ...env });
+  const poller = loadPoller({ TABLE_NAME: harness.tableName, JOB_NAME: 'feed', SOURCE_URL: `${harness.server.origin}/feed`, SECRET_ARN, ...FAST_RETRY_ENV, ...env });
   secrets = mockClient(poller.secretsManager.SecretsManagerClient);
   const output = secretString === undefined ? { SecretBinary: new Uint8Array([1]) } : { SecretString: secretString, ARN: SECRET_ARN };
   secrets.on(poller.secretsManager.GetSecretValueCommand).resolves(output);
   return poller;
 }
 
-async function runFailure(run: Promise<unknown>): Promise<Error> {
-  try {
-    await run;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the run to fail');
-}
 
 test('reads the secret once per cold start with the exact request, and sends Authorization: Bearer <token>', async () => {
   // Prepare
@@ -67,8 +44,8 @@ test('reads the secret once per cold start with the exact request, and sends Aut
   // Assess
   expect(secrets!.calls()).toHaveLength(1);
   expect(secrets!.call(0).args[0].input).toEqual({ SecretId: SECRET_ARN });
-  expect(server.requests).toHaveLength(2);
-  for (const request of server.requests) expect(request.headers.authorization).toBe(`Bearer ${TOKEN}`);
+  expect(harness.server.requests).toHaveLength(2);
+  for (const request of harness.server.requests) expect(request.headers.authorization).toBe(`Bearer ${TOKEN}`);
 });
 
 test('a JSON secret {"token": ...} with a custom header and no scheme', async () => {
@@ -76,18 +53,18 @@ test('a JSON secret {"token": ...} with a custom header and no scheme', async ()
 
   await poller.invoke();
 
-  expect(server.requests[0].headers['x-api-key']).toBe(TOKEN);
-  expect(server.requests[0].headers.authorization).toBeUndefined();
+  expect(harness.server.requests[0].headers['x-api-key']).toBe(TOKEN);
+  expect(harness.server.requests[0].headers.authorization).toBeUndefined();
 });
 
 test('without SECRET_ARN no credential is sent and Secrets Manager is not called', async () => {
-  const poller = loadPoller({ TABLE_NAME: tableName, JOB_NAME: 'feed', SOURCE_URL: `${server.origin}/feed`, ...FAST_RETRY_ENV });
+  const poller = loadPoller({ TABLE_NAME: harness.tableName, JOB_NAME: 'feed', SOURCE_URL: `${harness.server.origin}/feed`, ...FAST_RETRY_ENV });
   secrets = mockClient(poller.secretsManager.SecretsManagerClient);
 
   await poller.invoke();
 
   expect(secrets.calls()).toHaveLength(0);
-  expect(server.requests[0].headers.authorization).toBeUndefined();
+  expect(harness.server.requests[0].headers.authorization).toBeUndefined();
 });
 
 test.each([
@@ -106,9 +83,9 @@ test.each([
 
   // Assess
   expect(err.message).toMatch(message);
-  expect(server.requests).toHaveLength(0);
+  expect(harness.server.requests).toHaveLength(0);
   expect(secrets!.calls()).toHaveLength(2);
-  const { runs } = await readJobTable(dynamo.client, tableName);
+  const { runs } = await readJobTable(harness.dynamo.client, harness.tableName);
   expect(runs.map((r) => r.status)).toEqual(['failed', 'failed']);
   if (secretString !== undefined && secretString.trim().length > 3) expect(JSON.stringify(runs)).not.toContain(secretString.slice(2, 12));
 });
@@ -127,13 +104,13 @@ test('a Secrets Manager error fails the run and is not cached', async () => {
   // Assess
   expect(err.message).toMatch(/not authorized/);
   expect(secrets!.calls()).toHaveLength(2);
-  expect(server.requests).toHaveLength(1);
+  expect(harness.server.requests).toHaveLength(1);
 });
 
 test('a 401 from the API makes the next invocation read the (rotated) secret again', async () => {
   // Prepare
   const poller = load('old-token');
-  server.respond((req) => (req.headers.authorization === 'Bearer new-token' ? { json: { items: [] } } : { status: 401 }));
+  harness.server.respond((req) => (req.headers.authorization === 'Bearer new-token' ? { json: { items: [] } } : { status: 401 }));
 
   // Act
   const err = await runFailure(poller.invoke());

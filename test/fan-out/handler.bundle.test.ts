@@ -8,28 +8,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
 import { fanOutContext, orderEvent, publishOf } from '../helpers/fan-out';
-import { runInFreshNode } from '../helpers/fresh-node';
+import { invokeBundle } from '../helpers/fresh-node';
 import { REPO_ROOT } from '../helpers/load-handler';
 import { envelopeRecord, rawRecord, sqsEvent, sqsRecord } from '../helpers/sqs-events';
 
 const BUNDLE = join(REPO_ROOT, 'assets', 'fan-out', 'audit-consumer', 'index.mjs');
 
-interface BundleRun {
-  readonly results?: unknown[];
-}
-
 async function runBundle(env: Record<string, string>, events: unknown[]) {
-  return runInFreshNode<BundleRun>(`
-    const events = JSON.parse(process.env.TEST_EVENTS);
-    const context = JSON.parse(process.env.TEST_CONTEXT);
-    const { handler } = await import(${JSON.stringify(BUNDLE)});
-    const results = [];
-    for (const event of events) results.push(await handler(event, context));
-    report({ results });`, {
-    TEST_EVENTS: JSON.stringify(events),
-    TEST_CONTEXT: JSON.stringify({ ...fanOutContext('audit-consumer'), getRemainingTimeInMillis: undefined }),
-    ...env,
-  });
+  return invokeBundle<unknown>(BUNDLE, events, { ...fanOutContext('audit-consumer'), getRemainingTimeInMillis: undefined }, env);
 }
 
 let dynamo: LocalDynamo;

@@ -41,3 +41,24 @@ export async function runInFreshNode<T extends object>(body: string, env: Record
   if (marked === undefined) throw new Error(`the script reported nothing: ${stdout}`);
   return { ...JSON.parse(marked.slice(RESULT_MARKER.length)), lines: lines.filter((l) => l !== marked) };
 }
+
+/**
+ * Imports a built bundle in a fresh process and invokes its handler with each event in turn, with
+ * `context` (its functions cannot cross processes; `getRemainingTimeInMillis` is provided). Reports
+ * `{ results }`. `prepareEvent` is JavaScript run before each call with `event` and `results` in
+ * scope, e.g. to put an id created by an earlier call into a later event.
+ */
+export async function invokeBundle<R>(
+  bundle: string, events: unknown[], context: object, env: Record<string, string> = {}, prepareEvent = '',
+): Promise<{ results?: R[] } & FreshNodeRun> {
+  return runInFreshNode<{ results: R[] }>(`
+    const events = JSON.parse(process.env.TEST_EVENTS);
+    const context = { ...JSON.parse(process.env.TEST_CONTEXT), getRemainingTimeInMillis: () => 20000 };
+    const { handler } = await import(${JSON.stringify(bundle)});
+    const results = [];
+    for (const event of events) {
+      ${prepareEvent}
+      results.push(await handler(event, context));
+    }
+    report({ results });`, { TEST_EVENTS: JSON.stringify(events), TEST_CONTEXT: JSON.stringify(context), ...env });
+}

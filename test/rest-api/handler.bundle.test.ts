@@ -8,35 +8,24 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectionEvent, itemEvent, lambdaContext } from '../helpers/api-gateway-events';
 import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
-import { runInFreshNode } from '../helpers/fresh-node';
+import { invokeBundle } from '../helpers/fresh-node';
 import { REPO_ROOT } from '../helpers/load-handler';
 
 const BUNDLE = join(REPO_ROOT, 'assets', 'rest-api', 'api', 'index.mjs');
 
 /** Imports the bundle in a child process, invokes it once per event, and returns the results. */
-interface BundleRun {
-  readonly results?: Array<{ statusCode: number; headers: Record<string, string>; body: string }>;
-}
+type ProxyResult = { statusCode: number; headers: Record<string, string>; body: string };
+
+/** Puts the id the first call created into events addressed to `$CREATED`. */
+const USE_CREATED_ID = `
+  if (event.pathParameters && event.pathParameters.id === '$CREATED') {
+    const id = JSON.parse(results[0].body).id;
+    event.pathParameters.id = id;
+    event.path = event.path.replace('$CREATED', id);
+  }`;
 
 async function runBundle(env: Record<string, string>, events: unknown[]) {
-  return runInFreshNode<BundleRun>(`
-    const events = JSON.parse(process.env.TEST_EVENTS);
-    const context = JSON.parse(process.env.TEST_CONTEXT);
-    const { handler } = await import(${JSON.stringify(BUNDLE)});
-    const results = [];
-    for (const event of events) {
-      if (event.pathParameters && event.pathParameters.id === '$CREATED') {
-        const id = JSON.parse(results[0].body).id;
-        event.pathParameters.id = id;
-        event.path = event.path.replace('$CREATED', id);
-      }
-      results.push(await handler(event, context));
-    }
-    report({ results });`, {
-    TEST_EVENTS: JSON.stringify(events),
-    TEST_CONTEXT: JSON.stringify({ ...lambdaContext(), getRemainingTimeInMillis: undefined }),
-    ...env,
-  });
+  return invokeBundle<ProxyResult>(BUNDLE, events, { ...lambdaContext(), getRemainingTimeInMillis: undefined }, env, USE_CREATED_ID);
 }
 
 let dynamo: LocalDynamo;

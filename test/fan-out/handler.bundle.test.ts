@@ -4,32 +4,18 @@
  * catches bundling-only failures (the ESM `require` banner, tree-shaking of Powertools batch).
  * Build it first with `npx projen bundle` (`npm test` does).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
+import { useDynaliteTable } from '../helpers/dynalite';
 import { fanOutContext, orderEvent, publishOf } from '../helpers/fan-out';
-import { invokeBundle } from '../helpers/fresh-node';
-import { REPO_ROOT } from '../helpers/load-handler';
+import { builtBundle, invokeBundle } from '../helpers/fresh-node';
 import { envelopeRecord, rawRecord, sqsEvent, sqsRecord } from '../helpers/sqs-events';
 
-const BUNDLE = join(REPO_ROOT, 'assets', 'fan-out', 'audit-consumer', 'index.mjs');
+const BUNDLE = builtBundle('fan-out', 'audit-consumer');
 
 async function runBundle(env: Record<string, string>, events: unknown[]) {
   return invokeBundle<unknown>(BUNDLE, events, { ...fanOutContext('audit-consumer'), getRemainingTimeInMillis: undefined }, env);
 }
 
-let dynamo: LocalDynamo;
-let tableName: string;
-
-beforeAll(async () => {
-  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run "npx projen bundle" first`);
-  dynamo = await startDynalite();
-  tableName = await dynamo.createTable();
-});
-
-afterAll(async () => {
-  await dynamo?.stop();
-});
+const db = useDynaliteTable();
 
 test('the bundle stores a batch once, reports the poison message, and is idempotent', async () => {
   // Prepare
@@ -38,7 +24,7 @@ test('the bundle stores a batch once, reports the poison message, and is idempot
   const batch = sqsEvent([envelopeRecord(publishOf(events[0])), poison, rawRecord(publishOf(events[1]))]);
 
   // Act
-  const { results, error } = await runBundle({ TABLE_NAME: tableName, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint }, [batch, batch]);
+  const { results, error } = await runBundle({ TABLE_NAME: db.tableName, AWS_ENDPOINT_URL_DYNAMODB: db.dynamo.endpoint }, [batch, batch]);
 
   // Assess
   expect(error).toBeUndefined();
@@ -46,7 +32,7 @@ test('the bundle stores a batch once, reports the poison message, and is idempot
     { batchItemFailures: [{ itemIdentifier: poison.messageId }] },
     { batchItemFailures: [{ itemIdentifier: poison.messageId }] },
   ]);
-  const items = await dynamo.scanAll(tableName);
+  const items = await db.dynamo.scanAll(db.tableName);
   expect(items.map((i) => i.pk.S).sort()).toEqual(events.map((e) => `AUDIT#${e.eventId}`).sort());
 });
 

@@ -101,3 +101,26 @@ export async function startDynalite(): Promise<LocalDynamo> {
     },
   };
 }
+
+/** A dynalite engine and one table for a whole test file; read the fields inside tests. */
+export interface DynaliteTable {
+  readonly dynamo: LocalDynamo;
+  readonly tableName: string;
+}
+
+/** Registers the hooks that start dynalite with one `pk`/`sk` table before the file's tests and stop it after. */
+export function useDynaliteTable(): DynaliteTable {
+  let dynamo: LocalDynamo | undefined;
+  let tableName: string | undefined;
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+    tableName = await dynamo.createTable();
+  });
+  afterAll(async () => {
+    await dynamo?.stop();
+  });
+  return {
+    get dynamo() { return dynamo!; },
+    get tableName() { return tableName!; },
+  };
+}

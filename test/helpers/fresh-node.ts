@@ -5,6 +5,8 @@
  * Everything else the process printed (EMF lines, logs) comes back in `lines`.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const RESULT_MARKER = 'FRESH_NODE_RESULT ';
@@ -61,4 +63,11 @@ export async function invokeBundle<R>(
       results.push(await handler(event, context));
     }
     report({ results });`, { TEST_EVENTS: JSON.stringify(events), TEST_CONTEXT: JSON.stringify(context), ...env });
+}
+
+/** The path of a built bundle, `assets/<pattern>/<entry>/index.mjs`; fails the test file at once when it was not built. */
+export function builtBundle(pattern: string, entry: string): string {
+  const file = join(__dirname, '..', '..', 'assets', pattern, entry, 'index.mjs');
+  if (!existsSync(file)) throw new Error(`${file} is missing: run "npx projen bundle" first (npm test does)`);
+  return file;
 }

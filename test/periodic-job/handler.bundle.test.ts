@@ -4,15 +4,12 @@
  * catches bundling-only failures (the ESM `require` banner, tree-shaking of the SDK clients and
  * Powertools) that tests of the TypeScript sources cannot. Build it first with `npx projen bundle`.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
-import { runInFreshNode } from '../helpers/fresh-node';
+import { builtBundle, runInFreshNode } from '../helpers/fresh-node';
 import { startHttpServer, type TestHttpServer } from '../helpers/http-server';
-import { REPO_ROOT } from '../helpers/load-handler';
 import { readJobTable } from '../helpers/load-poller';
 
-const BUNDLE = join(REPO_ROOT, 'assets', 'periodic-job', 'poller', 'index.mjs');
+const BUNDLE = builtBundle('periodic-job', 'poller');
 
 interface BundleRun {
   readonly result?: Record<string, unknown>;
@@ -30,7 +27,6 @@ let server: TestHttpServer;
 let tableName: string;
 
 beforeAll(async () => {
-  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run "npx projen bundle" first`);
   dynamo = await startDynalite();
   server = await startHttpServer((req) => ({
     json: { items: req.query.get('page') === '1' ? [{ id: 'x1', n: 1 }, { id: 'x2', n: 2 }] : [] },

@@ -4,14 +4,11 @@
  * `require` banner, ajv code generation, tree-shaking) that tests of the TypeScript sources cannot.
  * Build it first with `npx projen bundle` (`npm test` does).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { collectionEvent, itemEvent, lambdaContext } from '../helpers/api-gateway-events';
-import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
-import { invokeBundle } from '../helpers/fresh-node';
-import { REPO_ROOT } from '../helpers/load-handler';
+import { useDynaliteTable } from '../helpers/dynalite';
+import { builtBundle, invokeBundle } from '../helpers/fresh-node';
 
-const BUNDLE = join(REPO_ROOT, 'assets', 'rest-api', 'api', 'index.mjs');
+const BUNDLE = builtBundle('rest-api', 'api');
 
 /** Imports the bundle in a child process, invokes it once per event, and returns the results. */
 type ProxyResult = { statusCode: number; headers: Record<string, string>; body: string };
@@ -28,18 +25,7 @@ async function runBundle(env: Record<string, string>, events: unknown[]) {
   return invokeBundle<ProxyResult>(BUNDLE, events, { ...lambdaContext(), getRemainingTimeInMillis: undefined }, env, USE_CREATED_ID);
 }
 
-let dynamo: LocalDynamo;
-let tableName: string;
-
-beforeAll(async () => {
-  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run "npx projen bundle" first`);
-  dynamo = await startDynalite();
-  tableName = await dynamo.createTable();
-});
-
-afterAll(async () => {
-  await dynamo?.stop();
-});
+const db = useDynaliteTable();
 
 test('the bundle serves POST then GET against DynamoDB, with a JSON Schema compiled at cold start', async () => {
   // Prepare
@@ -51,7 +37,8 @@ test('the bundle serves POST then GET against DynamoDB, with a JSON Schema compi
   ];
 
   // Act
-  const { results, error } = await runBundle({ TABLE_NAME: tableName, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, ITEM_SCHEMA: schema }, events);
+  const env = { TABLE_NAME: db.tableName, AWS_ENDPOINT_URL_DYNAMODB: db.dynamo.endpoint, ITEM_SCHEMA: schema };
+  const { results, error } = await runBundle(env, events);
 
   // Assess
   expect(error).toBeUndefined();
@@ -62,7 +49,7 @@ test('the bundle serves POST then GET against DynamoDB, with a JSON Schema compi
   expect(JSON.parse(read.body)).toMatchObject({ name: 'bundled', n: 1, version: 1 });
   expect(invalid.statusCode).toBe(400);
   expect(JSON.parse(invalid.body)).toMatchObject({ error: 'ValidationError', details: [{ path: '/name' }] });
-  expect(await dynamo.scanAll(tableName)).toHaveLength(1);
+  expect(await db.dynamo.scanAll(db.tableName)).toHaveLength(1);
 });
 
 test('the bundle fails its cold start with the configuration problems', async () => {

@@ -2,21 +2,14 @@
  * REST API handler: optimistic concurrency under contention against a local DynamoDB (dynalite).
  */
 import { collectionEvent, itemEvent, jsonBody, responseHeader } from '../helpers/api-gateway-events';
-import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
+import { useDynaliteTable } from '../helpers/dynalite';
 import { loadRestApi, type Invoke } from '../helpers/load-handler';
 
-let dynamo: LocalDynamo;
-let tableName: string;
+const db = useDynaliteTable();
 let invoke: Invoke;
 
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  tableName = await dynamo.createTable();
-  ({ invoke } = loadRestApi({ TABLE_NAME: tableName }));
-});
-
-afterAll(async () => {
-  await dynamo.stop();
+beforeAll(() => {
+  ({ invoke } = loadRestApi({ TABLE_NAME: db.tableName }));
 });
 
 test('50 concurrent PUTs with the same If-Match: exactly one 200, 49 412s, no lost update', async () => {
@@ -41,7 +34,7 @@ test('50 concurrent PUTs with the same If-Match: exactly one 200, 49 412s, no lo
   for (const loser of responses.filter((r) => r.statusCode === 412)) {
     expect(jsonBody(loser)).toMatchObject({ error: 'PreconditionFailed' });
   }
-  const stored = (await dynamo.scanAll(tableName)).find((r) => r.sk?.S === id);
+  const stored = (await db.dynamo.scanAll(db.tableName)).find((r) => r.sk?.S === id);
   expect(stored?.version).toEqual({ N: '2' });
   expect(stored?.data).toEqual({ M: { writer: { N: String(winner) }, payload: { S: `from-${winner}` } } });
 });
@@ -55,7 +48,7 @@ test('50 concurrent DELETEs with the same If-Match: exactly one 204, the others 
   const statuses = responses.map((r) => r.statusCode);
   expect(statuses.filter((s) => s === 204)).toHaveLength(1);
   expect(statuses.every((s) => s === 204 || s === 404 || s === 412)).toBe(true);
-  expect((await dynamo.scanAll(tableName)).find((r) => r.sk?.S === id)).toBeUndefined();
+  expect((await db.dynamo.scanAll(db.tableName)).find((r) => r.sk?.S === id)).toBeUndefined();
 });
 
 test('sequential PUTs each presenting the latest ETag all succeed and count versions', async () => {

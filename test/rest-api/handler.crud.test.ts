@@ -5,7 +5,7 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { collectionEvent, itemEvent, jsonBody, responseHeader } from '../helpers/api-gateway-events';
-import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
+import { useDynaliteTable, type LocalDynamo } from '../helpers/dynalite';
 import { loadRestApi, type Invoke } from '../helpers/load-handler';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -26,18 +26,11 @@ interface ErrorBody {
   details?: Array<{ path: string; message: string }>;
 }
 
-let dynamo: LocalDynamo;
-let tableName: string;
+const db = useDynaliteTable();
 let invoke: Invoke;
 
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  tableName = await dynamo.createTable();
-  ({ invoke } = loadRestApi({ TABLE_NAME: tableName }));
-});
-
-afterAll(async () => {
-  await dynamo.stop();
+beforeAll(() => {
+  ({ invoke } = loadRestApi({ TABLE_NAME: db.tableName }));
 });
 
 async function create(fields: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Item> {
@@ -84,7 +77,7 @@ describe('CRUD round trip', () => {
     expect(responseHeader(created, 'etag')).toBe('"1"');
 
     // Act + Assess: stored layout keeps client fields under `data`
-    const raw = await dynamo.scanAll(tableName);
+    const raw = await db.dynamo.scanAll(db.tableName);
     const stored = raw.find((r) => r.sk?.S === item.id);
     expect(stored).toMatchObject({ pk: { S: 'items' }, sk: { S: item.id }, id: { S: item.id }, version: { N: '1' }, data: { M: expect.any(Object) } });
     expect(stored?.name).toBeUndefined();
@@ -198,27 +191,27 @@ describe('conditional requests', () => {
 
   test('PUT and DELETE without If-Match are 428 and change nothing', async () => {
     const item = await create({ a: 1 });
-    const before = await dynamo.scanAll(tableName);
+    const before = await db.dynamo.scanAll(db.tableName);
 
     const put = await invoke(itemEvent('PUT', 'items', item.id, { json: { a: 2 } }));
     const del = await invoke(itemEvent('DELETE', 'items', item.id));
 
     expectError(put, 428, 'PreconditionRequired');
     expectError(del, 428, 'PreconditionRequired');
-    expect(await dynamo.scanAll(tableName)).toEqual(before);
+    expect(await db.dynamo.scanAll(db.tableName)).toEqual(before);
   });
 
   test('a stale If-Match is 412 and changes nothing', async () => {
     const item = await create({ a: 1 });
     await invoke(itemEvent('PUT', 'items', item.id, { json: { a: 2 }, headers: { 'If-Match': '"1"' } }));
-    const before = await dynamo.scanAll(tableName);
+    const before = await db.dynamo.scanAll(db.tableName);
 
     const put = await invoke(itemEvent('PUT', 'items', item.id, { json: { a: 3 }, headers: { 'If-Match': '"1"' } }));
     const del = await invoke(itemEvent('DELETE', 'items', item.id, { headers: { 'If-Match': '"1"' } }));
 
     expectError(put, 412, 'PreconditionFailed');
     expectError(del, 412, 'PreconditionFailed');
-    expect(await dynamo.scanAll(tableName)).toEqual(before);
+    expect(await db.dynamo.scanAll(db.tableName)).toEqual(before);
   });
 
   test('If-Match * matches any existing item', async () => {
@@ -285,14 +278,14 @@ describe('conditional requests', () => {
     ]);
 
     for (const response of responses) expectError(response, 404, 'NotFound');
-    expect((await dynamo.scanAll(tableName)).filter((r) => r.sk?.S === MISSING_ID)).toEqual([]);
+    expect((await db.dynamo.scanAll(db.tableName)).filter((r) => r.sk?.S === MISSING_ID)).toEqual([]);
   });
 });
 
 describe('REQUIRE_IF_MATCH=false', () => {
   let unconditional: Invoke;
   beforeAll(() => {
-    ({ invoke: unconditional } = loadRestApi({ TABLE_NAME: tableName, RESOURCE_NAME: 'loose', REQUIRE_IF_MATCH: 'false' }));
+    ({ invoke: unconditional } = loadRestApi({ TABLE_NAME: db.tableName, RESOURCE_NAME: 'loose', REQUIRE_IF_MATCH: 'false' }));
   });
 
   test('PUT and DELETE without If-Match are unconditional, but never create', async () => {
@@ -398,10 +391,10 @@ describe('body validation', () => {
     existing = await create({ keep: 'me' });
   });
   beforeEach(async () => {
-    before = await dynamo.scanAll(tableName);
+    before = await db.dynamo.scanAll(db.tableName);
   });
   afterEach(async () => {
-    expect(await dynamo.scanAll(tableName)).toEqual(before);
+    expect(await db.dynamo.scanAll(db.tableName)).toEqual(before);
   });
 
   const put = (options: Parameters<typeof itemEvent>[3]): Promise<APIGatewayProxyResult> =>
@@ -447,7 +440,7 @@ describe('body validation', () => {
 
     expect(response.statusCode).toBe(200);
     // restore the item for the table-unchanged check
-    await dynamo.client.send(new PutItemCommand({ TableName: tableName, Item: before.find((r) => r.sk?.S === existing.id) }));
+    await db.dynamo.client.send(new PutItemCommand({ TableName: db.tableName, Item: before.find((r) => r.sk?.S === existing.id) }));
   });
 
   test.each([['{'], ['{"a":1,}'], ['{"a":1} x'], ["{'a':1}"], ['\u0000'], ['{"a":NaN}']])('malformed JSON %j is 400', async (body) => {
@@ -497,7 +490,7 @@ describe('body validation', () => {
     expectError(await post({ body: nest(33), headers: { 'Content-Type': 'application/json' } }), 400, 'ValidationError');
     const ok = await put({ body: nest(32), headers: { 'Content-Type': 'application/json' } });
     expect(ok.statusCode).toBe(200);
-    await dynamo.client.send(new PutItemCommand({ TableName: tableName, Item: before.find((r) => r.sk?.S === existing.id) }));
+    await db.dynamo.client.send(new PutItemCommand({ TableName: db.tableName, Item: before.find((r) => r.sk?.S === existing.id) }));
   });
 });
 
@@ -509,7 +502,7 @@ describe('Idempotency-Key', () => {
 
     // Act
     const first = await invoke(collectionEvent('POST', 'items', { json: fields, headers: { 'Idempotency-Key': key } }));
-    const snapshot = await dynamo.scanAll(tableName);
+    const snapshot = await db.dynamo.scanAll(db.tableName);
     const retry = await invoke(collectionEvent('POST', 'items', { body: '{ "qty": 2, "meta": {"a":2,"b":1}, "sku": "A-1" }', headers: { 'content-type': 'application/json', 'idempotency-key': key } }));
 
     // Assess
@@ -520,7 +513,7 @@ describe('Idempotency-Key', () => {
     expect(jsonBody(retry)).toEqual(jsonBody(first));
     expect(responseHeader(retry, 'location')).toBe(responseHeader(first, 'location'));
     expect(responseHeader(retry, 'etag')).toBe('"1"');
-    expect(await dynamo.scanAll(tableName)).toEqual(snapshot);
+    expect(await db.dynamo.scanAll(db.tableName)).toEqual(snapshot);
     const id = jsonBody<Item>(first).id;
     expect(snapshot.filter((r) => r.sk?.S === id)).toHaveLength(1);
   });
@@ -538,17 +531,17 @@ describe('Idempotency-Key', () => {
   test('the same key with a different body is 422 and changes nothing', async () => {
     const key = `conflict-${Date.now()}`;
     await invoke(collectionEvent('POST', 'items', { json: { a: 1 }, headers: { 'Idempotency-Key': key } }));
-    const before = await dynamo.scanAll(tableName);
+    const before = await db.dynamo.scanAll(db.tableName);
 
     const response = await invoke(collectionEvent('POST', 'items', { json: { a: 2 }, headers: { 'Idempotency-Key': key } }));
 
     expectError(response, 422, 'UnprocessableEntity');
-    expect(await dynamo.scanAll(tableName)).toEqual(before);
+    expect(await db.dynamo.scanAll(db.tableName)).toEqual(before);
   });
 
   test('the same key in another resource is independent', async () => {
     const key = `shared-${Date.now()}`;
-    const { invoke: other } = loadRestApi({ TABLE_NAME: tableName, RESOURCE_NAME: 'others' });
+    const { invoke: other } = loadRestApi({ TABLE_NAME: db.tableName, RESOURCE_NAME: 'others' });
 
     const a = await invoke(collectionEvent('POST', 'items', { json: { a: 1 }, headers: { 'Idempotency-Key': key } }));
     const b = await other(collectionEvent('POST', 'others', { json: { a: 2 }, headers: { 'Idempotency-Key': key } }));
@@ -559,12 +552,12 @@ describe('Idempotency-Key', () => {
   });
 
   test.each([[''], [' '], ['x'.repeat(129)], ['tab\there'], [' lead'], ['ünïcode'], ['line\nbreak']])('the bad key %j is 400', async (key) => {
-    const before = await dynamo.scanAll(tableName);
+    const before = await db.dynamo.scanAll(db.tableName);
 
     const response = await invoke(collectionEvent('POST', 'items', { json: { a: 1 }, headers: { 'Idempotency-Key': key } }));
 
     expectError(response, 400, 'BadRequest');
-    expect(await dynamo.scanAll(tableName)).toEqual(before);
+    expect(await db.dynamo.scanAll(db.tableName)).toEqual(before);
   });
 
   test('two different Idempotency-Key header lines are 400', async () => {
@@ -582,7 +575,7 @@ describe('CORS', () => {
   });
 
   test('an allowed Origin is echoed with Vary: Origin, others are not', async () => {
-    const { invoke: cors } = loadRestApi({ TABLE_NAME: tableName, CORS_ALLOW_ORIGINS: 'https://app.example.com, http://localhost:3000' });
+    const { invoke: cors } = loadRestApi({ TABLE_NAME: db.tableName, CORS_ALLOW_ORIGINS: 'https://app.example.com, http://localhost:3000' });
 
     const allowed = await cors(collectionEvent('GET', 'items', { headers: { Origin: 'https://app.example.com' } }));
     const denied = await cors(collectionEvent('GET', 'items', { headers: { origin: 'https://evil.example.com' } }));
@@ -597,7 +590,7 @@ describe('CORS', () => {
   });
 
   test('CORS_ALLOW_ORIGINS=* allows any origin', async () => {
-    const { invoke: cors } = loadRestApi({ TABLE_NAME: tableName, CORS_ALLOW_ORIGINS: '*' });
+    const { invoke: cors } = loadRestApi({ TABLE_NAME: db.tableName, CORS_ALLOW_ORIGINS: '*' });
 
     const response = await cors(collectionEvent('GET', 'items', { headers: { Origin: 'https://anything.example' } }));
 
@@ -638,7 +631,7 @@ describe('item size at MAX_BODY_BYTES=262144', () => {
     ['multi-byte text', () => JSON.stringify({ a: 'é'.repeat((LIMIT - 10) / 2) }), 201],
   ])('a body of dense %s is stored (dynalite enforces the 400 KB item limit)', async (_name, build, expected) => {
     // Prepare
-    const { invoke: large } = loadRestApi({ TABLE_NAME: tableName, RESOURCE_NAME: 'large', MAX_BODY_BYTES: String(LIMIT) });
+    const { invoke: large } = loadRestApi({ TABLE_NAME: db.tableName, RESOURCE_NAME: 'large', MAX_BODY_BYTES: String(LIMIT) });
     const body = build();
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(LIMIT);
     expect(Buffer.byteLength(body)).toBeGreaterThan(LIMIT - 64);

@@ -5,16 +5,13 @@
  * only valid records (SQS is not reachable from the child process). Build it first with
  * `npx projen bundle` (`npm test` does).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
-import { runInFreshNode } from '../helpers/fresh-node';
+import { builtBundle, runInFreshNode } from '../helpers/fresh-node';
 import { syntheticRecord, toBase64 } from '../helpers/kinesis-events';
-import { REPO_ROOT } from '../helpers/load-handler';
 import { TEST_QUEUE_URL } from '../helpers/stream-processor';
 import { expectedState, stateFromItems, telemetryEvents } from '../helpers/telemetry';
 
-const BUNDLE = join(REPO_ROOT, 'assets', 'stream-processing', 'processor', 'index.mjs');
+const BUNDLE = builtBundle('stream-processing', 'processor');
 
 interface BundleRun {
   readonly result?: unknown;
@@ -30,7 +27,6 @@ async function runBundle(env: Record<string, string>, event: unknown) {
 let dynamo: LocalDynamo;
 
 beforeAll(async () => {
-  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run "npx projen bundle" first`);
   dynamo = await startDynalite();
 });
 

@@ -2,8 +2,8 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { FanOut, FanOutConsumerCode, FanOutProps, FanOutSubscriber } from '../../lib';
+import { nagFindings } from '../helpers/nag';
 
 interface Built { stack: Stack; fanOut: FanOut; template: Template }
 
@@ -22,11 +22,6 @@ function build(props: Partial<FanOutProps> = {}, extra?: (stack: Stack) => Parti
   const stack = new Stack(new App(), 'Test');
   const fanOut = new FanOut(stack, 'Orders', { subscribers: orderSubscribers(), ...props, ...extra?.(stack) });
   return { stack, fanOut, template: Template.fromStack(stack) };
-}
-
-function nagFindings(stack: Stack): string[] {
-  return [new AwsSolutionsChecks(), new ServerlessChecks()]
-    .flatMap((pack) => pack.validateScope(stack).violations.map((v) => v.ruleName));
 }
 
 describe('FanOut with the order subscribers', () => {

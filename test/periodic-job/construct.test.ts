@@ -5,8 +5,8 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { TimeZone } from 'aws-cdk-lib/core';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { PagingStyle, PeriodicJob, PeriodicJobProps } from '../../lib';
+import { nagFindings } from '../helpers/nag';
 
 interface Built { stack: Stack; job: PeriodicJob; template: Template }
 
@@ -16,11 +16,6 @@ function build(props?: PeriodicJobProps, extra?: (stack: Stack) => PeriodicJobPr
   const stack = new Stack(new App(), 'Test');
   const job = new PeriodicJob(stack, 'Sync', { sourceApi, ...props, ...extra?.(stack) });
   return { stack, job, template: Template.fromStack(stack) };
-}
-
-function nagFindings(stack: Stack): string[] {
-  return [new AwsSolutionsChecks(), new ServerlessChecks()]
-    .flatMap((pack) => pack.validateScope(stack).violations.map((v) => v.ruleName));
 }
 
 const inlineCode = lambda.Code.fromInline('exports.main = async () => {}');

@@ -6,8 +6,8 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { ApiAuthorization, RestfulMicroservice, RestfulMicroserviceProps } from '../../lib';
+import { nagFindings } from '../helpers/nag';
 
 interface Built { stack: Stack; service: RestfulMicroservice; template: Template }
 
@@ -15,11 +15,6 @@ function build(props?: RestfulMicroserviceProps, extra?: (stack: Stack) => Restf
   const stack = new Stack(new App(), 'Test');
   const service = new RestfulMicroservice(stack, 'Items', { ...props, ...extra?.(stack) });
   return { stack, service, template: Template.fromStack(stack) };
-}
-
-function nagFindings(stack: Stack): string[] {
-  return [new AwsSolutionsChecks(), new ServerlessChecks()]
-    .flatMap((pack) => pack.validateScope(stack).violations.map((v) => v.ruleName));
 }
 
 const inlineCode = lambda.Code.fromInline('exports.main = async () => ({ statusCode: 200, body: "{}" })');

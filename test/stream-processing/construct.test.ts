@@ -6,8 +6,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { StreamProcessor, StreamProcessorProps } from '../../lib';
+import { nagFindings } from '../helpers/nag';
 
 interface Built { stack: Stack; processor: StreamProcessor; template: Template }
 
@@ -15,11 +15,6 @@ function build(props?: StreamProcessorProps, extra?: (stack: Stack) => StreamPro
   const stack = new Stack(new App(), 'Test');
   const processor = new StreamProcessor(stack, 'Telemetry', { ...props, ...extra?.(stack) });
   return { stack, processor, template: Template.fromStack(stack) };
-}
-
-function nagFindings(stack: Stack): string[] {
-  return [new AwsSolutionsChecks(), new ServerlessChecks()]
-    .flatMap((pack) => pack.validateScope(stack).violations.map((v) => v.ruleName));
 }
 
 const inlineCode = lambda.Code.fromInline('exports.main = async () => ({ batchItemFailures: [] })');

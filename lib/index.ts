@@ -6,3 +6,6 @@ export * from './rest-api';
 export * from './stream-processing';
 export * from './periodic-job';
 export * from './fan-out';
+export * from './core/vpc';
+export * from './efs';
+export * from './canary';

@@ -65,10 +65,22 @@ export function createLibraryFunction(scope: Construct, id: string, options: Lib
     },
   ));
 
+  if (user.role === undefined && user.vpc !== undefined) {
+    // A function in a VPC needs its role to create and delete its network interfaces; CDK adds
+    // this policy only to roles it creates itself.
+    role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
+    acknowledgeNagFindings(role, [{
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      reason: 'The AWS-maintained policy Lambda needs to manage the network interfaces of a function in a VPC (ec2:CreateNetworkInterface and friends, which take no resource-level permissions at create time).',
+    }]);
+  }
   if (user.role === undefined && (user.tracing ?? LAMBDA_DEFAULTS.tracing) !== lambda.Tracing.DISABLED) {
+    const fileSystemNote = user.filesystem
+      ? ' The EFS ClientMount/ClientWrite statements CDK adds are on * but conditioned on elasticfilesystem:AccessPointArn of this access point.'
+      : ' Every other statement of this role names its resource.';
     acknowledgeNagFindings(role, [{
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions; every other statement of this role names its resource.',
+      reason: `X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.${fileSystemNote}`,
     }]);
   }
   return { function: fn, logGroup: fn.logGroup, role };

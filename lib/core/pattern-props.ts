@@ -70,6 +70,8 @@ export interface PatternHandlerOptions {
   readonly environment: Record<string, string>;
   /** The pattern's defaults over the library's (e.g. a longer timeout). */
   readonly functionDefaults?: lambda.FunctionOptions;
+  /** What the pattern cannot work without (network, mounts); wins over `functionProps`. */
+  readonly functionRequired?: lambda.FunctionOptions;
   /** Findings that do not apply to how this pattern invokes its function. */
   readonly nagAcknowledgements?: NagAcknowledgement[];
 }
@@ -94,7 +96,7 @@ export function patternHandler(scope: Construct, props: PatternHandlerProps, opt
     serviceName: options.serviceName,
     description: options.description,
     environment: options.environment,
-    functionProps: mergeProps<lambda.FunctionOptions>(options.functionDefaults ?? {}, props.functionProps),
+    functionProps: mergeProps<lambda.FunctionOptions>(options.functionDefaults ?? {}, props.functionProps, options.functionRequired),
   });
   if (options.nagAcknowledgements?.length) acknowledgeNagFindings(created.function, options.nagAcknowledgements);
   return { handler: created.function, logGroup: created.logGroup };

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -342,9 +342,60 @@ export class SecureRestApi extends Construct {
    * authorization, API key requirement and request validator.
    */
   public addLambdaRoute(path: string, handler: lambda.IFunction, httpMethod: string = 'ANY'): apigw.Method {
+    return this.addRoute(path, new apigw.LambdaIntegration(handler, { proxy: true }), httpMethod);
+  }
+
+  /**
+   * Routes like `addLambdaRoute`, but the integration invokes `<fn>:${stageVariables.<stageVariable>}`:
+   * the alias (or version) the stage variable names. Set the variable with `setStageVariable` and
+   * let the API invoke each alias it may name with `grantQualifierInvoke`.
+   */
+  public addLambdaQualifierRoute(path: string, fn: lambda.IFunction, stageVariable: string, httpMethod: string = 'ANY'): apigw.Method {
+    if (!/^[A-Za-z0-9_]+$/.test(stageVariable)) {
+      throw new InvalidPropsError('SecureRestApi', `stage variable names are letters, digits and '_', got '${stageVariable}'`);
+    }
+    return this.addRoute(path, new apigw.Integration({
+      type: apigw.IntegrationType.AWS_PROXY,
+      integrationHttpMethod: 'POST',
+      uri: `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}:lambda:path/2015-03-31/functions/${fn.functionArn}:\${stageVariables.${stageVariable}}/invocations`,
+    }), httpMethod);
+  }
+
+  /** Lets this stage invoke `fn` qualified by `qualifier` (an alias name or version), for `addLambdaQualifierRoute`. */
+  public grantQualifierInvoke(id: string, fn: lambda.IFunction, qualifier: string): lambda.CfnPermission {
+    return new lambda.CfnPermission(this, id, {
+      action: 'lambda:InvokeFunction',
+      functionName: `${fn.functionArn}:${qualifier}`,
+      principal: 'apigateway.amazonaws.com',
+      sourceArn: this.api.arnForExecuteApi('*', '/*', this.stage.stageName),
+    });
+  }
+
+  /** Sets a stage variable. */
+  public setStageVariable(name: string, value: string): void {
+    (this.stage.node.defaultChild as apigw.CfnStage).addPropertyOverride(`Variables.${name}`, value);
+  }
+
+  /**
+   * An API Gateway canary release on the stage: `percentTraffic` percent of requests run with
+   * `stageVariableOverrides` (e.g. another Lambda qualifier), the rest with the stage variables.
+   */
+  public enableStageCanary(percentTraffic: number, stageVariableOverrides: Record<string, string>): void {
+    if (!Token.isUnresolved(percentTraffic) && !(percentTraffic > 0 && percentTraffic < 100)) {
+      throw new InvalidPropsError('SecureRestApi', `a stage canary's percentTraffic must be in (0, 100), got ${percentTraffic}`);
+    }
+    (this.stage.node.defaultChild as apigw.CfnStage).canarySetting = {
+      deploymentId: this.api.latestDeployment!.deploymentId,
+      percentTraffic,
+      stageVariableOverrides,
+      useStageCache: false,
+    };
+  }
+
+  private addRoute(path: string, integration: apigw.Integration, httpMethod: string): apigw.Method {
     const resource = this.api.root.resourceForPath(path);
     const pathParameters = [...path.matchAll(/\{([A-Za-z0-9_]+)\+?\}/g)].map((m) => m[1]);
-    const method = resource.addMethod(httpMethod, new apigw.LambdaIntegration(handler, { proxy: true }), {
+    const method = resource.addMethod(httpMethod, integration, {
       authorizationType: this.authorizationConfig.authorizationType,
       authorizer: this.authorizationConfig.authorizer,
       authorizationScopes: this.authorizationConfig.authorizationScopes,

@@ -9,6 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CanaryDeployment, CanaryDeploymentOptions, patternDeployment } from '../canary';
 import { AlarmFactory } from '../core/alarms';
 import { referenceHandlerCode } from '../core/assets';
 import { createAlarmDashboard } from '../core/dashboard';
@@ -67,6 +68,12 @@ export interface FanOutConsumer {
   readonly maxBatchingWindow?: Duration;
   /** Most concurrent invocations for this queue (2..1000), so one subscriber cannot starve the account. @default 5 */
   readonly maxConcurrency?: number;
+  /**
+   * Deploy the consumer through CodeDeploy (alias, canary shifting, rollback alarms, hooks);
+   * the queue's event source mapping then invokes the alias.
+   * @default - the mapping invokes the function's latest code directly
+   */
+  readonly deployment?: CanaryDeploymentOptions;
 }
 
 /** One subscriber of the topic: its own queue with a DLQ, a subscription DLQ, and optionally a consumer. */
@@ -113,6 +120,8 @@ export interface FanOutSubscription {
   readonly subscriptionDeadLetterQueue: sqs.IQueue;
   readonly subscription: sns.Subscription;
   readonly consumer?: lambda.IFunction;
+  /** The consumer's CodeDeploy deployment when its `deployment` is set. */
+  readonly deployment?: CanaryDeployment;
 }
 
 const NAME = 'FanOut';
@@ -232,6 +241,7 @@ export class FanOut extends Construct {
     }));
 
     let consumer: lambda.IFunction | undefined;
+    let deployment: CanaryDeployment | undefined;
     if (subscriber.consumer && this.table) {
       const spec = subscriber.consumer;
       const created = createLibraryFunction(this, `${id}Consumer`, {
@@ -248,7 +258,9 @@ export class FanOut extends Construct {
       } else {
         this.table.grantReadWriteData(consumer);
       }
-      consumer.addEventSource(new sources.SqsEventSource(queue, {
+      const applied = patternDeployment(this, NAME, created.function, spec.deployment, `${id}ConsumerDeployment`);
+      deployment = applied.deployment;
+      applied.invokeTarget.addEventSource(new sources.SqsEventSource(queue, {
         batchSize: spec.batchSize ?? 10,
         maxBatchingWindow: spec.maxBatchingWindow,
         maxConcurrency: spec.maxConcurrency ?? 5,
@@ -257,6 +269,9 @@ export class FanOut extends Construct {
       acknowledgeNagFindings(created.function, [
         { id: 'Serverless-LambdaDLQ', reason: 'Invoked by an SQS event source mapping, never asynchronously: failed messages return to the queue and move to its DLQ after maxReceiveCount.' },
         { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'Invoked by an SQS event source mapping, never asynchronously: the queue\'s redrive policy is the failure path.' },
+      ]);
+      // The mapping belongs to what it invokes: the function, or its alias with a deployment.
+      acknowledgeNagFindings(applied.invokeTarget, [
         { id: 'Serverless-LambdaEventSourceMappingDestination', reason: 'SQS event source mappings take no on-failure destination; the queue\'s DLQ receives failed messages.' },
       ]);
       alarms.add(`${id}ConsumerErrorsAlarm`, {
@@ -284,7 +299,7 @@ export class FanOut extends Construct {
       evaluationPeriods: 3,
       description: `The oldest message of the ${subscriber.name} queue is older than ${maxAge.toHumanString()} for 15 minutes: the consumer falls behind or is stuck.`,
     });
-    return { name: subscriber.name, queue, deadLetterQueue, subscriptionDeadLetterQueue, subscription, consumer };
+    return { name: subscriber.name, queue, deadLetterQueue, subscriptionDeadLetterQueue, subscription, consumer, deployment };
   }
 }
 

@@ -11,6 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CanaryDeployment, CanaryDeploymentOptions, patternDeployment } from '../canary';
 import { AlarmFactory } from '../core/alarms';
 import { createAlarmDashboard } from '../core/dashboard';
 import { assertIntegerInRange, InvalidPropsError } from '../core/errors';
@@ -88,6 +89,12 @@ export interface PeriodicJobProps extends PatternHandlerProps, PatternTableProps
 
   /** Alarm when no run succeeded for two intervals. @default true */
   readonly missedRunAlarm?: boolean;
+  /**
+   * Deploy the handler through CodeDeploy: an alias on each new version, canary traffic shifting,
+   * rollback alarms and optional hooks. The schedule then invokes the alias.
+   * @default - the schedule invokes the function's latest code directly
+   */
+  readonly deployment?: CanaryDeploymentOptions;
   /** @default - alarms have no actions */
   readonly alarmTopic?: sns.ITopic;
   /** @default false */
@@ -126,6 +133,8 @@ export class PeriodicJob extends Construct {
   public readonly logGroup?: logs.ILogGroup;
   public readonly alarms: cloudwatch.IAlarm[];
   public readonly dashboard?: cloudwatch.Dashboard;
+  /** The CodeDeploy deployment of the handler when `deployment` is set. */
+  public readonly deployment?: CanaryDeployment;
 
   constructor(scope: Construct, id: string, props: PeriodicJobProps = {}) {
     super(scope, id);
@@ -167,7 +176,10 @@ export class PeriodicJob extends Construct {
         reason: 'Failed asynchronous runs go to an on-failure destination (the failed-runs queue), which carries the error and the event, unlike a DLQ.',
       }],
     }));
-    this.handler.configureAsyncInvoke({
+    const { deployment, invokeTarget } = patternDeployment(this, NAME, this.handler, props.deployment);
+    this.deployment = deployment;
+    // Asynchronous invoke settings apply per qualifier: they belong on what the schedule invokes.
+    invokeTarget.configureAsyncInvoke({
       retryAttempts: props.retryAttempts ?? 2,
       maxEventAge: props.maxEventAge ?? Duration.hours(1),
       onFailure: new destinations.SqsDestination(this.failedRunsQueue),
@@ -189,7 +201,7 @@ export class PeriodicJob extends Construct {
       description: `Runs the periodic job ${this.jobName}`,
       enabled: props.enabled ?? true,
       timeWindow: props.flexibleTimeWindow ? scheduler.TimeWindow.flexible(props.flexibleTimeWindow) : scheduler.TimeWindow.off(),
-      target: new targets.LambdaInvoke(this.handler, {
+      target: new targets.LambdaInvoke(invokeTarget, {
         role: schedulerRole,
         retryAttempts: props.scheduleRetryAttempts ?? 3,
         maxEventAge: props.scheduleMaxEventAge ?? Duration.hours(1),

@@ -6,11 +6,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { CanaryDeployment, CanaryDeploymentOptions, patternDeployment } from '../canary';
 import { AlarmFactory } from '../core/alarms';
+import { addApiHandlerAlarms, createPatternApi, SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS } from '../core/api-service';
 import { createAlarmDashboard } from '../core/dashboard';
 import { assertIntegerInRange, InvalidPropsError } from '../core/errors';
-import { mergeProps } from '../core/merge';
-import { DynamoDbMetrics, LambdaMetrics } from '../core/metrics';
+import { DynamoDbMetrics } from '../core/metrics';
 import { grantPatternTable, patternHandler, PatternHandlerProps, patternTable, PatternTableProps, validatePatternProps } from '../core/pattern-props';
 import { SecureRestApi, SecureRestApiProps } from '../core/secure-rest-api';
 
@@ -40,6 +41,25 @@ export interface RestfulMicroserviceProps extends PatternHandlerProps, PatternTa
   /** Props of the API building block: endpoint type, authorization, throttling, cache, usage plan, resource policy, CORS, WAF. @default - REGIONAL, IAM auth, 100 rps */
   readonly apiProps?: SecureRestApiProps;
 
+  /**
+   * Deploy the handler through CodeDeploy: an alias on each new version, canary traffic shifting,
+   * rollback alarms and optional hooks. The API then invokes the alias.
+   * @default - the API invokes the function's latest code directly
+   */
+  readonly deployment?: CanaryDeploymentOptions;
+  /**
+   * With `deployment`: the integration invokes the qualifier named by the stage variable
+   * `lambdaAlias` (set to the alias), so one stage variable decides which alias the API calls.
+   * @default false - the integration names the alias
+   */
+  readonly invokeAliasThroughStageVariable?: boolean;
+  /**
+   * With `invokeAliasThroughStageVariable`: an API Gateway stage canary that sends this percent of
+   * requests straight to the version just published (stage variable override), the rest to the alias.
+   * @default - no stage canary
+   */
+  readonly stageCanaryPercent?: number;
+
   /** Receives the actions of every alarm. @default - alarms have no actions */
   readonly alarmTopic?: sns.ITopic;
   /** Create a CloudWatch dashboard of the alarms. @default false */
@@ -59,6 +79,8 @@ const RestfulMicroserviceEnvironment = {
 } as const;
 
 const NAME = 'RestfulMicroservice';
+/** The stage variable naming the Lambda qualifier with `invokeAliasThroughStageVariable`. */
+const ALIAS_STAGE_VARIABLE = 'lambdaAlias';
 const RESOURCE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 const MAX_BODY_BYTES_LIMIT = 256 * 1024;
 const MAX_PAGE_SIZE_LIMIT = 1000;
@@ -88,6 +110,8 @@ export class RestfulMicroservice extends Construct {
   public readonly resourceName: string;
   public readonly alarms: cloudwatch.IAlarm[];
   public readonly dashboard?: cloudwatch.Dashboard;
+  /** The CodeDeploy deployment of the handler when `deployment` is set. */
+  public readonly deployment?: CanaryDeployment;
 
   constructor(scope: Construct, id: string, props: RestfulMicroserviceProps = {}) {
     super(scope, id);
@@ -99,32 +123,29 @@ export class RestfulMicroservice extends Construct {
       serviceName: this.resourceName,
       description: `${this.node.path}: REST API for /${this.resourceName}`,
       environment: this.handlerEnvironment(props),
-      nagAcknowledgements: [
-        { id: 'Serverless-LambdaDLQ', reason: 'API Gateway invokes this function synchronously; a failure is returned to the caller, there is no event to dead-letter.' },
-        { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'API Gateway invokes this function synchronously; there is no asynchronous invocation to send to a failure destination.' },
-      ],
+      nagAcknowledgements: SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS,
     }));
     grantPatternTable(this.table, this.handler, props, REFERENCE_HANDLER_TABLE_ACTIONS);
 
-    if (props.apiProps?.alarmTopic && props.alarmTopic && props.apiProps.alarmTopic !== props.alarmTopic) {
-      throw new InvalidPropsError(NAME, 'alarmTopic and apiProps.alarmTopic name different topics; set alarmTopic only');
-    }
-    this.restApi = new SecureRestApi(this, 'Api', mergeProps<SecureRestApiProps>({}, props.apiProps, { alarmTopic: props.alarmTopic }));
+    this.restApi = createPatternApi(this, NAME, props);
     this.api = this.restApi.api;
-    this.restApi.addLambdaRoute(`/${this.resourceName}`, this.handler);
-    this.restApi.addLambdaRoute(`/${this.resourceName}/{id}`, this.handler);
+    const { deployment, invokeTarget } = patternDeployment(this, NAME, this.handler, props.deployment);
+    this.deployment = deployment;
+    const paths = [`/${this.resourceName}`, `/${this.resourceName}/{id}`];
+    if (deployment && props.invokeAliasThroughStageVariable) {
+      for (const path of paths) this.restApi.addLambdaQualifierRoute(path, this.handler, ALIAS_STAGE_VARIABLE);
+      this.restApi.setStageVariable(ALIAS_STAGE_VARIABLE, deployment.alias.aliasName);
+      this.restApi.grantQualifierInvoke('AliasInvokePermission', this.handler, deployment.alias.aliasName);
+      if (props.stageCanaryPercent !== undefined) {
+        this.restApi.enableStageCanary(props.stageCanaryPercent, { [ALIAS_STAGE_VARIABLE]: deployment.version.version });
+        this.restApi.grantQualifierInvoke('CanaryVersionInvokePermission', this.handler, deployment.version.version);
+      }
+    } else {
+      for (const path of paths) this.restApi.addLambdaRoute(path, invokeTarget);
+    }
 
     const alarms = new AlarmFactory(this, props.alarmTopic);
-    alarms.add('HandlerErrorsAlarm', {
-      metric: LambdaMetrics.errorCount(this.handler),
-      threshold: 1,
-      description: `The handler of ${this.node.path} failed (crash or timeout, not a 4XX/5XX answer) at least once in 5 minutes. Check its log group.`,
-    });
-    alarms.add('HandlerThrottlesAlarm', {
-      metric: LambdaMetrics.throttleCount(this.handler),
-      threshold: 1,
-      description: `The handler of ${this.node.path} was throttled in the last 5 minutes: callers got 5XX. Raise the account concurrency or reserve concurrency for it.`,
-    });
+    addApiHandlerAlarms(alarms, this.handler, this.node.path);
     alarms.add('TableThrottlesAlarm', {
       metric: DynamoDbMetrics.throttledRequestCount(this.table, REFERENCE_HANDLER_OPERATIONS),
       threshold: 1,
@@ -174,6 +195,12 @@ function validate(props: RestfulMicroserviceProps): void {
     if (!Token.isUnresolved(bytes) && (bytes < 1 || bytes > MAX_BODY_BYTES_LIMIT)) {
       throw new InvalidPropsError(NAME, `maxBodySize must be 1 byte..256 KiB (a DynamoDB item holds 400 KB including system fields), got ${bytes} bytes`);
     }
+  }
+  if (props.invokeAliasThroughStageVariable && !props.deployment) {
+    throw new InvalidPropsError(NAME, 'invokeAliasThroughStageVariable needs deployment: without it there is no alias to name');
+  }
+  if (props.stageCanaryPercent !== undefined && !props.invokeAliasThroughStageVariable) {
+    throw new InvalidPropsError(NAME, 'stageCanaryPercent needs invokeAliasThroughStageVariable: the stage canary overrides the stage variable that names the Lambda qualifier');
   }
   assertIntegerInRange(NAME, 'maxPageSize', props.maxPageSize, 1, MAX_PAGE_SIZE_LIMIT);
   assertIntegerInRange(NAME, 'defaultPageSize', props.defaultPageSize, 1, props.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE);

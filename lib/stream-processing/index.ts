@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CanaryDeployment, CanaryDeploymentOptions, patternDeployment } from '../canary';
 import { AlarmFactory } from '../core/alarms';
 import { createAlarmDashboard } from '../core/dashboard';
 import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
@@ -54,6 +55,12 @@ export interface StreamProcessorProps extends PatternHandlerProps, PatternTableP
 
   /** Iterator age (stream and Lambda) above which an alarm fires. @default Duration.minutes(1) */
   readonly iteratorAgeThreshold?: Duration;
+  /**
+   * Deploy the handler through CodeDeploy: an alias on each new version, canary traffic shifting,
+   * rollback alarms and optional hooks. The trigger then invokes the alias.
+   * @default - the trigger invokes the function's latest code directly
+   */
+  readonly deployment?: CanaryDeploymentOptions;
   /** Receives the actions of every alarm. @default - alarms have no actions */
   readonly alarmTopic?: sns.ITopic;
   /** Create a CloudWatch dashboard of the alarms. @default false */
@@ -96,6 +103,8 @@ export class StreamProcessor extends Construct {
   public readonly eventSourceMappingId: string;
   public readonly alarms: cloudwatch.IAlarm[];
   public readonly dashboard?: cloudwatch.Dashboard;
+  /** The CodeDeploy deployment of the handler when `deployment` is set. */
+  public readonly deployment?: CanaryDeployment;
 
   constructor(scope: Construct, id: string, props: StreamProcessorProps = {}) {
     super(scope, id);
@@ -149,7 +158,9 @@ export class StreamProcessor extends Construct {
     } else {
       eventSource = new sources.KinesisEventSource(this.stream, eventSourceOptions);
     }
-    this.handler.addEventSource(eventSource);
+    const { deployment, invokeTarget } = patternDeployment(this, NAME, this.handler, props.deployment);
+    this.deployment = deployment;
+    invokeTarget.addEventSource(eventSource);
     this.eventSourceMappingId = eventSource.eventSourceMappingId;
 
     const iteratorAge = props.iteratorAgeThreshold ?? Duration.minutes(1);

@@ -1,0 +1,289 @@
+import { CfnElement, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { AlarmFactory } from '../core/alarms';
+import { referenceHandlerCode } from '../core/assets';
+import { assertIntegerInRange, InvalidPropsError } from '../core/errors';
+import { createLibraryFunction } from '../core/function';
+import { acknowledgeNagFindings } from '../core/nag';
+
+/** The smoke test the reference pre-traffic hook runs against the new version before any traffic shifts. */
+export interface PreTrafficHookOptions {
+  /** Use this hook function instead of the reference one; it must report to CodeDeploy itself. @default - the reference hook */
+  readonly function?: lambda.IFunction;
+  /** The event the new version is invoked with, e.g. an API Gateway proxy event for `GET /items`. @default {} */
+  readonly smokeTestPayload?: { [key: string]: any };
+  /** The `statusCode` field the response must carry (API Gateway proxy responses). @default - not checked */
+  readonly expectedStatusCode?: number;
+  /** Text the response `body` (or the whole JSON response) must contain. @default - not checked */
+  readonly expectedBodyContains?: string;
+  /** Top-level fields the JSON response must equal. @default - not checked */
+  readonly expectedFields?: { [key: string]: any };
+}
+
+/** The check the reference post-traffic hook runs on the new version's metrics after the shift. */
+export interface PostTrafficHookOptions {
+  /** Use this hook function instead of the reference one; it must report to CodeDeploy itself. @default - the reference hook */
+  readonly function?: lambda.IFunction;
+  /** How far back to read the new version's metrics (cover the whole shift). @default Duration.minutes(10) */
+  readonly window?: Duration;
+  /** Errors of the new version in the window that still pass. @default 0 */
+  readonly maxErrors?: number;
+  /** Error rate (percent of invocations) above which the deployment fails. @default - not checked */
+  readonly maxErrorRatePercent?: number;
+  /** Fail when the new version got no invocations in the window. @default false */
+  readonly requireInvocations?: boolean;
+}
+
+/** Provisioned concurrency on the alias, scaled on its utilization. */
+export interface AliasProvisionedConcurrencyOptions {
+  readonly minCapacity: number;
+  /** @default minCapacity (no scaling) */
+  readonly maxCapacity?: number;
+  /** Target of `ProvisionedConcurrencyUtilization` (0.1..0.9). @default 0.7 */
+  readonly targetUtilization?: number;
+}
+
+/** How a function is deployed through CodeDeploy; every pattern accepts these as its `deployment` prop. */
+export interface CanaryDeploymentOptions {
+  /** @default 'live' */
+  readonly aliasName?: string;
+  /** How traffic shifts to the new version. @default LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES */
+  readonly deploymentConfig?: codedeploy.ILambdaDeploymentConfig;
+  /** More alarms that roll a deployment back (e.g. the API's 5XX rate). @default - only the alarms created here */
+  readonly rollbackAlarms?: cloudwatch.IAlarm[];
+  /** Errors of the new version per minute that roll back. @default 1 */
+  readonly errorsThreshold?: number;
+  /** p99 duration of the new version (two minutes in a row) that rolls back. @default - 80% of the function timeout (of 3 s when it has none) */
+  readonly durationP99Threshold?: Duration;
+  /** @default - no pre-traffic hook */
+  readonly preTrafficHook?: PreTrafficHookOptions;
+  /** @default - no post-traffic hook */
+  readonly postTrafficHook?: PostTrafficHookOptions;
+  /** @default - none: the alias is served on demand */
+  readonly provisionedConcurrency?: AliasProvisionedConcurrencyOptions;
+  /** Receives the actions of the rollback alarms. @default - alarms have no actions */
+  readonly alarmTopic?: sns.ITopic;
+}
+
+export interface CanaryDeploymentProps extends CanaryDeploymentOptions {
+  /** The function to deploy; its triggers must invoke `alias`, not the function. */
+  readonly function: lambda.Function;
+}
+
+const NAME = 'CanaryDeployment';
+const ALIAS_NAME_PATTERN = /^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$/;
+const ROLLBACK_PERIOD = Duration.minutes(1);
+const DEFAULT_TIMEOUT = Duration.seconds(3);
+
+/**
+ * Deploys a function through an alias (default `live`) on its current version with CodeDeploy:
+ * canary 10% for 5 minutes by default, rolled back automatically when the deployment fails or
+ * an alarm on the new version (errors, throttles, p99 duration; dimensions alias + executed
+ * version) or one of yours fires. Optional pre- and post-traffic hooks and provisioned concurrency.
+ */
+export class CanaryDeployment extends Construct {
+  public readonly alias: lambda.Alias;
+  public readonly version: lambda.IVersion;
+  public readonly deploymentGroup: codedeploy.LambdaDeploymentGroup;
+  /** The alarms created here; with `rollbackAlarms` they roll a deployment back. */
+  public readonly alarms: cloudwatch.IAlarm[];
+  public readonly preTrafficHook?: lambda.IFunction;
+  public readonly postTrafficHook?: lambda.IFunction;
+
+  constructor(scope: Construct, id: string, props: CanaryDeploymentProps) {
+    super(scope, id);
+    validate(props);
+    const fn = props.function;
+    const aliasName = props.aliasName ?? 'live';
+    this.version = fn.currentVersion;
+    this.alias = new lambda.Alias(this, 'Alias', {
+      aliasName,
+      version: this.version,
+      description: `${fn.node.path} through CodeDeploy`,
+      provisionedConcurrentExecutions: props.provisionedConcurrency?.minCapacity,
+    });
+    if (props.provisionedConcurrency) {
+      const pc = props.provisionedConcurrency;
+      this.alias.addAutoScaling({ minCapacity: pc.minCapacity, maxCapacity: pc.maxCapacity ?? pc.minCapacity })
+        .scaleOnUtilization({ utilizationTarget: pc.targetUtilization ?? 0.7 });
+    }
+
+    const alarms = new AlarmFactory(this, props.alarmTopic);
+    const newVersionMetric = (metricName: string, statistic: string) => new cloudwatch.Metric({
+      namespace: 'AWS/Lambda',
+      metricName,
+      dimensionsMap: {
+        FunctionName: fn.functionName,
+        Resource: `${fn.functionName}:${aliasName}`,
+        ExecutedVersion: this.version.version,
+      },
+      period: ROLLBACK_PERIOD,
+      statistic,
+    });
+    const errors = props.errorsThreshold ?? 1;
+    alarms.add('NewVersionErrorsAlarm', {
+      metric: newVersionMetric('Errors', cloudwatch.Stats.SUM),
+      threshold: errors,
+      description: `The version of ${fn.node.path} behind alias ${aliasName} failed ${errors} or more times in a minute: CodeDeploy rolls a running deployment back.`,
+    });
+    alarms.add('NewVersionThrottlesAlarm', {
+      metric: newVersionMetric('Throttles', cloudwatch.Stats.SUM),
+      threshold: 1,
+      description: `The version of ${fn.node.path} behind alias ${aliasName} was throttled in the last minute: CodeDeploy rolls a running deployment back.`,
+    });
+    const durationThreshold = props.durationP99Threshold ?? Duration.millis((fn.timeout ?? DEFAULT_TIMEOUT).toMilliseconds() * 0.8);
+    alarms.add('NewVersionDurationP99Alarm', {
+      metric: newVersionMetric('Duration', cloudwatch.Stats.p(99)),
+      threshold: durationThreshold.toMilliseconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      description: `p99 duration of the version of ${fn.node.path} behind alias ${aliasName} above ${durationThreshold.toMilliseconds()} ms for 2 minutes: CodeDeploy rolls a running deployment back.`,
+    });
+    this.alarms = alarms.alarms;
+
+    this.preTrafficHook = props.preTrafficHook && (props.preTrafficHook.function ?? this.createPreTrafficHook(props.preTrafficHook));
+    this.postTrafficHook = props.postTrafficHook && (props.postTrafficHook.function ?? this.createPostTrafficHook(props.postTrafficHook, aliasName));
+
+    this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'DeploymentGroup', {
+      alias: this.alias,
+      deploymentConfig: props.deploymentConfig ?? codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
+      alarms: [...this.alarms, ...(props.rollbackAlarms ?? [])],
+      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+      preHook: this.preTrafficHook,
+      postHook: this.postTrafficHook,
+    });
+    acknowledgeNagFindings(this.deploymentGroup.role, [
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
+        reason: 'The AWS-maintained policy CodeDeploy needs to shift a Lambda alias (GetAlias/UpdateAlias), read the rollback alarms and invoke the hooks; CDK grants the hooks of this group explicitly.',
+      },
+      ...[this.preTrafficHook, this.postTrafficHook].flatMap((hook) => {
+        const cfn = hook?.node.defaultChild;
+        return cfn instanceof CfnElement && Stack.of(cfn) === Stack.of(this) ? [{
+          id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(cfn)}.Arn>:*]`,
+          reason: 'lambda:InvokeFunction on one lifecycle hook function and its versions (`:*`), as CDK grants hooks to the deployment group role.',
+        }] : [];
+      }),
+    ]);
+  }
+
+  /** Another alarm that rolls a running deployment back (e.g. the 5XX rate of the API in front). */
+  public addRollbackAlarm(alarm: cloudwatch.IAlarm): void {
+    this.deploymentGroup.addAlarm(alarm);
+  }
+
+  private createPreTrafficHook(options: PreTrafficHookOptions): lambda.IFunction {
+    const expect: Record<string, unknown> = {};
+    if (options.expectedStatusCode !== undefined) expect.statusCode = options.expectedStatusCode;
+    if (options.expectedBodyContains !== undefined) expect.bodyContains = options.expectedBodyContains;
+    if (options.expectedFields !== undefined) expect.fields = options.expectedFields;
+    const hook = this.createHook('PreTrafficHook', 'canary/pre-traffic', 'smoke-tests the new version before traffic shifts', {
+      TARGET_VERSION_ARN: this.version.functionArn,
+      SMOKE_TEST_PAYLOAD: JSON.stringify(options.smokeTestPayload ?? {}),
+      SMOKE_TEST_EXPECT: JSON.stringify(expect),
+    });
+    this.version.grantInvoke(hook);
+    return hook;
+  }
+
+  private createPostTrafficHook(options: PostTrafficHookOptions, aliasName: string): lambda.IFunction {
+    const env: Record<string, string> = {
+      FUNCTION_NAME: this.version.lambda.functionName,
+      ALIAS_NAME: aliasName,
+      TARGET_VERSION: this.version.version,
+      WINDOW_MINUTES: String((options.window ?? Duration.minutes(10)).toMinutes()),
+      MAX_ERRORS: String(options.maxErrors ?? 0),
+      REQUIRE_INVOCATIONS: String(options.requireInvocations ?? false),
+    };
+    if (options.maxErrorRatePercent !== undefined) env.MAX_ERROR_RATE_PERCENT = String(options.maxErrorRatePercent);
+    // GetMetricData takes no resource-level permissions.
+    return this.createHook('PostTrafficHook', 'canary/post-traffic', 'checks the new version\'s errors after traffic shifted', env, ['cloudwatch:GetMetricData']);
+  }
+
+  private createHook(id: string, asset: string, purpose: string, environment: Record<string, string>, unscopedActions: string[] = []): lambda.IFunction {
+    const { function: hook } = createLibraryFunction(this, id, {
+      code: referenceHandlerCode(asset),
+      serviceName: `${id.charAt(0).toLowerCase()}${id.slice(1)}`,
+      description: `${this.node.path}: ${purpose}`,
+      environment,
+      // The hook must report before CodeDeploy's one-hour hook timeout; its own checks are short.
+      functionProps: { timeout: Duration.minutes(5) },
+    });
+    if (unscopedActions.length > 0) {
+      hook.addToRolePolicy(new iam.PolicyStatement({ actions: unscopedActions, resources: ['*'] }));
+      acknowledgeNagFindings(hook.role!, [{
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: `X-Ray PutTraceSegments/PutTelemetryRecords and ${unscopedActions.join(', ')} support no resource-level permissions; every other statement names its resource.`,
+      }]);
+    }
+    acknowledgeNagFindings(hook, [
+      { id: 'Serverless-LambdaDLQ', reason: 'CodeDeploy invokes lifecycle hooks synchronously and treats a failed invocation as a failed hook: there is no event to dead-letter.' },
+      { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'CodeDeploy invokes lifecycle hooks synchronously; there is no asynchronous invocation to send to a failure destination.' },
+    ]);
+    return hook;
+  }
+}
+
+function validate(props: CanaryDeploymentProps): void {
+  if (props.aliasName !== undefined && !ALIAS_NAME_PATTERN.test(props.aliasName)) {
+    throw new InvalidPropsError(NAME, `aliasName must be 1-128 letters, digits, '-' or '_' and not only digits, got '${props.aliasName}'`);
+  }
+  assertIntegerInRange(NAME, 'errorsThreshold', props.errorsThreshold, 1, 1_000_000);
+  const pc = props.provisionedConcurrency;
+  if (pc) {
+    assertIntegerInRange(NAME, 'provisionedConcurrency.minCapacity', pc.minCapacity, 1, 100_000);
+    assertIntegerInRange(NAME, 'provisionedConcurrency.maxCapacity', pc.maxCapacity, pc.minCapacity, 100_000);
+    const target = pc.targetUtilization;
+    if (target !== undefined && !(target >= 0.1 && target <= 0.9)) {
+      throw new InvalidPropsError(NAME, `provisionedConcurrency.targetUtilization must be in 0.1..0.9, got ${target}`);
+    }
+  }
+  const post = props.postTrafficHook;
+  if (post) {
+    if (post.function && (post.window || post.maxErrors !== undefined || post.maxErrorRatePercent !== undefined || post.requireInvocations !== undefined)) {
+      throw new InvalidPropsError(NAME, 'postTrafficHook.function replaces the reference hook: its window/maxErrors/maxErrorRatePercent/requireInvocations settings would be ignored');
+    }
+    const minutes = post.window?.toMinutes();
+    if (minutes !== undefined && !Token.isUnresolved(minutes) && (minutes < 1 || minutes > 180)) {
+      throw new InvalidPropsError(NAME, `postTrafficHook.window must be 1..180 minutes, got ${minutes}`);
+    }
+    assertIntegerInRange(NAME, 'postTrafficHook.maxErrors', post.maxErrors, 0, 1_000_000);
+    const rate = post.maxErrorRatePercent;
+    if (rate !== undefined && !(rate >= 0 && rate <= 100)) {
+      throw new InvalidPropsError(NAME, `postTrafficHook.maxErrorRatePercent must be in 0..100, got ${rate}`);
+    }
+  }
+  const pre = props.preTrafficHook;
+  if (pre?.function && (pre.smokeTestPayload || pre.expectedStatusCode !== undefined || pre.expectedBodyContains !== undefined || pre.expectedFields)) {
+    throw new InvalidPropsError(NAME, 'preTrafficHook.function replaces the reference hook: its smoke test settings would be ignored');
+  }
+  if (pre?.expectedStatusCode !== undefined) assertIntegerInRange(NAME, 'preTrafficHook.expectedStatusCode', pre.expectedStatusCode, 100, 599);
+  const hookEnvBytes = JSON.stringify(pre?.smokeTestPayload ?? {}).length + JSON.stringify(pre?.expectedFields ?? {}).length;
+  if (hookEnvBytes > 3500) {
+    throw new InvalidPropsError(NAME, `preTrafficHook smoke test payload and expected fields take ${hookEnvBytes} bytes; Lambda allows 4 KB of environment in total`);
+  }
+}
+
+/** A pattern's `deployment` prop applied: the deployment, and what the pattern's triggers must invoke. */
+export interface PatternDeployment {
+  readonly deployment?: CanaryDeployment;
+  /** The alias with a deployment, the function without. */
+  readonly invokeTarget: lambda.IFunction;
+}
+
+/** Used by every pattern: creates the `Deployment` when asked and returns what triggers must target. */
+export function patternDeployment(
+  scope: Construct, construct: string, handler: lambda.IFunction, options?: CanaryDeploymentOptions, id: string = 'Deployment',
+): PatternDeployment {
+  if (!options) return { invokeTarget: handler };
+  if (!(handler instanceof lambda.Function)) {
+    throw new InvalidPropsError(construct, 'deployment needs a function created in this app (a lambda.Function), to publish its versions; an imported existingFunction cannot be deployed through CodeDeploy here');
+  }
+  const deployment = new CanaryDeployment(scope, id, { ...options, function: handler });
+  return { deployment, invokeTarget: deployment.alias };
+}

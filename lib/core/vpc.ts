@@ -1,0 +1,141 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { assertExclusive, assertIntegerInRange, InvalidPropsError } from './errors';
+import { LOG_RETENTION_DEFAULT } from './lambda-defaults';
+
+/** Subnet group names of a `PrivateServiceVpc`. */
+export const APPLICATION_SUBNET_GROUP = 'Application';
+export const DATA_SUBNET_GROUP = 'Data';
+
+export interface PrivateServiceVpcProps {
+  /** @default 2 */
+  readonly maxAzs?: number;
+  /**
+   * NAT gateways for functions that must reach the internet. With 0 (the default) there are no
+   * public subnets at all: the functions reach AWS services through VPC endpoints only.
+   * @default 0
+   */
+  readonly natGateways?: number;
+  /** @default ec2.IpAddresses.cidr('10.0.0.0/16') */
+  readonly ipAddresses?: ec2.IIpAddresses;
+  /** Interface endpoints the functions need (e.g. Secrets Manager), created once each. @default - none */
+  readonly interfaceEndpoints?: ec2.InterfaceVpcEndpointAwsService[];
+  /** @default three months */
+  readonly flowLogRetention?: logs.RetentionDays;
+}
+
+/**
+ * The VPC of the patterns whose functions need a private network (RDS Proxy, EFS): two AZs, an
+ * isolated `Application` subnet group for functions and mount targets and an isolated `Data`
+ * group for databases, no internet path unless `natGateways` is set, flow logs of all traffic to
+ * CloudWatch Logs, and only the VPC endpoints asked for (each open to the VPC's own CIDR on 443).
+ */
+export class PrivateServiceVpc extends Construct {
+  public readonly vpc: ec2.Vpc;
+  public readonly flowLogGroup: logs.ILogGroup;
+  private readonly endpoints = new Map<string, ec2.InterfaceVpcEndpoint>();
+
+  constructor(scope: Construct, id: string, props: PrivateServiceVpcProps = {}) {
+    super(scope, id);
+    const natGateways = props.natGateways ?? 0;
+    assertIntegerInRange('PrivateServiceVpc', 'maxAzs', props.maxAzs, 2, 6);
+    assertIntegerInRange('PrivateServiceVpc', 'natGateways', natGateways, 0, 6);
+
+    const subnetConfiguration: ec2.SubnetConfiguration[] = [
+      {
+        name: APPLICATION_SUBNET_GROUP,
+        subnetType: natGateways > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED,
+        cidrMask: 22,
+      },
+      { name: DATA_SUBNET_GROUP, subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+    ];
+    if (natGateways > 0) subnetConfiguration.push({ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 26, mapPublicIpOnLaunch: false });
+
+    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: props.flowLogRetention ?? LOG_RETENTION_DEFAULT,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: props.maxAzs ?? 2,
+      natGateways,
+      ipAddresses: props.ipAddresses ?? ec2.IpAddresses.cidr('10.0.0.0/16'),
+      subnetConfiguration,
+      restrictDefaultSecurityGroup: true,
+      flowLogs: {
+        all: {
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
+          trafficType: ec2.FlowLogTrafficType.ALL,
+        },
+      },
+    });
+    for (const service of props.interfaceEndpoints ?? []) this.addInterfaceEndpoint(service);
+  }
+
+  /** Subnets of the functions (and of EFS mount targets). */
+  public get applicationSubnets(): ec2.SubnetSelection {
+    return { subnetGroupName: APPLICATION_SUBNET_GROUP };
+  }
+
+  /** Subnets of the databases. */
+  public get dataSubnets(): ec2.SubnetSelection {
+    return { subnetGroupName: DATA_SUBNET_GROUP };
+  }
+
+  /** An interface endpoint in the application subnets, created on first use. */
+  public addInterfaceEndpoint(service: ec2.InterfaceVpcEndpointAwsService): ec2.InterfaceVpcEndpoint {
+    const existing = this.endpoints.get(service.name);
+    if (existing) return existing;
+    const endpointId = service.shortName.split(/[^A-Za-z0-9]/).map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
+    const endpoint = this.vpc.addInterfaceEndpoint(`${endpointId}Endpoint`, {
+      service,
+      subnets: this.applicationSubnets,
+      privateDnsEnabled: true,
+    });
+    this.endpoints.set(service.name, endpoint);
+    return endpoint;
+  }
+}
+
+/** The network of a pattern whose functions run in a VPC. */
+export interface PatternVpcProps {
+  /**
+   * Run in this VPC instead of creating one. Its subnets must reach what the function calls
+   * (the database, the file system, and any AWS API the handler uses, through VPC endpoints or NAT).
+   * @default - a new `PrivateServiceVpc`
+   */
+  readonly existingVpc?: ec2.IVpc;
+  /** Props of the created VPC. @default - 2 AZs, isolated subnets, no NAT gateway, flow logs */
+  readonly vpcProps?: PrivateServiceVpcProps;
+  /** Subnets of the function in `existingVpc`. @default - the private subnets of existingVpc (isolated when it has no private subnets with egress) */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+}
+
+/** A pattern's network: the VPC, where its functions go, and the created building block if any. */
+export interface PatternNetwork {
+  readonly vpc: ec2.IVpc;
+  readonly functionSubnets: ec2.SubnetSelection;
+  /** Undefined for an existing VPC. */
+  readonly privateServiceVpc?: PrivateServiceVpc;
+}
+
+/** Creates the pattern's `PrivateServiceVpc` (id `Network`) or adopts `existingVpc`. */
+export function patternNetwork(scope: Construct, construct: string, props: PatternVpcProps, interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[] = []): PatternNetwork {
+  assertExclusive(construct, props, 'existingVpc', 'vpcProps');
+  if (props.existingVpc) {
+    return { vpc: props.existingVpc, functionSubnets: props.vpcSubnets ?? defaultPrivateSubnets(props.existingVpc) };
+  }
+  if (props.vpcSubnets !== undefined) {
+    throw new InvalidPropsError(construct, 'vpcSubnets selects subnets of existingVpc; the created VPC places the function in its Application subnets');
+  }
+  const privateServiceVpc = new PrivateServiceVpc(scope, 'Network', {
+    ...props.vpcProps,
+    interfaceEndpoints: [...(props.vpcProps?.interfaceEndpoints ?? []), ...interfaceEndpoints],
+  });
+  return { vpc: privateServiceVpc.vpc, functionSubnets: privateServiceVpc.applicationSubnets, privateServiceVpc };
+}
+
+function defaultPrivateSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
+  return vpc.privateSubnets.length > 0 ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+}

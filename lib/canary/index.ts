@@ -205,7 +205,9 @@ export class CanaryDeployment extends Construct {
     return this.createHook('PostTrafficHook', 'canary/post-traffic', 'checks the new version\'s errors after traffic shifted', env, ['cloudwatch:GetMetricData']);
   }
 
-  private createHook(id: string, asset: string, purpose: string, environment: Record<string, string>, unscopedActions: string[] = []): lambda.IFunction {
+  private createHook(
+    id: string, asset: string, purpose: string, environment: Record<string, string>, unscopedActions: string[] = [],
+  ): lambda.IFunction {
     const { function: hook } = createLibraryFunction(this, id, {
       code: referenceHandlerCode(asset),
       serviceName: `${id.charAt(0).toLowerCase()}${id.slice(1)}`,
@@ -245,7 +247,8 @@ function validate(props: CanaryDeploymentProps): void {
   }
   const post = props.postTrafficHook;
   if (post) {
-    if (post.function && (post.window || post.maxErrors !== undefined || post.maxErrorRatePercent !== undefined || post.requireInvocations !== undefined)) {
+    const tuned = post.window || post.maxErrors !== undefined || post.maxErrorRatePercent !== undefined || post.requireInvocations !== undefined;
+    if (post.function && tuned) {
       throw new InvalidPropsError(NAME, 'postTrafficHook.function replaces the reference hook: its window/maxErrors/maxErrorRatePercent/requireInvocations settings would be ignored');
     }
     const minutes = post.window?.toMinutes();
@@ -259,7 +262,9 @@ function validate(props: CanaryDeploymentProps): void {
     }
   }
   const pre = props.preTrafficHook;
-  if (pre?.function && (pre.smokeTestPayload || pre.expectedStatusCode !== undefined || pre.expectedBodyContains !== undefined || pre.expectedFields)) {
+  const smokeTestSet = pre
+    && (pre.smokeTestPayload || pre.expectedStatusCode !== undefined || pre.expectedBodyContains !== undefined || pre.expectedFields);
+  if (pre?.function && smokeTestSet) {
     throw new InvalidPropsError(NAME, 'preTrafficHook.function replaces the reference hook: its smoke test settings would be ignored');
   }
   if (pre?.expectedStatusCode !== undefined) assertIntegerInRange(NAME, 'preTrafficHook.expectedStatusCode', pre.expectedStatusCode, 100, 599);

@@ -21,7 +21,9 @@ export interface PatternApiProps {
 }
 
 /** The pattern's `SecureRestApi` (id `Api`), with the pattern's alarm topic and the settings it requires. */
-export function createPatternApi(scope: Construct, construct: string, props: PatternApiProps, required: Partial<SecureRestApiProps> = {}): SecureRestApi {
+export function createPatternApi(
+  scope: Construct, construct: string, props: PatternApiProps, required: Partial<SecureRestApiProps> = {},
+): SecureRestApi {
   if (props.apiProps?.alarmTopic && props.alarmTopic && props.apiProps.alarmTopic !== props.alarmTopic) {
     throw new InvalidPropsError(construct, 'alarmTopic and apiProps.alarmTopic name different topics; set alarmTopic only');
   }

@@ -121,7 +121,9 @@ export interface PatternNetwork {
 }
 
 /** Creates the pattern's `PrivateServiceVpc` (id `Network`) or adopts `existingVpc`. */
-export function patternNetwork(scope: Construct, construct: string, props: PatternVpcProps, interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[] = []): PatternNetwork {
+export function patternNetwork(
+  scope: Construct, construct: string, props: PatternVpcProps, interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[] = [],
+): PatternNetwork {
   assertExclusive(construct, props, 'existingVpc', 'vpcProps');
   if (props.existingVpc) {
     return { vpc: props.existingVpc, functionSubnets: props.vpcSubnets ?? defaultPrivateSubnets(props.existingVpc) };

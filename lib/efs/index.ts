@@ -232,8 +232,8 @@ export class FileStorageService extends Construct {
       principals: [new iam.ArnPrincipal(role.roleArn)],
       actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
       conditions: {
-        'Bool': { 'elasticfilesystem:AccessedViaMountTarget': 'true' },
-        'ArnLike': { 'elasticfilesystem:AccessPointArn': `arn:${fileSystem.stack.partition}:elasticfilesystem:${fileSystem.stack.region}:${fileSystem.stack.account}:access-point/*` },
+        Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' },
+        ArnLike: { 'elasticfilesystem:AccessPointArn': `arn:${fileSystem.stack.partition}:elasticfilesystem:${fileSystem.stack.region}:${fileSystem.stack.account}:access-point/*` },
       },
     }));
   }

@@ -1,4 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
+import { CanaryDeploymentExampleStack } from './canary';
 import { FanOutExampleStack } from './fan-out';
 import { PeriodicJobExampleStack } from './periodic-job';
 import { RestApiExampleStack } from './rest-api';
@@ -19,6 +20,9 @@ export function addExampleStacks(app: App): Record<string, Stack> {
     }),
     'fan-out': new FanOutExampleStack(app, 'FanOutExample', {
       description: 'Serverless reference architecture: fan-out (SNS -> filtered SQS queues -> Lambda consumers)',
+    }),
+    'canary': new CanaryDeploymentExampleStack(app, 'CanaryDeploymentExample', {
+      description: 'Serverless reference architecture: canary deployment (Lambda versions + alias + CodeDeploy, hooks and rollback alarms) of the RESTful microservice',
     }),
   };
 }

@@ -1,5 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { CanaryDeploymentExampleStack } from './canary';
+import { FileStorageExampleStack } from './efs';
 import { FanOutExampleStack } from './fan-out';
 import { PeriodicJobExampleStack } from './periodic-job';
 import { RestApiExampleStack } from './rest-api';
@@ -20,6 +21,9 @@ export function addExampleStacks(app: App): Record<string, Stack> {
     }),
     'fan-out': new FanOutExampleStack(app, 'FanOutExample', {
       description: 'Serverless reference architecture: fan-out (SNS -> filtered SQS queues -> Lambda consumers)',
+    }),
+    'efs': new FileStorageExampleStack(app, 'FileStorageExample', {
+      description: 'Serverless reference architecture: file storage (API Gateway -> Lambda in a VPC -> EFS access point)',
     }),
     'canary': new CanaryDeploymentExampleStack(app, 'CanaryDeploymentExample', {
       description: 'Serverless reference architecture: canary deployment (Lambda versions + alias + CodeDeploy, hooks and rollback alarms) of the RESTful microservice',

@@ -5,6 +5,7 @@
  */
 export const HANDLER_IMPORT_ENV: Record<string, Record<string, string>> = {
   'rest-api/api': { TABLE_NAME: 'bundle-test' },
+  'efs/files': { MOUNT_PATH: '/tmp' },
   'periodic-job/poller': { TABLE_NAME: 'bundle-test', JOB_NAME: 'bundle-test', SOURCE_URL: 'http://127.0.0.1:9/items' },
   'stream-processing/processor': { TABLE_NAME: 'bundle-test', REJECTED_QUEUE_URL: 'http://127.0.0.1:9/000000000000/rejected' },
   'fan-out/publisher': { TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:orders' },

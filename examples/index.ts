@@ -3,6 +3,7 @@ import { CanaryDeploymentExampleStack } from './canary';
 import { FileStorageExampleStack } from './efs';
 import { FanOutExampleStack } from './fan-out';
 import { PeriodicJobExampleStack } from './periodic-job';
+import { RelationalMicroserviceExampleStack } from './rds-proxy';
 import { RestApiExampleStack } from './rest-api';
 import { StreamProcessingExampleStack } from './stream-processing';
 
@@ -24,6 +25,9 @@ export function addExampleStacks(app: App): Record<string, Stack> {
     }),
     'efs': new FileStorageExampleStack(app, 'FileStorageExample', {
       description: 'Serverless reference architecture: file storage (API Gateway -> Lambda in a VPC -> EFS access point)',
+    }),
+    'rds-proxy': new RelationalMicroserviceExampleStack(app, 'RelationalMicroserviceExample', {
+      description: 'Serverless reference architecture: relational microservice (API Gateway -> Lambda in a VPC -> RDS Proxy -> Aurora Serverless v2 PostgreSQL)',
     }),
     'canary': new CanaryDeploymentExampleStack(app, 'CanaryDeploymentExample', {
       description: 'Serverless reference architecture: canary deployment (Lambda versions + alias + CodeDeploy, hooks and rollback alarms) of the RESTful microservice',

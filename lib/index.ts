@@ -9,3 +9,5 @@ export * from './fan-out';
 export * from './core/vpc';
 export * from './efs';
 export * from './canary';
+export * from './core/resource-api';
+export * from './rds-proxy';

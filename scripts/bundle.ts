@@ -3,7 +3,7 @@
  * `assets/<pattern>/<entry>/index.mjs` (ESM, node24, minified, AWS SDK included),
  * so that synth needs neither esbuild nor Docker and the npm package ships ready-made code.
  */
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
 
@@ -67,12 +67,31 @@ export async function bundleHandler(entry: HandlerEntry, outdir: string, extra: 
   return outfile;
 }
 
+/** Entry points named like this get their pattern's `migrations/` folder beside the bundle. */
+export const MIGRATIONS_ENTRY = 'migrate';
+
+/**
+ * Copies `lambda/<pattern>/migrations/` to `<outdir>/<pattern>/migrate/migrations/` for a
+ * `migrate` entry point (the function reads its SQL files from there, `/var/task/migrations`).
+ * Returns the destination, or `undefined` for any other entry point or a pattern without migrations.
+ */
+export function copyMigrations(entry: HandlerEntry, outdir: string): string | undefined {
+  const source = join(LAMBDA_DIR, entry.pattern, 'migrations');
+  if (entry.name !== MIGRATIONS_ENTRY || !existsSync(source)) return undefined;
+  const destination = join(outdir, entry.assetName, 'migrations');
+  rmSync(destination, { recursive: true, force: true });
+  cpSync(source, destination, { recursive: true });
+  return destination;
+}
+
 async function main(): Promise<void> {
   rmSync(ASSETS_DIR, { recursive: true, force: true });
   const handlers = discoverHandlers();
   await Promise.all(handlers.map((h) => bundleHandler(h, ASSETS_DIR)));
   for (const h of handlers) {
     console.log(`bundled ${relative(ROOT, h.source)} -> assets/${h.assetName}/index.mjs`);
+    const migrations = copyMigrations(h, ASSETS_DIR);
+    if (migrations) console.log(`copied lambda/${h.pattern}/migrations -> ${relative(ROOT, migrations)}`);
   }
 }
 

@@ -5,6 +5,8 @@
  */
 export const HANDLER_IMPORT_ENV: Record<string, Record<string, string>> = {
   'rest-api/api': { TABLE_NAME: 'bundle-test' },
+  'rds-proxy/api': { DB_HOST: '127.0.0.1', DB_NAME: 'bundle_test', DB_USER: 'bundle_test', DB_IAM_AUTH: 'false', DB_TLS: 'disable' },
+  'rds-proxy/migrate': { DB_HOST: '127.0.0.1', DB_NAME: 'bundle_test', DB_USER: 'bundle_test', DB_IAM_AUTH: 'false', DB_TLS: 'disable', MIGRATIONS_DIR: '/var/task/migrations' },
   'efs/files': { MOUNT_PATH: '/tmp' },
   'periodic-job/poller': { TABLE_NAME: 'bundle-test', JOB_NAME: 'bundle-test', SOURCE_URL: 'http://127.0.0.1:9/items' },
   'stream-processing/processor': { TABLE_NAME: 'bundle-test', REJECTED_QUEUE_URL: 'http://127.0.0.1:9/000000000000/rejected' },

@@ -3,7 +3,8 @@
  *
  * Routes `/<RESOURCE_NAME>` (GET list, POST create) and `/<RESOURCE_NAME>/{id}` (GET, PUT, DELETE)
  * with ETags/If-Match optimistic concurrency, Idempotency-Key on create, opaque paging tokens and
- * an optional JSON Schema. Configuration: see `lib/config.ts` (validated at cold start).
+ * an optional JSON Schema: the resource contract of `lambda/shared/resource-api/routes.ts`, stored
+ * by `lib/item-store.ts`. Configuration: see `lib/config.ts` (validated at cold start).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyHandler, APIGatewayProxyResult } from 'aws-lambda';
 import { invocationDeadline } from '../shared/deadline';
@@ -12,18 +13,20 @@ import { errorResponse, withCors } from '../shared/http';
 import { ServiceUnavailableError, isHttpError } from '../shared/http-errors';
 import { createLogger, startApiInvocation } from '../shared/logger';
 import { loadConfig } from './lib/config';
-import { route, type RouteDeps } from './lib/routes';
+import { assertDynamoItemStorable, dynamoItemStore } from './lib/item-store';
+import { routeResourceRequest } from '../shared/resource-api/routes';
 
 const config = loadConfig();
 const logger = createLogger(config.resourceName);
-const deps: RouteDeps = { config, db: lazyDocumentClient(JSON_NUMBER_OPTIONS) };
+const db = lazyDocumentClient(JSON_NUMBER_OPTIONS);
 
 export const handler: APIGatewayProxyHandler = async (event, context): Promise<APIGatewayProxyResult> => {
   const request: APIGatewayProxyEvent = event ?? ({} as APIGatewayProxyEvent);
   const requestId = startApiInvocation(logger, request, context);
   let response: APIGatewayProxyResult;
   try {
-    response = await route(request, { ...deps, abortSignal: invocationDeadline(context) });
+    const store = dynamoItemStore({ db, tableName: config.tableName, resourceName: config.resourceName, abortSignal: invocationDeadline(context) });
+    response = await routeResourceRequest(request, { settings: config, store, assertStorable: assertDynamoItemStorable });
   } catch (caught) {
     // Throttling and timeouts are transient: 503 with Retry-After. A retry is safe for PUT/DELETE
     // (conditional) and for POST with an Idempotency-Key. Anything else unexpected is a 500.

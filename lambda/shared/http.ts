@@ -309,3 +309,21 @@ function getSingleOrigin(event: HeaderSource): string | undefined {
   const values = [...new Set(getHeaderValues(event, 'origin'))];
   return values.length === 1 ? values[0] : undefined;
 }
+
+/** The page size settings every paginated handler reads from its configuration. */
+export interface PageSizeSettings {
+  readonly defaultPageSize: number;
+  readonly maxPageSize: number;
+}
+
+const PAGE_LIMIT = /^[0-9]{1,7}$/;
+
+/** The `limit` query parameter: the default when absent, else a decimal integer in 1..maxPageSize (400 otherwise). */
+export function parsePageLimit(value: string | undefined, settings: PageSizeSettings): number {
+  if (value === undefined) return settings.defaultPageSize;
+  const n = PAGE_LIMIT.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1 || n > settings.maxPageSize) {
+    throw new BadRequestError(`limit must be an integer in 1..${settings.maxPageSize}`);
+  }
+  return n;
+}

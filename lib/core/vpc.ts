@@ -30,7 +30,8 @@ export interface PrivateServiceVpcProps {
  * The VPC of the patterns whose functions need a private network (RDS Proxy, EFS): two AZs, an
  * isolated `Application` subnet group for functions and mount targets and an isolated `Data`
  * group for databases, no internet path unless `natGateways` is set, flow logs of all traffic to
- * CloudWatch Logs, and only the VPC endpoints asked for (each open to the VPC's own CIDR on 443).
+ * CloudWatch Logs, and only the VPC endpoints asked for (each reachable only from the security
+ * groups allowed explicitly).
  */
 export class PrivateServiceVpc extends Construct {
   public readonly vpc: ec2.Vpc;
@@ -83,7 +84,7 @@ export class PrivateServiceVpc extends Construct {
     return { subnetGroupName: DATA_SUBNET_GROUP };
   }
 
-  /** An interface endpoint in the application subnets, created on first use. */
+  /** An interface endpoint in the application subnets, created on first use; allow callers with `endpoint.connections.allowDefaultPortFrom(sg)`. */
   public addInterfaceEndpoint(service: ec2.InterfaceVpcEndpointAwsService): ec2.InterfaceVpcEndpoint {
     const existing = this.endpoints.get(service.name);
     if (existing) return existing;
@@ -92,6 +93,8 @@ export class PrivateServiceVpc extends Construct {
       service,
       subnets: this.applicationSubnets,
       privateDnsEnabled: true,
+      // Closed by default: each function that calls the service is let in by its security group.
+      open: false,
     });
     this.endpoints.set(service.name, endpoint);
     return endpoint;

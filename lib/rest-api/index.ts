@@ -1,4 +1,3 @@
-import { Size, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -10,34 +9,13 @@ import { CanaryDeployment, CanaryDeploymentOptions, patternDeployment } from '..
 import { AlarmFactory } from '../core/alarms';
 import { addApiHandlerAlarms, createPatternApi, SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS } from '../core/api-service';
 import { createAlarmDashboard } from '../core/dashboard';
-import { assertIntegerInRange, InvalidPropsError } from '../core/errors';
+import { InvalidPropsError } from '../core/errors';
 import { DynamoDbMetrics } from '../core/metrics';
 import { grantPatternTable, patternHandler, PatternHandlerProps, patternTable, PatternTableProps, validatePatternProps } from '../core/pattern-props';
+import { resourceApiEnvironment, ResourceApiProps, validateResourceApiProps } from '../core/resource-api';
 import { SecureRestApi, SecureRestApiProps } from '../core/secure-rest-api';
 
-export interface RestfulMicroserviceProps extends PatternHandlerProps, PatternTableProps {
-  /**
-   * The collection the API serves: routes `/{resourceName}` and `/{resourceName}/{id}`.
-   * @default 'items'
-   */
-  readonly resourceName?: string;
-
-
-  /** Answer 428 to PUT and DELETE without `If-Match`. @default true */
-  readonly requireIfMatch?: boolean;
-  /** Largest request body the handler accepts (413 above). @default Size.kibibytes(64) */
-  readonly maxBodySize?: Size;
-  /** Page size of `GET /{resourceName}` without `limit`. @default 25 */
-  readonly defaultPageSize?: number;
-  /** Largest `limit` a client may ask for (400 above). @default 100 */
-  readonly maxPageSize?: number;
-  /**
-   * A JSON Schema (draft-07, or 2020-12 when `$schema` says so) every item body must satisfy;
-   * passed to the handler in `ITEM_SCHEMA` (Lambda's 4 KB environment limit applies).
-   * @default - any JSON object without server-owned fields
-   */
-  readonly itemSchema?: { [key: string]: any };
-
+export interface RestfulMicroserviceProps extends PatternHandlerProps, PatternTableProps, ResourceApiProps {
   /** Props of the API building block: endpoint type, authorization, throttling, cache, usage plan, resource policy, CORS, WAF. @default - REGIONAL, IAM auth, 100 rps */
   readonly apiProps?: SecureRestApiProps;
 
@@ -66,27 +44,10 @@ export interface RestfulMicroserviceProps extends PatternHandlerProps, PatternTa
   readonly dashboard?: boolean;
 }
 
-/** Environment variables the handler (reference or yours) receives; documented in README.md. */
-const RestfulMicroserviceEnvironment = {
-  TABLE_NAME: 'TABLE_NAME',
-  RESOURCE_NAME: 'RESOURCE_NAME',
-  REQUIRE_IF_MATCH: 'REQUIRE_IF_MATCH',
-  MAX_BODY_BYTES: 'MAX_BODY_BYTES',
-  DEFAULT_PAGE_SIZE: 'DEFAULT_PAGE_SIZE',
-  MAX_PAGE_SIZE: 'MAX_PAGE_SIZE',
-  ITEM_SCHEMA: 'ITEM_SCHEMA',
-  CORS_ALLOW_ORIGINS: 'CORS_ALLOW_ORIGINS',
-} as const;
 
 const NAME = 'RestfulMicroservice';
 /** The stage variable naming the Lambda qualifier with `invokeAliasThroughStageVariable`. */
 const ALIAS_STAGE_VARIABLE = 'lambdaAlias';
-const RESOURCE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
-const MAX_BODY_BYTES_LIMIT = 256 * 1024;
-const MAX_PAGE_SIZE_LIMIT = 1000;
-const DEFAULT_MAX_PAGE_SIZE = 100;
-/** Lambda rejects a function whose environment variables exceed 4 KB in total. */
-const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 /** Exactly what the reference handler calls. */
 const REFERENCE_HANDLER_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'];
 const REFERENCE_HANDLER_OPERATIONS = [
@@ -163,50 +124,17 @@ export class RestfulMicroservice extends Construct {
   }
 
   private handlerEnvironment(props: RestfulMicroserviceProps): Record<string, string> {
-    const env: Record<string, string> = {
-      [RestfulMicroserviceEnvironment.TABLE_NAME]: this.table.tableName,
-      [RestfulMicroserviceEnvironment.RESOURCE_NAME]: this.resourceName,
-      [RestfulMicroserviceEnvironment.REQUIRE_IF_MATCH]: String(props.requireIfMatch ?? true),
-      [RestfulMicroserviceEnvironment.MAX_BODY_BYTES]: String((props.maxBodySize ?? Size.kibibytes(64)).toBytes()),
-    };
-    if (props.defaultPageSize !== undefined) env[RestfulMicroserviceEnvironment.DEFAULT_PAGE_SIZE] = String(props.defaultPageSize);
-    if (props.maxPageSize !== undefined) env[RestfulMicroserviceEnvironment.MAX_PAGE_SIZE] = String(props.maxPageSize);
-    if (props.itemSchema) env[RestfulMicroserviceEnvironment.ITEM_SCHEMA] = JSON.stringify(props.itemSchema);
-    const origins = props.apiProps?.cors?.allowOrigins;
-    if (origins) env[RestfulMicroserviceEnvironment.CORS_ALLOW_ORIGINS] = origins.join(',');
-
-    const literalSize = Object.entries(env)
-      .filter(([, v]) => !Token.isUnresolved(v))
-      .reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
-    if (literalSize > LAMBDA_ENVIRONMENT_LIMIT_BYTES - 512) {
-      throw new InvalidPropsError(NAME, `the handler environment would take ${literalSize} bytes (Lambda allows 4 KB in total); shorten itemSchema`);
-    }
-    return env;
+    return resourceApiEnvironment(NAME, props, { TABLE_NAME: this.table.tableName }, props.apiProps?.cors?.allowOrigins);
   }
 }
 
 function validate(props: RestfulMicroserviceProps): void {
   validatePatternProps(NAME, props);
-  if (props.resourceName !== undefined && !RESOURCE_NAME_PATTERN.test(props.resourceName)) {
-    throw new InvalidPropsError(NAME, `resourceName must be lowercase letters, digits and '-', starting with a letter, at most 63 characters (a URL path segment), got '${props.resourceName}'`);
-  }
-  if (props.maxBodySize !== undefined) {
-    const bytes = props.maxBodySize.toBytes();
-    if (!Token.isUnresolved(bytes) && (bytes < 1 || bytes > MAX_BODY_BYTES_LIMIT)) {
-      throw new InvalidPropsError(NAME, `maxBodySize must be 1 byte..256 KiB (a DynamoDB item holds 400 KB including system fields), got ${bytes} bytes`);
-    }
-  }
+  validateResourceApiProps(NAME, props);
   if (props.invokeAliasThroughStageVariable && !props.deployment) {
     throw new InvalidPropsError(NAME, 'invokeAliasThroughStageVariable needs deployment: without it there is no alias to name');
   }
   if (props.stageCanaryPercent !== undefined && !props.invokeAliasThroughStageVariable) {
     throw new InvalidPropsError(NAME, 'stageCanaryPercent needs invokeAliasThroughStageVariable: the stage canary overrides the stage variable that names the Lambda qualifier');
-  }
-  assertIntegerInRange(NAME, 'maxPageSize', props.maxPageSize, 1, MAX_PAGE_SIZE_LIMIT);
-  assertIntegerInRange(NAME, 'defaultPageSize', props.defaultPageSize, 1, props.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE);
-  if (props.itemSchema !== undefined) {
-    if (typeof props.itemSchema !== 'object' || props.itemSchema === null || Array.isArray(props.itemSchema)) {
-      throw new InvalidPropsError(NAME, `itemSchema must be a JSON Schema object, got ${JSON.stringify(props.itemSchema)}`);
-    }
   }
 }

@@ -1,14 +1,14 @@
 /**
- * Unit tests of the handler building blocks in lambda/shared and lambda/rest-api/lib that the
+ * Unit tests of the handler building blocks in lambda/shared (and lambda/shared/resource-api) that the
  * handler tests do not pin down directly.
  */
-import { noneMatchHits, parseEntityTagCondition, strongVersions } from '../../lambda/rest-api/lib/etag';
-import { idFromIdempotencyKey } from '../../lambda/rest-api/lib/ids';
-import { decodePageToken, encodePageToken } from '../../lambda/rest-api/lib/page-token';
 import { canonicalJson } from '../../lambda/shared/canonical-json';
 import { ConfigError, EnvReader } from '../../lambda/shared/config';
 import { errorResponse, getHeader, jsonResponse, parseCorsOrigins, parseJsonBody, withCors } from '../../lambda/shared/http';
 import { MethodNotAllowedError, NotFoundError, ValidationError } from '../../lambda/shared/http-errors';
+import { noneMatchHits, parseEntityTagCondition, strongVersions } from '../../lambda/shared/resource-api/etag';
+import { idFromIdempotencyKey } from '../../lambda/shared/resource-api/ids';
+import { decodePageToken, encodePageToken } from '../../lambda/shared/resource-api/page-token';
 import { checkDynamoStorable, isStorableNumber } from '../../lambda/shared/validate';
 
 describe('EnvReader', () => {

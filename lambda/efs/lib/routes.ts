@@ -38,7 +38,7 @@ import {
   type TempFile,
 } from './safe-fs';
 import { formatEntityTag, parseEntityTagCondition, strongMatch, weakMatch, type EntityTagCondition } from '../../shared/entity-tags';
-import { SECURITY_HEADERS, emptyResponse, getHeader, getSingleHeader, getSingleQueryParameter, jsonResponse, readBinaryBody, type Headers } from '../../shared/http';
+import { SECURITY_HEADERS, emptyResponse, getHeader, getSingleHeader, getSingleQueryParameter, parsePageLimit, jsonResponse, readBinaryBody, type Headers } from '../../shared/http';
 import {
   BadRequestError,
   ConflictError,
@@ -187,7 +187,7 @@ async function deleteFile(event: FilesRequest, deps: RouteDeps): Promise<APIGate
 async function listFiles(event: FilesRequest, deps: RouteDeps, headOnly: boolean): Promise<APIGatewayProxyResult> {
   const { config } = deps;
   const prefix = parsePrefix(getSingleQueryParameter(event, 'prefix'));
-  const limit = parseLimit(getSingleQueryParameter(event, 'limit'), config);
+  const limit = parsePageLimit(getSingleQueryParameter(event, 'limit'), config);
   const cursor = getSingleQueryParameter(event, 'cursor');
   const after = cursor === undefined ? undefined : decodeCursor(cursor);
   const root = await resolveRoot(config.mountPath);
@@ -305,13 +305,3 @@ export function parseContentType(header: string | undefined): string {
   return value;
 }
 
-const LIMIT = /^[0-9]{1,7}$/;
-
-function parseLimit(value: string | undefined, config: FilesConfig): number {
-  if (value === undefined) return config.defaultPageSize;
-  const n = LIMIT.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(n) || n < 1 || n > config.maxPageSize) {
-    throw new BadRequestError(`limit must be an integer in 1..${config.maxPageSize}`);
-  }
-  return n;
-}

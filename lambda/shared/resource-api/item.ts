@@ -1,19 +1,20 @@
 /**
- * Storage layout of one resource item and its API representation.
+ * A resource item as every back end stores it, and its API representation.
  *
- * Stored: `{ pk: <resource name>, sk: <id>, id, version, createdAt, updatedAt, data: {...}, requestHash? }`
- * (client fields live under `data`, so no client key collides with key or system attributes).
+ * Stored: `{ id, version, createdAt, updatedAt, data: {...}, requestHash? }` (client fields live
+ * under `data`, so no client key collides with a system field; each back end adds its own keys).
  * API:    `{ id, version, createdAt, updatedAt, ...data }`.
  */
-import { BadRequestError } from '../../shared/http-errors';
+import { BadRequestError } from '../http-errors';
 
 export const SERVER_OWNED_FIELDS = ['id', 'version', 'createdAt', 'updatedAt'] as const;
 
-export interface StoredItem {
-  readonly pk: string;
-  readonly sk: string;
+export interface ItemRecord {
+  /** Canonical lower case UUID. */
   readonly id: string;
+  /** 1 on create, +1 per replacement; the ETag. */
   readonly version: number;
+  /** ISO 8601 timestamps with milliseconds, from the service's clock. */
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly data: Record<string, unknown>;
@@ -40,14 +41,13 @@ export function assertNoServerOwnedFields(body: Record<string, unknown>): void {
 }
 
 /** Flattens a stored item into its API representation. */
-export function toRepresentation(item: Record<string, unknown>): ItemRepresentation {
-  const stored = item as unknown as StoredItem;
-  const data = stored.data !== null && typeof stored.data === 'object' && !Array.isArray(stored.data) ? stored.data : {};
+export function toRepresentation(item: ItemRecord): ItemRepresentation {
+  const data = item.data !== null && typeof item.data === 'object' && !Array.isArray(item.data) ? item.data : {};
   const representation: Record<string, unknown> = {
-    id: stored.id,
-    version: stored.version,
-    createdAt: stored.createdAt,
-    updatedAt: stored.updatedAt,
+    id: item.id,
+    version: item.version,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
   };
   for (const [key, value] of Object.entries(data)) {
     // Own data property even for a key such as "__proto__"; never overrides a system field.

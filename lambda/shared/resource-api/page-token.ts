@@ -4,7 +4,7 @@
  * partition, which always comes from the server.
  */
 import { isUuid } from './ids';
-import { BadRequestError } from '../../shared/http-errors';
+import { BadRequestError } from '../http-errors';
 
 const TOKEN_VERSION = 1;
 const MAX_TOKEN_LENGTH = 200;

@@ -4,8 +4,8 @@
  * bits come from SHA-256(resource name, key), so retries of one request address one item.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { canonicalJson } from '../../shared/canonical-json';
-import { BadRequestError } from '../../shared/http-errors';
+import { canonicalJson } from '../canonical-json';
+import { BadRequestError } from '../http-errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** 1..128 printable ASCII characters, not starting or ending with a space. */

@@ -1,0 +1,53 @@
+/**
+ * Relational resource service: API Gateway REST API (Lambda proxy integration, v1 payload) ->
+ * Lambda in a VPC -> RDS Proxy (TLS, IAM auth) -> Aurora PostgreSQL.
+ *
+ * The same resource contract as the REST pattern (`lambda/shared/resource-api/routes.ts`):
+ * `/<RESOURCE_NAME>` GET/POST and `/<RESOURCE_NAME>/{id}` GET/PUT/DELETE with ETags, If-Match,
+ * Idempotency-Key and opaque paging tokens, stored in PostgreSQL by `lib/item-store.ts` over one
+ * connection per execution environment (`lib/db.ts`). Configuration: `lib/config.ts`.
+ *
+ * Failures: a lost connection, a connect failure, too many connections, a lock or statement
+ * timeout are a 503 with Retry-After (reads are retried once on a new connection first); data the
+ * server refuses is a 400; anything else a 500.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyHandler, APIGatewayProxyResult } from 'aws-lambda';
+import { loadApiConfig } from './lib/config';
+import { Database, isTransientDatabaseError, isUnstorableData, unavailable } from './lib/db';
+import { assertPostgresStorable, postgresItemStore } from './lib/item-store';
+import { invocationDeadline } from '../shared/deadline';
+import { errorResponse, withCors } from '../shared/http';
+import { BadRequestError, isHttpError } from '../shared/http-errors';
+import { createLogger, startApiInvocation } from '../shared/logger';
+import { routeResourceRequest } from '../shared/resource-api/routes';
+
+const config = loadApiConfig();
+const logger = createLogger(config.resourceName);
+const database = new Database(config.db, { applicationName: `${config.resourceName}-api`, logger });
+
+/** Database failures as the client should see them; everything else unchanged. */
+function toClientError(err: unknown): unknown {
+  if (isHttpError(err)) return err;
+  if (isTransientDatabaseError(err)) return unavailable(err);
+  if (isUnstorableData(err)) return new BadRequestError('The request body cannot be stored', { cause: err });
+  return err;
+}
+
+export const handler: APIGatewayProxyHandler = async (event, context): Promise<APIGatewayProxyResult> => {
+  const request: APIGatewayProxyEvent = event ?? ({} as APIGatewayProxyEvent);
+  const requestId = startApiInvocation(logger, request, context);
+  let response: APIGatewayProxyResult;
+  try {
+    const store = postgresItemStore(database.session(invocationDeadline(context)), config.resourceName);
+    response = await routeResourceRequest(request, { settings: config, store, assertStorable: assertPostgresStorable });
+  } catch (caught) {
+    const err = toClientError(caught);
+    if (isHttpError(err) && err.statusCode < 500) {
+      logger.info('request rejected', { statusCode: err.statusCode, error: err.code, reason: err.message });
+    } else {
+      logger.error('request failed', caught instanceof Error ? caught : new Error(String(caught)));
+    }
+    response = errorResponse(err, requestId);
+  }
+  return withCors(response, request, config.cors);
+};

@@ -1,0 +1,128 @@
+/**
+ * PostgreSQL storage of the resource API (`ItemStore`) in the `items` table of the migrations:
+ * one row per item, keyed by (resource, id), client fields in `data` (jsonb). Every statement is
+ * parameterized; every request changes at most one row with one statement (the Idempotency-Key
+ * record is the item row itself, as in the DynamoDB layout), so no explicit transaction is needed.
+ *
+ * Differences from DynamoDB that the contract does not see: jsonb keeps no key order (responses
+ * list an item's fields in jsonb order: shorter keys first, then bytewise), and the last page of a
+ * list never carries a `nextToken` (DynamoDB may return one that leads to an empty page).
+ */
+import type { Queryable } from './db';
+import { ValidationError, type ErrorDetail } from '../../shared/http-errors';
+import type { ItemRecord } from '../../shared/resource-api/item';
+import type { ItemStore } from '../../shared/resource-api/routes';
+import { assertDynamoStorable, pointerToken } from '../../shared/validate';
+
+interface ItemRow {
+  readonly id: string;
+  /** bigint arrives as a string. */
+  readonly version: string;
+  readonly created_at: Date;
+  readonly updated_at: Date;
+  readonly data: Record<string, unknown>;
+  readonly request_hash: string | null;
+}
+
+const COLUMNS = 'id, version, created_at, updated_at, data, request_hash';
+
+function toRecord(row: ItemRow): ItemRecord {
+  return {
+    id: row.id,
+    version: Number(row.version),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    data: row.data,
+    ...(row.request_hash !== null ? { requestHash: row.request_hash } : {}),
+  };
+}
+
+/** Most NUL problems reported for one body. */
+const MAX_PROBLEMS = 20;
+
+/**
+ * The contract's storage rules (the same numbers, depth and key rules on every back end, so a
+ * body accepted by one is accepted by all), plus PostgreSQL's own: jsonb cannot hold U+0000.
+ */
+export function assertPostgresStorable(fields: Record<string, unknown>): void {
+  assertDynamoStorable(fields);
+  const problems: ErrorDetail[] = [];
+  // The body passed the depth check above: an explicit stack keeps this safe on any input anyway.
+  const stack: Array<{ value: unknown; path: string }> = [{ value: fields, path: '' }];
+  while (stack.length > 0 && problems.length < MAX_PROBLEMS) {
+    const { value, path } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) problems.push({ path: path === '' ? '/' : path, message: 'string contains U+0000, which cannot be stored' });
+    } else if (Array.isArray(value)) {
+      value.forEach((child, i) => stack.push({ value: child, path: `${path}/${i}` }));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+        const childPath = `${path}/${pointerToken(key)}`;
+        if (key.includes('\u0000')) problems.push({ path: childPath, message: 'object key contains U+0000, which cannot be stored' });
+        stack.push({ value: child, path: childPath });
+      }
+    }
+  }
+  if (problems.length > 0) {
+    throw new ValidationError(`The request body cannot be stored: ${problems[0].path}: ${problems[0].message}`, problems);
+  }
+}
+
+export function postgresItemStore(db: Queryable, resourceName: string): ItemStore {
+  return {
+    async insert(item) {
+      const result = await db.query(
+        `INSERT INTO items (resource, id, version, created_at, updated_at, data, request_hash)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
+         ON CONFLICT (resource, id) DO NOTHING`,
+        [resourceName, item.id, item.version, item.createdAt, item.updatedAt, JSON.stringify(item.data), item.requestHash ?? null],
+        { retrySafe: false },
+      );
+      return result.rowCount === 1;
+    },
+
+    async get(id) {
+      const result = await db.query<ItemRow>(`SELECT ${COLUMNS} FROM items WHERE resource = $1 AND id = $2`, [resourceName, id], { retrySafe: true });
+      return result.rows.length === 0 ? undefined : toRecord(result.rows[0]);
+    },
+
+    async list(afterId, limit) {
+      // Keyset pagination on the primary key; one row more than the page tells whether more follow.
+      const result = afterId === undefined
+        ? await db.query<ItemRow>(`SELECT ${COLUMNS} FROM items WHERE resource = $1 ORDER BY id LIMIT $2`, [resourceName, limit + 1], { retrySafe: true })
+        : await db.query<ItemRow>(
+          `SELECT ${COLUMNS} FROM items WHERE resource = $1 AND id > $2 ORDER BY id LIMIT $3`,
+          [resourceName, afterId, limit + 1],
+          { retrySafe: true },
+        );
+      const items = result.rows.slice(0, limit).map(toRecord);
+      return result.rows.length > limit ? { items, lastId: items[items.length - 1].id } : { items };
+    },
+
+    async replace(id, data, updatedAt, versions) {
+      // Optimistic concurrency: the version condition is part of the UPDATE, so two writers with
+      // the same If-Match cannot both succeed.
+      const set = 'SET data = $3::jsonb, updated_at = $4, version = version + 1';
+      const values: unknown[] = [resourceName, id, JSON.stringify(data), updatedAt];
+      const result = versions === undefined
+        ? await db.query<ItemRow>(`UPDATE items ${set} WHERE resource = $1 AND id = $2 RETURNING ${COLUMNS}`, values, { retrySafe: false })
+        : await db.query<ItemRow>(
+          `UPDATE items ${set} WHERE resource = $1 AND id = $2 AND version = ANY($5::bigint[]) RETURNING ${COLUMNS}`,
+          [...values, versions.map(String)],
+          { retrySafe: false },
+        );
+      return result.rows.length === 0 ? undefined : toRecord(result.rows[0]);
+    },
+
+    async delete(id, versions) {
+      const result = versions === undefined
+        ? await db.query('DELETE FROM items WHERE resource = $1 AND id = $2', [resourceName, id], { retrySafe: false })
+        : await db.query(
+          'DELETE FROM items WHERE resource = $1 AND id = $2 AND version = ANY($3::bigint[])',
+          [resourceName, id, versions.map(String)],
+          { retrySafe: false },
+        );
+      return result.rowCount === 1;
+    },
+  };
+}

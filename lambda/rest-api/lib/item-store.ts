@@ -1,0 +1,146 @@
+/**
+ * DynamoDB storage of the resource API (`ItemStore`): one item per resource item, in the table's
+ * partition named after the resource, with single-item conditional writes. Every expression uses
+ * ExpressionAttributeNames/Values; no user input is ever concatenated into one.
+ *
+ * Stored: `{ pk: <resource name>, sk: <id>, id, version, createdAt, updatedAt, data: {...}, requestHash? }`.
+ */
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed, jsonToMarshallable } from '../../shared/dynamodb';
+import { PayloadTooLargeError } from '../../shared/http-errors';
+import type { ItemRecord } from '../../shared/resource-api/item';
+import type { ItemStore } from '../../shared/resource-api/routes';
+import { assertDynamoStorable } from '../../shared/validate';
+
+export interface DynamoItemStoreOptions {
+  /** The DocumentClient, created on first use. */
+  readonly db: () => DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly resourceName: string;
+  /** Aborts the DynamoDB calls of this request (the invocation deadline). */
+  readonly abortSignal?: AbortSignal;
+}
+
+/** The DynamoDB layout of one item. */
+export interface StoredItem extends ItemRecord {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/**
+ * Limit on the estimated DynamoDB size of the client fields: an item is at most 400 KB
+ * (409,600 bytes) and the key and system attributes need a few hundred bytes. Only reachable
+ * with MAX_BODY_BYTES above ~250 KB and number-dense bodies such as `[-1,-1,...]`.
+ */
+export const MAX_STORED_DATA_BYTES = 400_000;
+
+/** DynamoDB's rules for client fields: 400 for unstorable values, 413 when the item would be too large. */
+export function assertDynamoItemStorable(fields: Record<string, unknown>): void {
+  const size = assertDynamoStorable(fields);
+  if (size > MAX_STORED_DATA_BYTES) {
+    throw new PayloadTooLargeError(`The item would exceed DynamoDB's item size (about ${size} bytes stored)`);
+  }
+}
+
+interface WriteCondition {
+  readonly expression: string;
+  readonly names: Record<string, string>;
+  readonly values: Record<string, number>;
+}
+
+/** The item exists and, when `versions` is given, has one of them. */
+function writeCondition(versions: readonly number[] | undefined): WriteCondition {
+  if (versions === undefined) return { expression: 'attribute_exists(#pk)', names: { '#pk': 'pk' }, values: {} };
+  const values: Record<string, number> = {};
+  versions.forEach((v, i) => {
+    values[`:v${i}`] = v;
+  });
+  return {
+    expression: `attribute_exists(#pk) AND #version IN (${Object.keys(values).join(', ')})`,
+    names: { '#pk': 'pk', '#version': 'version' },
+    values,
+  };
+}
+
+export function dynamoItemStore(options: DynamoItemStoreOptions): ItemStore {
+  const { tableName, resourceName } = options;
+  const sendOptions = options.abortSignal ? { abortSignal: options.abortSignal } : {};
+  const key = (id: string): Record<string, string> => ({ pk: resourceName, sk: id });
+
+  return {
+    async insert(item) {
+      const stored: StoredItem = { pk: resourceName, sk: item.id, ...item };
+      try {
+        await options.db().send(new PutCommand({
+          TableName: tableName,
+          Item: { ...stored, data: jsonToMarshallable(item.data) },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': 'pk' },
+        }), sendOptions);
+        return true;
+      } catch (err) {
+        if (isConditionalCheckFailed(err)) return false;
+        throw err;
+      }
+    },
+
+    async get(id) {
+      // Strongly consistent: a read after a write sees it.
+      const result = await options.db().send(new GetCommand({ TableName: tableName, Key: key(id), ConsistentRead: true }), sendOptions);
+      return result.Item as StoredItem | undefined;
+    },
+
+    async list(afterId, limit) {
+      const page = await options.db().send(new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+        ExpressionAttributeValues: { ':pk': resourceName },
+        Limit: limit,
+        // The partition always comes from the server; the token only names the last id.
+        ...(afterId !== undefined ? { ExclusiveStartKey: key(afterId) } : {}),
+      }), sendOptions);
+      const lastId = page.LastEvaluatedKey?.sk;
+      return {
+        items: (page.Items ?? []) as StoredItem[],
+        ...(typeof lastId === 'string' ? { lastId } : {}),
+      };
+    },
+
+    async replace(id, data, updatedAt, versions) {
+      const condition = writeCondition(versions);
+      try {
+        const result = await options.db().send(new UpdateCommand({
+          TableName: tableName,
+          Key: key(id),
+          UpdateExpression: 'SET #data = :data, #updatedAt = :now, #version = #version + :one',
+          ConditionExpression: condition.expression,
+          ExpressionAttributeNames: { ...condition.names, '#data': 'data', '#updatedAt': 'updatedAt', '#version': 'version' },
+          ExpressionAttributeValues: { ...condition.values, ':data': jsonToMarshallable(data), ':now': updatedAt, ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }), sendOptions);
+        return (result.Attributes ?? {}) as StoredItem;
+      } catch (err) {
+        if (isConditionalCheckFailed(err)) return undefined;
+        throw err;
+      }
+    },
+
+    async delete(id, versions) {
+      const condition = writeCondition(versions);
+      try {
+        await options.db().send(new DeleteCommand({
+          TableName: tableName,
+          Key: key(id),
+          ConditionExpression: condition.expression,
+          ExpressionAttributeNames: condition.names,
+          ...(Object.keys(condition.values).length > 0 ? { ExpressionAttributeValues: condition.values } : {}),
+        }), sendOptions);
+        return true;
+      } catch (err) {
+        if (isConditionalCheckFailed(err)) return false;
+        throw err;
+      }
+    },
+  };
+}

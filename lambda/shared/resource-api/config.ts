@@ -1,0 +1,61 @@
+/**
+ * The resource API contract's settings, shared by every back end (DynamoDB, PostgreSQL), read
+ * from environment variables with the caller's `EnvReader` (which reports every problem at once).
+ *
+ * | variable | default | rule |
+ * |---|---|---|
+ * | RESOURCE_NAME | `items` | `^[a-z][a-z0-9-]{0,62}$`; the paths are `/<name>` and `/<name>/{id}` |
+ * | REQUIRE_IF_MATCH | `true` | `true`: PUT/DELETE without If-Match -> 428 |
+ * | MAX_BODY_BYTES | 65536 | 1..262144 |
+ * | DEFAULT_PAGE_SIZE | 25 | 1..MAX_PAGE_SIZE |
+ * | MAX_PAGE_SIZE | 100 | 1..1000 |
+ * | ITEM_SCHEMA | none | a JSON Schema (draft-07, or 2020-12 via `$schema`) for the client fields |
+ * | CORS_ALLOW_ORIGINS | none | `*` or comma separated origins |
+ */
+import { compileItemSchema, type ItemValidator } from './schema';
+import type { EnvReader } from '../config';
+import { parseCorsOrigins, type CorsConfig } from '../http';
+
+export const RESOURCE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+/** DynamoDB items are at most 400 KB; the body limit keeps every stored item below it (on every back end, for one contract). */
+export const MAX_BODY_BYTES_LIMIT = 262_144;
+
+/** Response headers a browser client needs to read. */
+export const EXPOSED_HEADERS = ['ETag', 'Location', 'Idempotent-Replayed'] as const;
+
+export interface ResourceApiSettings {
+  readonly resourceName: string;
+  readonly requireIfMatch: boolean;
+  readonly maxBodyBytes: number;
+  readonly defaultPageSize: number;
+  readonly maxPageSize: number;
+  readonly validateItem?: ItemValidator;
+  readonly cors?: CorsConfig;
+}
+
+/** Reads the contract's variables in a fixed order; problems go to `reader` (call `reader.done()` after). */
+export function readResourceApiSettings(reader: EnvReader): ResourceApiSettings {
+  const resourceName = reader.stringWithDefault('RESOURCE_NAME', 'items', { pattern: RESOURCE_NAME_PATTERN });
+  const requireIfMatch = reader.booleanFlag('REQUIRE_IF_MATCH', true);
+  const maxBodyBytes = reader.integerInRange('MAX_BODY_BYTES', 65_536, 1, MAX_BODY_BYTES_LIMIT);
+  const maxPageSize = reader.integerInRange('MAX_PAGE_SIZE', 100, 1, 1000);
+  const defaultPageSize = reader.integerInRange('DEFAULT_PAGE_SIZE', Math.min(25, maxPageSize), 1, 1000);
+  if (defaultPageSize > maxPageSize) {
+    reader.problem('DEFAULT_PAGE_SIZE', `must not exceed MAX_PAGE_SIZE (${maxPageSize}), got "${defaultPageSize}"`);
+  }
+  const validateItem = reader.parsed('ITEM_SCHEMA', compileItemSchema);
+  const origins = reader.parsed('CORS_ALLOW_ORIGINS', (value) => {
+    const parsed = parseCorsOrigins(value);
+    if (typeof parsed === 'object' && 'problem' in parsed) throw new Error(`${parsed.problem}, got ${JSON.stringify(value)}`);
+    return parsed;
+  });
+  return {
+    resourceName,
+    requireIfMatch,
+    maxBodyBytes,
+    defaultPageSize,
+    maxPageSize,
+    ...(validateItem ? { validateItem } : {}),
+    ...(origins ? { cors: { allowOrigins: origins, exposeHeaders: EXPOSED_HEADERS } } : {}),
+  };
+}

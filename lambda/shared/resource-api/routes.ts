@@ -1,0 +1,208 @@
+/**
+ * The resource API contract, independent of storage: routing by `event.resource` and
+ * `event.httpMethod`, input validation, preconditions, idempotent creation, paging and the
+ * responses. A back end supplies an `ItemStore` (single-item conditional writes, a consistent
+ * read, keyset pages in id order) and its own storability rules.
+ *
+ * Routes: `/<name>` GET (list: `limit`, opaque `nextToken`) and POST (create, optional
+ * `Idempotency-Key`, 201 + Location + ETag); `/<name>/{id}` GET (ETag, If-None-Match -> 304),
+ * PUT (replace the client fields; If-Match strong, 412 on mismatch, 428 when required and absent;
+ * never creates: 404) and DELETE (same preconditions, 204).
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { ResourceApiSettings } from './config';
+import { formatEtag, noneMatchHits, parseEntityTagCondition, strongVersions, type EntityTagCondition } from './etag';
+import { idFromIdempotencyKey, newItemId, parseIdempotencyKey, parseItemId, requestHash } from './ids';
+import { assertNoServerOwnedFields, toRepresentation, type ItemRecord } from './item';
+import { decodePageToken, encodePageToken } from './page-token';
+import { emptyResponse, getHeader, getSingleHeader, getSingleQueryParameter, parsePageLimit, jsonResponse, parseJsonBody } from '../http';
+import {
+  ConflictError,
+  HttpStatus,
+  MethodNotAllowedError,
+  NotFoundError,
+  PreconditionFailedError,
+  PreconditionRequiredError,
+  UnprocessableEntityError,
+  ValidationError,
+} from '../http-errors';
+
+/** One page of items in id order; `lastId` is set when more items may follow it. */
+export interface ItemPage {
+  readonly items: readonly ItemRecord[];
+  readonly lastId?: string;
+}
+
+/**
+ * Storage of one resource's items. `versions`: the write applies only when the item exists and
+ * its version is one of them; `undefined` means any existing version. Each method is one atomic
+ * operation; failures other than "condition not met" are thrown.
+ */
+export interface ItemStore {
+  /** Stores a new item unless one with its id exists; `false` when one does. */
+  insert(item: ItemRecord): Promise<boolean>;
+  /** A strongly consistent read. */
+  get(id: string): Promise<ItemRecord | undefined>;
+  /** Up to `limit` items with ids greater than `afterId` (all when `undefined`), in id order. */
+  list(afterId: string | undefined, limit: number): Promise<ItemPage>;
+  /** Replaces the client fields, sets `updatedAt` and increments the version; `undefined` when the condition is not met. */
+  replace(id: string, data: Record<string, unknown>, updatedAt: string, versions: readonly number[] | undefined): Promise<ItemRecord | undefined>;
+  /** Deletes the item; `false` when the condition is not met. */
+  delete(id: string, versions: readonly number[] | undefined): Promise<boolean>;
+}
+
+export interface ResourceRouteDeps {
+  readonly settings: ResourceApiSettings;
+  readonly store: ItemStore;
+  /** The back end's storage rules for client fields: throws a 4xx `HttpError` for a body it cannot store. */
+  readonly assertStorable: (fields: Record<string, unknown>) => void;
+  /** Clock, for tests. @default () => new Date() */
+  readonly now?: () => Date;
+}
+
+/** The request parts the routes read. */
+export type ResourceRequest = Pick<
+  APIGatewayProxyEvent,
+  'resource' | 'httpMethod' | 'path' | 'pathParameters' | 'headers' | 'multiValueHeaders' | 'queryStringParameters' | 'multiValueQueryStringParameters' | 'body' | 'isBase64Encoded'
+> & { readonly requestContext?: Partial<APIGatewayProxyEvent['requestContext']> | null };
+
+export const COLLECTION_METHODS = ['GET', 'POST'] as const;
+export const ITEM_METHODS = ['GET', 'PUT', 'DELETE'] as const;
+
+/** Routes one request; throws `HttpError`s for client mistakes and anything else for failures. */
+export async function routeResourceRequest(event: ResourceRequest, deps: ResourceRouteDeps): Promise<APIGatewayProxyResult> {
+  const name = deps.settings.resourceName;
+  const method = typeof event.httpMethod === 'string' ? event.httpMethod.toUpperCase() : '';
+  if (event.resource === `/${name}`) {
+    if (method === 'GET') return listItems(event, deps);
+    if (method === 'POST') return createItem(event, deps);
+    throw new MethodNotAllowedError(method, COLLECTION_METHODS);
+  }
+  if (event.resource === `/${name}/{id}`) {
+    if (method === 'GET') return getItem(event, deps);
+    if (method === 'PUT') return replaceItem(event, deps);
+    if (method === 'DELETE') return deleteItem(event, deps);
+    throw new MethodNotAllowedError(method, ITEM_METHODS);
+  }
+  throw new NotFoundError('No such resource');
+}
+
+// ---------------------------------------------------------------- routes
+
+async function createItem(event: ResourceRequest, deps: ResourceRouteDeps): Promise<APIGatewayProxyResult> {
+  const { settings, store } = deps;
+  const keyHeader = getSingleHeader(event, 'idempotency-key');
+  const idempotencyKey = keyHeader === undefined ? undefined : parseIdempotencyKey(keyHeader);
+  const data = readClientFields(event, deps);
+
+  const id = idempotencyKey === undefined ? newItemId() : idFromIdempotencyKey(settings.resourceName, idempotencyKey);
+  const hash = idempotencyKey === undefined ? undefined : requestHash(data);
+  const now = timestamp(deps);
+  const item: ItemRecord = { id, version: 1, createdAt: now, updatedAt: now, data, ...(hash !== undefined ? { requestHash: hash } : {}) };
+  if (await store.insert(item)) return createdResponse(event, item, false);
+
+  if (hash === undefined) throw new ConflictError('An item with the generated id already exists; retry the request');
+  const existing = await store.get(id);
+  if (existing === undefined) throw new ConflictError('The item of this Idempotency-Key changed concurrently; retry the request');
+  if (existing.requestHash !== hash) {
+    throw new UnprocessableEntityError('The Idempotency-Key was already used with a different request body');
+  }
+  return createdResponse(event, existing, true);
+}
+
+async function listItems(event: ResourceRequest, deps: ResourceRouteDeps): Promise<APIGatewayProxyResult> {
+  const limit = parsePageLimit(getSingleQueryParameter(event, 'limit'), deps.settings);
+  const token = getSingleQueryParameter(event, 'nextToken');
+  const afterId = token === undefined ? undefined : decodePageToken(token);
+  const page = await deps.store.list(afterId, limit);
+  return jsonResponse(HttpStatus.OK, {
+    items: page.items.map(toRepresentation),
+    ...(page.lastId !== undefined ? { nextToken: encodePageToken(page.lastId) } : {}),
+  });
+}
+
+async function getItem(event: ResourceRequest, deps: ResourceRouteDeps): Promise<APIGatewayProxyResult> {
+  const id = parseItemId(event.pathParameters?.id ?? undefined);
+  const noneMatchHeader = getHeader(event, 'if-none-match');
+  const noneMatch = noneMatchHeader === undefined ? undefined : parseEntityTagCondition(noneMatchHeader, 'If-None-Match');
+  const item = await deps.store.get(id);
+  if (item === undefined) throw new NotFoundError('Item not found');
+  const etag = formatEtag(item.version);
+  if (noneMatch !== undefined && noneMatchHits(noneMatch, item.version)) {
+    return emptyResponse(HttpStatus.NotModified, { etag });
+  }
+  return jsonResponse(HttpStatus.OK, toRepresentation(item), { etag });
+}
+
+async function replaceItem(event: ResourceRequest, deps: ResourceRouteDeps): Promise<APIGatewayProxyResult> {
+  const id = parseItemId(event.pathParameters?.id ?? undefined);
+  const ifMatch = readIfMatch(event, deps.settings);
+  const data = readClientFields(event, deps);
+  const versions = matchableVersions(ifMatch);
+  if (versions !== undefined && versions.length === 0) return preconditionOutcome(id, deps);
+
+  const item = await deps.store.replace(id, data, timestamp(deps), versions);
+  if (item === undefined) return preconditionOutcome(id, deps);
+  return jsonResponse(HttpStatus.OK, toRepresentation(item), { etag: formatEtag(item.version) });
+}
+
+async function deleteItem(event: ResourceRequest, deps: ResourceRouteDeps): Promise<APIGatewayProxyResult> {
+  const id = parseItemId(event.pathParameters?.id ?? undefined);
+  const ifMatch = readIfMatch(event, deps.settings);
+  const versions = matchableVersions(ifMatch);
+  if (versions !== undefined && versions.length === 0) return preconditionOutcome(id, deps);
+
+  if (!(await deps.store.delete(id, versions))) return preconditionOutcome(id, deps);
+  return emptyResponse(HttpStatus.NoContent);
+}
+
+// ---------------------------------------------------------------- helpers
+
+/** Body -> client fields: JSON object (415/413/400), no server-owned fields, storable, schema. */
+function readClientFields(event: ResourceRequest, deps: ResourceRouteDeps): Record<string, unknown> {
+  const body = parseJsonBody(event, { maxBytes: deps.settings.maxBodyBytes });
+  assertNoServerOwnedFields(body);
+  deps.assertStorable(body);
+  if (deps.settings.validateItem) {
+    const details = deps.settings.validateItem(body);
+    if (details.length > 0) throw new ValidationError('The item does not match the resource schema', details);
+  }
+  return body;
+}
+
+/** `If-Match` for PUT/DELETE: 428 when required and absent, 400 when unparseable. */
+function readIfMatch(event: ResourceRequest, settings: ResourceApiSettings): EntityTagCondition | undefined {
+  const header = getHeader(event, 'if-match');
+  if (header === undefined) {
+    if (settings.requireIfMatch) throw new PreconditionRequiredError('This request requires an If-Match header with the item\'s ETag');
+    return undefined;
+  }
+  return parseEntityTagCondition(header, 'If-Match');
+}
+
+/** The versions a write may replace: `undefined` for any existing version, empty when none can match. */
+function matchableVersions(ifMatch: EntityTagCondition | undefined): readonly number[] | undefined {
+  if (ifMatch === undefined || ifMatch.kind === 'any') return undefined;
+  return strongVersions(ifMatch);
+}
+
+/** After a failed condition: 404 when the item does not exist, else 412. */
+async function preconditionOutcome(id: string, deps: ResourceRouteDeps): Promise<never> {
+  const current = await deps.store.get(id);
+  if (current === undefined) throw new NotFoundError('Item not found');
+  throw new PreconditionFailedError('The item has changed: its ETag does not match If-Match');
+}
+
+function createdResponse(event: ResourceRequest, item: ItemRecord, replayed: boolean): APIGatewayProxyResult {
+  const base = (typeof event.requestContext?.path === 'string' && event.requestContext.path !== '' ? event.requestContext.path : event.path ?? '').replace(/\/+$/, '');
+  return jsonResponse(HttpStatus.Created, toRepresentation(item), {
+    location: `${base}/${item.id}`,
+    etag: formatEtag(item.version),
+    ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
+  });
+}
+
+
+function timestamp(deps: ResourceRouteDeps): string {
+  return (deps.now ?? (() => new Date()))().toISOString();
+}

@@ -1,0 +1,82 @@
+import { Size, Token } from 'aws-cdk-lib';
+import { InvalidPropsError, assertIntegerInRange } from './errors';
+
+/**
+ * The resource API contract the REST and RDS Proxy patterns share (`/{resourceName}` and
+ * `/{resourceName}/{id}`: create, list with cursor pagination, get, replace with `If-Match`, delete),
+ * whatever stores the items.
+ */
+export interface ResourceApiProps {
+  /**
+   * The collection the API serves: routes `/{resourceName}` and `/{resourceName}/{id}`.
+   * @default 'items'
+   */
+  readonly resourceName?: string;
+  /** Answer 428 to PUT and DELETE without `If-Match`. @default true */
+  readonly requireIfMatch?: boolean;
+  /** Largest request body the handler accepts (413 above). @default Size.kibibytes(64) */
+  readonly maxBodySize?: Size;
+  /** Page size of `GET /{resourceName}` without `limit`. @default 25 */
+  readonly defaultPageSize?: number;
+  /** Largest `limit` a client may ask for (400 above). @default 100 */
+  readonly maxPageSize?: number;
+  /**
+   * A JSON Schema (draft-07, or 2020-12 when `$schema` says so) every item body must satisfy;
+   * passed to the handler in `ITEM_SCHEMA` (Lambda's 4 KB environment limit applies).
+   * @default - any JSON object without server-owned fields
+   */
+  readonly itemSchema?: { [key: string]: any };
+}
+
+const RESOURCE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+const MAX_BODY_BYTES_LIMIT = 256 * 1024;
+const MAX_PAGE_SIZE_LIMIT = 1000;
+const DEFAULT_MAX_PAGE_SIZE = 100;
+/** Lambda rejects a function whose environment variables exceed 4 KB in total. */
+const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+
+export function validateResourceApiProps(construct: string, props: ResourceApiProps): void {
+  if (props.resourceName !== undefined && !RESOURCE_NAME_PATTERN.test(props.resourceName)) {
+    throw new InvalidPropsError(construct, `resourceName must be lowercase letters, digits and '-', starting with a letter, at most 63 characters (a URL path segment), got '${props.resourceName}'`);
+  }
+  if (props.maxBodySize !== undefined) {
+    const bytes = props.maxBodySize.toBytes();
+    if (!Token.isUnresolved(bytes) && (bytes < 1 || bytes > MAX_BODY_BYTES_LIMIT)) {
+      throw new InvalidPropsError(construct, `maxBodySize must be 1 byte..256 KiB (a DynamoDB item holds 400 KB including system fields), got ${bytes} bytes`);
+    }
+  }
+  assertIntegerInRange(construct, 'maxPageSize', props.maxPageSize, 1, MAX_PAGE_SIZE_LIMIT);
+  assertIntegerInRange(construct, 'defaultPageSize', props.defaultPageSize, 1, props.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE);
+  if (props.itemSchema !== undefined) {
+    if (typeof props.itemSchema !== 'object' || props.itemSchema === null || Array.isArray(props.itemSchema)) {
+      throw new InvalidPropsError(construct, `itemSchema must be a JSON Schema object, got ${JSON.stringify(props.itemSchema)}`);
+    }
+  }
+}
+
+/**
+ * The handler environment of the contract (documented in the REST pattern's README), plus the
+ * store's own variables; fails when the literal values would not fit Lambda's 4 KB.
+ */
+export function resourceApiEnvironment(
+  construct: string, props: ResourceApiProps, storeEnvironment: Record<string, string>, corsOrigins?: string[],
+): Record<string, string> {
+  const env: Record<string, string> = {
+    ...storeEnvironment,
+    RESOURCE_NAME: props.resourceName ?? 'items',
+    REQUIRE_IF_MATCH: String(props.requireIfMatch ?? true),
+    MAX_BODY_BYTES: String((props.maxBodySize ?? Size.kibibytes(64)).toBytes()),
+  };
+  if (props.defaultPageSize !== undefined) env.DEFAULT_PAGE_SIZE = String(props.defaultPageSize);
+  if (props.maxPageSize !== undefined) env.MAX_PAGE_SIZE = String(props.maxPageSize);
+  if (props.itemSchema) env.ITEM_SCHEMA = JSON.stringify(props.itemSchema);
+  if (corsOrigins) env.CORS_ALLOW_ORIGINS = corsOrigins.join(',');
+
+  const literalSize = Object.entries(env)
+    .filter(([, v]) => !Token.isUnresolved(v))
+    .reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  if (literalSize > LAMBDA_ENVIRONMENT_LIMIT_BYTES - 512) {
+    throw new InvalidPropsError(construct, `the handler environment would take ${literalSize} bytes (Lambda allows 4 KB in total); shorten itemSchema`);
+  }
+  return env;
+}

@@ -1,0 +1,414 @@
+import { join } from 'node:path';
+import { CfnElement, CustomResource, Duration, FileSystem, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { CanaryDeployment, CanaryDeploymentOptions, patternDeployment } from '../canary';
+import { AlarmFactory } from '../core/alarms';
+import { addApiHandlerAlarms, createPatternApi, SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS } from '../core/api-service';
+import { referenceHandlerCode } from '../core/assets';
+import { createAlarmDashboard } from '../core/dashboard';
+import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
+import { createLibraryFunction } from '../core/function';
+import { ALARM_PERIOD } from '../core/metrics';
+import { acknowledgeNagFindings } from '../core/nag';
+import { patternHandler, PatternHandlerProps, validatePatternProps } from '../core/pattern-props';
+import { resourceApiEnvironment, ResourceApiProps, validateResourceApiProps } from '../core/resource-api';
+import { SecureRestApi, SecureRestApiProps } from '../core/secure-rest-api';
+import { patternNetwork, PatternVpcProps, PrivateServiceVpc } from '../core/vpc';
+
+/** The Aurora Serverless v2 PostgreSQL cluster the pattern creates. */
+export interface RelationalDatabaseOptions {
+  /** @default rds.AuroraPostgresEngineVersion.VER_17_5 */
+  readonly engineVersion?: rds.AuroraPostgresEngineVersion;
+  /** Smallest capacity in ACUs (0 pauses when idle, 0.5 is the smallest always-on). @default 0.5 */
+  readonly minCapacity?: number;
+  /** @default 4 */
+  readonly maxCapacity?: number;
+  /** A reader instance in another AZ that scales with the writer (faster failover). @default false */
+  readonly reader?: boolean;
+  /** @default 'app' */
+  readonly databaseName?: string;
+  /** @default Duration.days(7) */
+  readonly backupRetention?: Duration;
+  /** @default true */
+  readonly deletionProtection?: boolean;
+  /** @default RemovalPolicy.SNAPSHOT */
+  readonly removalPolicy?: RemovalPolicy;
+  /** How often Secrets Manager rotates the generated passwords. @default Duration.days(30) */
+  readonly rotationSchedule?: Duration;
+}
+
+/** The RDS Proxy settings. */
+export interface RelationalProxyOptions {
+  /** Close client connections idle this long. @default Duration.minutes(30) */
+  readonly idleClientTimeout?: Duration;
+  /** Share of the database's max_connections the proxy may open. @default 90 */
+  readonly maxConnectionsPercent?: number;
+  /** Wait this long for a free database connection before failing the client. @default Duration.seconds(30) */
+  readonly borrowTimeout?: Duration;
+}
+
+export interface RelationalMicroserviceProps extends PatternHandlerProps, PatternVpcProps, ResourceApiProps {
+  /** Serve this Aurora PostgreSQL cluster (with `existingSecret`, its admin credentials) instead of creating one. @default - a new cluster */
+  readonly existingCluster?: rds.IDatabaseCluster;
+  /** The admin secret (`username`, `password`) of `existingCluster`. @default - the generated secret */
+  readonly existingSecret?: secretsmanager.ISecret;
+  /** Settings of the created cluster. @default - 0.5..4 ACUs, writer only, encrypted, IAM auth, deletion protection, 7-day backups */
+  readonly databaseProps?: RelationalDatabaseOptions;
+  /** Settings of the proxy. @default - TLS required, IAM auth, 30 min idle timeout, 90% of max connections */
+  readonly proxyProps?: RelationalProxyOptions;
+  /** Database user the API connects as, created by the migrations with DML rights only. @default 'app_user' */
+  readonly apiDatabaseUser?: string;
+  /** A local directory of `NNNN_name.sql` files applied instead of the reference schema (shipped as a layer). @default - the reference schema */
+  readonly migrationsDirectory?: string;
+
+  /** Props of the API building block. @default - REGIONAL, IAM auth, 100 rps */
+  readonly apiProps?: SecureRestApiProps;
+  /** Deploy the API handler through CodeDeploy; the API then invokes the alias. @default - no alias */
+  readonly deployment?: CanaryDeploymentOptions;
+  /** Receives the actions of every alarm. @default - alarms have no actions */
+  readonly alarmTopic?: sns.ITopic;
+  /** Create a CloudWatch dashboard of the alarms. @default false */
+  readonly dashboard?: boolean;
+  /** Alarm when the proxy's client connections reach this many. @default 500 */
+  readonly clientConnectionsThreshold?: number;
+  /** Alarm when borrowing a database connection takes longer on average. @default Duration.millis(100) */
+  readonly borrowLatencyThreshold?: Duration;
+}
+
+const NAME = 'RelationalMicroservice';
+const POSTGRES_PORT = 5432;
+const ADMIN_USER = 'postgres';
+const DB_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+const REFERENCE_MIGRATIONS = join(__dirname, '..', '..', 'assets', 'rds-proxy', 'migrate', 'migrations');
+const USER_MIGRATIONS_MOUNT = '/opt';
+
+/**
+ * The resource API on PostgreSQL: API Gateway REST API -> Lambda in a VPC -> RDS Proxy (TLS, IAM
+ * auth) -> Aurora Serverless v2 PostgreSQL. Security groups chain function -> proxy -> database on
+ * 5432 only; no password is in any function's environment; migrations run at deploy time.
+ */
+export class RelationalMicroservice extends Construct {
+  public readonly restApi: SecureRestApi;
+  public readonly api: apigw.RestApi;
+  public readonly handler: lambda.IFunction;
+  public readonly logGroup?: logs.ILogGroup;
+  public readonly vpc: ec2.IVpc;
+  public readonly privateServiceVpc?: PrivateServiceVpc;
+  /** The created cluster; undefined with `existingCluster`. */
+  public readonly cluster?: rds.DatabaseCluster;
+  public readonly adminSecret: secretsmanager.ISecret;
+  /** Credentials of the API's database user (read by the proxy and the migrations, never by the API). */
+  public readonly apiUserSecret: secretsmanager.ISecret;
+  public readonly proxy: rds.DatabaseProxy;
+  public readonly functionSecurityGroup: ec2.ISecurityGroup;
+  public readonly proxySecurityGroup: ec2.ISecurityGroup;
+  public readonly migrationsFunction: lambda.IFunction;
+  /** The custom resource that applies the migrations on every deployment that changes them. */
+  public readonly migrations: CustomResource;
+  public readonly resourceName: string;
+  public readonly alarms: cloudwatch.IAlarm[];
+  public readonly dashboard?: cloudwatch.Dashboard;
+  public readonly deployment?: CanaryDeployment;
+
+  constructor(scope: Construct, id: string, props: RelationalMicroserviceProps = {}) {
+    super(scope, id);
+    validate(props);
+    this.resourceName = props.resourceName ?? 'items';
+    const apiUser = props.apiDatabaseUser ?? 'app_user';
+
+    const network = patternNetwork(this, NAME, props, [ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER]);
+    this.vpc = network.vpc;
+    this.privateServiceVpc = network.privateServiceVpc;
+    const dataSubnets = network.privateServiceVpc?.dataSubnets ?? network.functionSubnets;
+
+    const securityGroup = (sgId: string, description: string) =>
+      new ec2.SecurityGroup(this, sgId, { vpc: this.vpc, description: `${this.node.path}: ${description}`, allowAllOutbound: false });
+    this.functionSecurityGroup = securityGroup('FunctionSecurityGroup', 'API function, PostgreSQL to the proxy only');
+    const migrationsSecurityGroup = securityGroup('MigrationsSecurityGroup', 'migrations function, PostgreSQL to the proxy and HTTPS to Secrets Manager');
+    this.proxySecurityGroup = securityGroup('ProxySecurityGroup', 'RDS Proxy, PostgreSQL from the functions to the database');
+
+    const databaseProps = props.databaseProps ?? {};
+    let databaseConnections: ec2.Connections;
+    if (props.existingCluster) {
+      this.adminSecret = props.existingSecret!;
+      databaseConnections = props.existingCluster.connections;
+    } else {
+      const databaseSecurityGroup = securityGroup('DatabaseSecurityGroup', 'Aurora PostgreSQL, from the proxy and the rotation functions');
+      this.cluster = this.createCluster(databaseProps, dataSubnets, databaseSecurityGroup);
+      this.adminSecret = this.cluster.secret!;
+      databaseConnections = this.cluster.connections;
+    }
+    this.apiUserSecret = new rds.DatabaseSecret(this, 'ApiUserSecret', { username: apiUser, excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\' });
+    if (this.cluster) {
+      const attached = (this.apiUserSecret as rds.DatabaseSecret).attach(this.cluster);
+      this.addRotation(this.cluster.secret!, 'AdminSecretRotation', databaseProps, network.functionSubnets, databaseConnections);
+      this.addRotation(attached, 'ApiUserSecretRotation', databaseProps, network.functionSubnets, databaseConnections);
+    }
+
+    this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
+      proxyTarget: rds.ProxyTarget.fromCluster(this.cluster ?? props.existingCluster!),
+      secrets: [this.adminSecret, this.apiUserSecret],
+      vpc: this.vpc,
+      vpcSubnets: dataSubnets,
+      securityGroups: [this.proxySecurityGroup],
+      requireTLS: true,
+      iamAuth: true,
+      idleClientTimeout: props.proxyProps?.idleClientTimeout ?? Duration.minutes(30),
+      maxConnectionsPercent: props.proxyProps?.maxConnectionsPercent ?? 90,
+      borrowTimeout: props.proxyProps?.borrowTimeout ?? Duration.seconds(30),
+      debugLogging: false,
+      // Proxy names are unique per account and region: derive one from the construct path.
+      dbProxyName: Names.uniqueResourceName(this, { maxLength: 60, separator: '-' }).toLowerCase().replace(/^[^a-z]+/, ''),
+    });
+    // The proxy target opens the database port from the proxy's security group itself.
+    this.proxySecurityGroup.connections.allowFrom(this.functionSecurityGroup, ec2.Port.tcp(POSTGRES_PORT), 'PostgreSQL from the API function');
+    this.proxySecurityGroup.connections.allowFrom(migrationsSecurityGroup, ec2.Port.tcp(POSTGRES_PORT), 'PostgreSQL from the migrations function');
+
+    const databaseName = databaseProps.databaseName ?? 'app';
+    const connectionEnvironment = (user: string) => ({
+      DB_HOST: this.proxy.endpoint,
+      DB_PORT: String(POSTGRES_PORT),
+      DB_NAME: databaseName,
+      DB_USER: user,
+      DB_IAM_AUTH: 'true',
+      DB_TLS: 'verify-full',
+    });
+    const inVpc = (sg: ec2.ISecurityGroup): lambda.FunctionOptions => ({ vpc: this.vpc, vpcSubnets: network.functionSubnets, securityGroups: [sg] });
+
+    const migrationsRun = this.createMigrations(props, connectionEnvironment(ADMIN_USER), inVpc(migrationsSecurityGroup), migrationsSecurityGroup);
+    this.migrationsFunction = migrationsRun.function;
+    this.migrations = migrationsRun.resource;
+
+    ({ handler: this.handler, logGroup: this.logGroup } = patternHandler(this, props, {
+      referenceAsset: 'rds-proxy/api',
+      serviceName: this.resourceName,
+      description: `${this.node.path}: REST API for /${this.resourceName} on PostgreSQL`,
+      environment: resourceApiEnvironment(NAME, props, connectionEnvironment(apiUser), props.apiProps?.cors?.allowOrigins),
+      functionRequired: inVpc(this.functionSecurityGroup),
+      nagAcknowledgements: SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS,
+    }));
+    this.proxy.grantConnect(this.handler, apiUser);
+    // New code reaches the API only after the schema it expects is in place.
+    this.handler.node.addDependency(this.migrations);
+
+    this.restApi = createPatternApi(this, NAME, props);
+    this.api = this.restApi.api;
+    const { deployment, invokeTarget } = patternDeployment(this, NAME, this.handler, props.deployment);
+    this.deployment = deployment;
+    this.restApi.addLambdaRoute(`/${this.resourceName}`, invokeTarget);
+    this.restApi.addLambdaRoute(`/${this.resourceName}/{id}`, invokeTarget);
+
+    const alarms = new AlarmFactory(this, props.alarmTopic);
+    addApiHandlerAlarms(alarms, this.handler, this.node.path);
+    this.addDatabaseAlarms(alarms, props);
+    this.alarms = [...this.restApi.alarms, ...alarms.alarms];
+    if (props.dashboard) this.dashboard = createAlarmDashboard(this, 'Dashboard', this.alarms);
+  }
+
+  /** The invoke URL of the collection, e.g. `https://.../prod/items`. */
+  public get url(): string {
+    return `${this.restApi.url}${this.resourceName}`;
+  }
+
+  private createCluster(options: RelationalDatabaseOptions, subnets: ec2.SubnetSelection, securityGroup: ec2.ISecurityGroup): rds.DatabaseCluster {
+    // A known identifier lets the PostgreSQL log group exist, with its retention, before RDS writes
+    // to it (otherwise RDS creates it without retention, or CDK needs its log-retention function).
+    const clusterIdentifier = Names.uniqueResourceName(this, { maxLength: 50, separator: '-' }).toLowerCase().replace(/^[^a-z]+/, '');
+    const postgresLogs = new logs.LogGroup(this, 'DatabaseLogs', {
+      logGroupName: `/aws/rds/cluster/${clusterIdentifier}/postgresql`,
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const cluster = new rds.DatabaseCluster(this, 'Database', {
+      clusterIdentifier,
+      engine: rds.DatabaseClusterEngine.auroraPostgres({ version: options.engineVersion ?? rds.AuroraPostgresEngineVersion.VER_17_5 }),
+      writer: rds.ClusterInstance.serverlessV2('Writer', { enablePerformanceInsights: true, autoMinorVersionUpgrade: true }),
+      readers: options.reader ? [rds.ClusterInstance.serverlessV2('Reader', { scaleWithWriter: true, enablePerformanceInsights: true, autoMinorVersionUpgrade: true })] : [],
+      serverlessV2MinCapacity: options.minCapacity ?? 0.5,
+      serverlessV2MaxCapacity: options.maxCapacity ?? 4,
+      vpc: this.vpc,
+      vpcSubnets: subnets,
+      securityGroups: [securityGroup],
+      credentials: rds.Credentials.fromGeneratedSecret(ADMIN_USER),
+      defaultDatabaseName: options.databaseName ?? 'app',
+      storageEncrypted: true,
+      iamAuthentication: true,
+      deletionProtection: options.deletionProtection ?? true,
+      backup: { retention: options.backupRetention ?? Duration.days(7) },
+      removalPolicy: options.removalPolicy ?? RemovalPolicy.SNAPSHOT,
+      cloudwatchLogsExports: ['postgresql'],
+      copyTagsToSnapshot: true,
+    });
+    cluster.node.addDependency(postgresLogs);
+    acknowledgeNagFindings(cluster, [{
+      id: 'AwsSolutions-RDS11',
+      reason: 'PostgreSQL listens on its standard port 5432; only the proxy security group may reach it, so a non-standard port adds no protection.',
+    }]);
+    return cluster;
+  }
+
+  private addRotation(
+    secret: secretsmanager.ISecret, rotationId: string, options: RelationalDatabaseOptions,
+    subnets: ec2.SubnetSelection, databaseConnections: ec2.Connections,
+  ): void {
+    const rotationSecurityGroup = new ec2.SecurityGroup(this, `${rotationId}SecurityGroup`, {
+      vpc: this.vpc,
+      description: `${this.node.path}: ${rotationId} function, PostgreSQL to the database and HTTPS to Secrets Manager`,
+      allowAllOutbound: false,
+    });
+    databaseConnections.allowFrom(rotationSecurityGroup, ec2.Port.tcp(POSTGRES_PORT), `PostgreSQL from ${rotationId}`);
+    this.allowToSecretsManager(rotationSecurityGroup);
+    secret.addRotationSchedule(rotationId, {
+      automaticallyAfter: options.rotationSchedule ?? Duration.days(30),
+      hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({
+        vpc: this.vpc, vpcSubnets: subnets, securityGroups: [rotationSecurityGroup],
+      }),
+    });
+  }
+
+  /** HTTPS to the Secrets Manager endpoint of the created VPC (an existing VPC brings its own path). */
+  private allowToSecretsManager(securityGroup: ec2.ISecurityGroup): void {
+    this.privateServiceVpc?.addInterfaceEndpoint(ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER).connections.allowDefaultPortFrom(securityGroup);
+  }
+
+  private createMigrations(
+    props: RelationalMicroserviceProps, environment: Record<string, string>, network: lambda.FunctionOptions,
+    securityGroup: ec2.ISecurityGroup,
+  ): { function: lambda.IFunction; resource: CustomResource } {
+    const userMigrations = props.migrationsDirectory;
+    const layers = userMigrations ? [new lambda.LayerVersion(this, 'MigrationsLayer', {
+      code: lambda.Code.fromAsset(userMigrations),
+      description: `${this.node.path}: SQL migrations`,
+    })] : undefined;
+    const { function: fn } = createLibraryFunction(this, 'MigrationsFunction', {
+      code: referenceHandlerCode('rds-proxy/migrate'),
+      serviceName: 'migrations',
+      description: `${this.node.path}: applies the SQL migrations at deploy time`,
+      environment: {
+        ...environment,
+        MIGRATIONS_DIR: userMigrations ? USER_MIGRATIONS_MOUNT : '/var/task/migrations',
+        APP_USER_SECRET_ARN: this.apiUserSecret.secretArn,
+      },
+      functionProps: { ...network, layers, timeout: Duration.minutes(5) },
+    });
+    this.apiUserSecret.grantRead(fn);
+    this.proxy.grantConnect(fn, ADMIN_USER);
+    this.allowToSecretsManager(securityGroup);
+    acknowledgeNagFindings(fn, [
+      { id: 'Serverless-LambdaDLQ', reason: 'The CloudFormation custom resource provider invokes this function synchronously and fails the deployment on an error.' },
+      { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'Invoked synchronously by the custom resource provider; a failure fails the deployment.' },
+    ]);
+
+    const provider = new cr.Provider(this, 'MigrationsProvider', {
+      onEventHandler: fn,
+      logGroup: new logs.LogGroup(this, 'MigrationsProviderLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN }),
+    });
+    const framework = provider.node.tryFindChild('framework-onEvent');
+    if (framework) {
+      const invokedLogicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement);
+      acknowledgeNagFindings(framework, [
+        { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'CDK\'s custom resource provider framework function; it only relays CloudFormation events to the migrations function and writes its own logs.' },
+        { id: `AwsSolutions-IAM5[Resource::<${invokedLogicalId}.Arn>:*]`, reason: 'The provider framework may invoke the migrations function and its versions, as CDK grants it.' },
+        { id: 'Serverless-LambdaDefaultMemorySize', reason: 'CDK\'s provider framework function relays one event per deployment; its default memory is enough.' },
+        { id: 'Serverless-LambdaDLQ', reason: 'CloudFormation invokes the provider framework synchronously through the custom resource; a failure fails the deployment.' },
+        { id: 'Serverless-LambdaTracing', reason: 'CDK\'s provider framework function; the migrations function it invokes is traced.' },
+      ]);
+    }
+    const resource = new CustomResource(this, 'Migrations', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::SchemaMigrations',
+      // A new fingerprint of the SQL files makes CloudFormation send Update: pending files are applied.
+      properties: { MigrationsFingerprint: FileSystem.fingerprint(userMigrations ?? REFERENCE_MIGRATIONS) },
+    });
+    resource.node.addDependency(this.proxy);
+    if (this.cluster) resource.node.addDependency(this.cluster);
+    return { function: fn, resource };
+  }
+
+  private addDatabaseAlarms(alarms: AlarmFactory, props: RelationalMicroserviceProps): void {
+    const proxyMetric = (metricName: string, statistic: string) => new cloudwatch.Metric({
+      namespace: 'AWS/RDS', metricName, dimensionsMap: { ProxyName: this.proxy.dbProxyName }, period: ALARM_PERIOD, statistic,
+    });
+    const connections = props.clientConnectionsThreshold ?? 500;
+    alarms.add('ProxyClientConnectionsAlarm', {
+      metric: proxyMetric('ClientConnections', cloudwatch.Stats.MAXIMUM),
+      threshold: connections,
+      description: `${this.node.path}: ${connections} or more client connections to RDS Proxy; each warm function instance holds one. Check the function's concurrency.`,
+    });
+    const borrow = props.borrowLatencyThreshold ?? Duration.millis(100);
+    alarms.add('ProxyBorrowLatencyAlarm', {
+      metric: proxyMetric('DatabaseConnectionsBorrowLatency', cloudwatch.Stats.AVERAGE),
+      threshold: borrow.toMilliseconds() * 1000,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      description: `${this.node.path}: borrowing a database connection from RDS Proxy took over ${borrow.toMilliseconds()} ms on average for 15 minutes: the pool is exhausted (raise maxConnectionsPercent or the ACUs).`,
+    });
+    if (!this.cluster) return;
+    const clusterMetric = (metricName: string) => new cloudwatch.Metric({
+      namespace: 'AWS/RDS', metricName, dimensionsMap: { DBClusterIdentifier: this.cluster!.clusterIdentifier }, period: ALARM_PERIOD, statistic: cloudwatch.Stats.AVERAGE,
+    });
+    alarms.add('DatabaseCpuAlarm', {
+      metric: clusterMetric('CPUUtilization'),
+      threshold: 80,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      description: `${this.node.path}: database CPU above 80% for 15 minutes.`,
+    });
+    alarms.add('DatabaseCapacityAlarm', {
+      metric: clusterMetric('ACUUtilization'),
+      threshold: 90,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      description: `${this.node.path}: Aurora Serverless v2 ran above 90% of its maximum capacity for 15 minutes; raise maxCapacity.`,
+    });
+  }
+}
+
+function validate(props: RelationalMicroserviceProps): void {
+  validatePatternProps(NAME, props);
+  validateResourceApiProps(NAME, props);
+  if (props.existingFunction !== undefined) {
+    throw new InvalidPropsError(NAME, 'existingFunction cannot be used: the function is placed in the VPC and granted proxy access when it is created. Pass your code with code/handler instead');
+  }
+  assertExclusive(NAME, props, 'existingCluster', 'databaseProps');
+  if ((props.existingCluster === undefined) !== (props.existingSecret === undefined)) {
+    throw new InvalidPropsError(NAME, 'existingCluster and existingSecret go together: the proxy needs the cluster and its admin credentials');
+  }
+  if (props.existingCluster && !props.existingVpc) {
+    throw new InvalidPropsError(NAME, 'existingCluster needs existingVpc: the VPC of the cluster');
+  }
+  for (const key of ['vpc', 'vpcSubnets', 'securityGroups', 'allowPublicSubnet'] as const) {
+    if (props.functionProps?.[key] !== undefined) {
+      throw new InvalidPropsError(NAME, `functionProps.${key} is set by the pattern (network); use existingVpc/vpcSubnets instead`);
+    }
+  }
+  if (props.apiDatabaseUser !== undefined && (!DB_IDENTIFIER.test(props.apiDatabaseUser) || props.apiDatabaseUser === ADMIN_USER)) {
+    throw new InvalidPropsError(NAME, `apiDatabaseUser must be a lowercase PostgreSQL identifier other than '${ADMIN_USER}', got '${props.apiDatabaseUser}'`);
+  }
+  const db = props.databaseProps ?? {};
+  const min = db.minCapacity ?? 0.5;
+  const max = db.maxCapacity ?? 4;
+  if (!Token.isUnresolved(min) && !Token.isUnresolved(max)) {
+    if (min < 0 || max > 256 || min > max || (min * 2) % 1 !== 0 || (max * 2) % 1 !== 0 || max < 1) {
+      throw new InvalidPropsError(NAME, `databaseProps capacities must be multiples of 0.5 ACU with 0 <= minCapacity <= maxCapacity <= 256 and maxCapacity >= 1, got ${min}..${max}`);
+    }
+  }
+  if (db.databaseName !== undefined && !DB_IDENTIFIER.test(db.databaseName)) {
+    throw new InvalidPropsError(NAME, `databaseProps.databaseName must be a lowercase PostgreSQL identifier, got '${db.databaseName}'`);
+  }
+  const backupDays = db.backupRetention?.toDays();
+  if (backupDays !== undefined && !Token.isUnresolved(backupDays) && (backupDays < 1 || backupDays > 35)) {
+    throw new InvalidPropsError(NAME, `databaseProps.backupRetention must be 1..35 days, got ${backupDays}`);
+  }
+  assertIntegerInRange(NAME, 'proxyProps.maxConnectionsPercent', props.proxyProps?.maxConnectionsPercent, 1, 100);
+  assertIntegerInRange(NAME, 'clientConnectionsThreshold', props.clientConnectionsThreshold, 1, 1_000_000);
+}

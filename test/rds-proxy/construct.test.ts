@@ -1,0 +1,223 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { RelationalMicroservice, RelationalMicroserviceProps } from '../../lib';
+import { nagFindings } from '../helpers/nag';
+
+function build(props?: RelationalMicroserviceProps, extra?: (stack: Stack) => RelationalMicroserviceProps) {
+  const stack = new Stack(new App(), 'Test');
+  const service = new RelationalMicroservice(stack, 'Items', { ...props, ...extra?.(stack) });
+  return { stack, service, template: Template.fromStack(stack) };
+}
+
+const sgRef = (name: string) => ({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^Items${name}SecurityGroup`)), 'GroupId'] });
+
+function apiFunction(template: Template): any {
+  return Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.RESOURCE_NAME);
+}
+
+describe('RelationalMicroservice defaults', () => {
+  const { stack, service, template } = build();
+
+  test('creates an isolated VPC: no NAT gateway, no internet gateway, flow logs', () => {
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL' });
+    expect(service.privateServiceVpc).toBeDefined();
+  });
+
+  test('places the functions in the Application subnets and the database and proxy in the Data subnets', () => {
+    expect(JSON.stringify(apiFunction(template).Properties.VpcConfig.SubnetIds)).toMatch(/ApplicationSubnet1.*ApplicationSubnet2/);
+    const subnetGroup = Object.values(template.findResources('AWS::RDS::DBSubnetGroup'))[0];
+    expect(JSON.stringify(subnetGroup.Properties.SubnetIds)).toMatch(/DataSubnet1.*DataSubnet2/);
+    const proxy = Object.values(template.findResources('AWS::RDS::DBProxy'))[0];
+    expect(JSON.stringify(proxy.Properties.VpcSubnetIds)).toMatch(/DataSubnet1.*DataSubnet2/);
+  });
+
+  test('creates Aurora Serverless v2 PostgreSQL: encrypted, IAM auth, deletion protection, 7-day backups, 0.5..4 ACUs, logs with retention', () => {
+    template.hasResourceProperties('AWS::RDS::DBCluster', {
+      Engine: 'aurora-postgresql',
+      EngineVersion: '17.5',
+      StorageEncrypted: true,
+      EnableIAMDatabaseAuthentication: true,
+      DeletionProtection: true,
+      BackupRetentionPeriod: 7,
+      ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 4 },
+      DatabaseName: 'app',
+      EnableCloudwatchLogsExports: ['postgresql'],
+    });
+    template.hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Snapshot', DependsOn: Match.arrayWith([Match.stringLikeRegexp('ItemsDatabaseLogs')]) });
+    template.resourceCountIs('AWS::RDS::DBInstance', 1);
+    template.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.serverless' });
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: Match.stringLikeRegexp('^/aws/rds/cluster/test-items-[a-f0-9]{8}/postgresql$'), RetentionInDays: 90,
+    });
+  });
+
+  test('rotates the admin and API user secrets every 30 days from inside the VPC', () => {
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 2);
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+      HostedRotationLambda: Match.objectLike({ RotationType: 'PostgreSQLSingleUser' }),
+    });
+  });
+
+  test('the proxy requires TLS and IAM auth for both users, with the pool settings', () => {
+    template.hasResourceProperties('AWS::RDS::DBProxy', {
+      EngineFamily: 'POSTGRESQL',
+      RequireTLS: true,
+      IdleClientTimeout: 1800,
+      DBProxyName: Match.stringLikeRegexp('^test-items-[a-f0-9]{8}$'),
+      Auth: [
+        { AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED', SecretArn: Match.anyValue() },
+        { AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED', SecretArn: { Ref: Match.stringLikeRegexp('ItemsApiUserSecret') } },
+      ],
+    });
+    template.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', {
+      ConnectionPoolConfigurationInfo: { MaxConnectionsPercent: 90, ConnectionBorrowTimeout: 30 },
+    });
+  });
+
+  test('chains security groups function -> proxy -> database on 5432 only', () => {
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties);
+    const egress = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress')).map((r) => r.Properties);
+    expect(ingress).toContainEqual(expect.objectContaining({ GroupId: sgRef('Proxy'), SourceSecurityGroupId: sgRef('Function'), FromPort: 5432, ToPort: 5432 }));
+    expect(ingress).toContainEqual(expect.objectContaining({ GroupId: sgRef('Proxy'), SourceSecurityGroupId: sgRef('Migrations'), FromPort: 5432 }));
+    expect(ingress).toContainEqual(expect.objectContaining({ GroupId: sgRef('Database'), SourceSecurityGroupId: sgRef('Proxy') }));
+    // the API function: one egress rule, 5432 to the proxy
+    const functionEgress = egress.filter((e) => JSON.stringify(e.GroupId).includes('ItemsFunctionSecurityGroup'));
+    expect(functionEgress).toEqual([expect.objectContaining({ DestinationSecurityGroupId: sgRef('Proxy'), FromPort: 5432, ToPort: 5432 })]);
+    // the proxy reaches nothing but the database, and only the proxy and the rotation functions reach the database
+    for (const e of egress.filter((x) => JSON.stringify(x.GroupId).includes('ItemsProxySecurityGroup'))) {
+      expect(e.DestinationSecurityGroupId).toEqual(sgRef('Database'));
+    }
+    const intoDatabase = ingress.filter((i) => JSON.stringify(i.GroupId).includes('ItemsDatabaseSecurityGroup'));
+    for (const i of intoDatabase) expect(JSON.stringify(i.SourceSecurityGroupId)).toMatch(/ItemsProxySecurityGroup|SecretRotationSecurityGroup/);
+    // no CIDR rule anywhere
+    for (const r of [...ingress, ...egress]) expect(r.CidrIp).toBeUndefined();
+  });
+
+  test('the API function connects as app_user with an IAM token: rds-db:connect on the proxy, no password in its environment', () => {
+    const fn = apiFunction(template);
+    expect(fn.Properties.Environment.Variables).toEqual(expect.objectContaining({
+      DB_HOST: { 'Fn::GetAtt': [expect.stringMatching(/^ItemsProxy/), 'Endpoint'] },
+      DB_PORT: '5432',
+      DB_NAME: 'app',
+      DB_USER: 'app_user',
+      DB_IAM_AUTH: 'true',
+      DB_TLS: 'verify-full',
+      RESOURCE_NAME: 'items',
+    }));
+    expect(JSON.stringify(fn.Properties.Environment.Variables)).not.toMatch(/PASSWORD|SECRET/i);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const apiPolicy = policies.find((p) => JSON.stringify(p.Properties.Roles).includes('ItemsHandlerRole'));
+    expect(JSON.stringify(apiPolicy!.Properties.PolicyDocument)).toMatch(/"rds-db:connect".*:dbuser:.*\/app_user"/);
+    expect(JSON.stringify(apiPolicy!.Properties.PolicyDocument)).not.toMatch(/secretsmanager/);
+  });
+
+  test('migrations run as a custom resource after the proxy and the cluster, before the API function, again when the SQL changes', () => {
+    const migrations = template.findResources('Custom::SchemaMigrations');
+    const [logicalId, resource] = Object.entries(migrations)[0];
+    expect(resource.Properties.MigrationsFingerprint).toMatch(/^[a-f0-9]{64}$/);
+    expect(resource.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^ItemsProxy[A-F0-9]/), expect.stringMatching(/^ItemsDatabaseWriter/)]));
+    const [, apiFn] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, f]) => f.Properties.Environment?.Variables?.RESOURCE_NAME)!;
+    expect(apiFn.DependsOn).toContain(logicalId);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DB_USER: 'postgres', MIGRATIONS_DIR: '/var/task/migrations', APP_USER_SECRET_ARN: { Ref: Match.stringLikeRegexp('ItemsApiUserSecret') } }) },
+    });
+  });
+
+  test('alarms on the API, the function, proxy connections and borrow latency, database CPU and capacity', () => {
+    expect(service.alarms.map((a) => a.node.id).sort()).toEqual([
+      'DatabaseCapacityAlarm', 'DatabaseCpuAlarm', 'HandlerErrorsAlarm', 'HandlerThrottlesAlarm', 'LatencyP99Alarm',
+      'ProxyBorrowLatencyAlarm', 'ProxyClientConnectionsAlarm', 'ServerErrorRateAlarm',
+    ]);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/RDS',
+      MetricName: 'DatabaseConnectionsBorrowLatency',
+      Threshold: 100_000,
+      Dimensions: [{ Name: 'ProxyName', Value: { Ref: Match.stringLikeRegexp('^ItemsProxy') } }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ACUUtilization', Threshold: 90 });
+  });
+
+  test('has no unacknowledged cdk-nag findings', () => {
+    expect(nagFindings(stack)).toEqual([]);
+  });
+});
+
+describe('RelationalMicroservice options', () => {
+  test('capacities, a reader, database name, proxy settings and the API user reach the template', () => {
+    const { template } = build({
+      databaseProps: { minCapacity: 0, maxCapacity: 16, reader: true, databaseName: 'orders', backupRetention: Duration.days(14) },
+      proxyProps: { idleClientTimeout: Duration.minutes(5), maxConnectionsPercent: 50, borrowTimeout: Duration.seconds(5) },
+      apiDatabaseUser: 'orders_api',
+      resourceName: 'orders',
+    });
+    template.hasResourceProperties('AWS::RDS::DBCluster', { ServerlessV2ScalingConfiguration: { MinCapacity: 0, MaxCapacity: 16 }, DatabaseName: 'orders', BackupRetentionPeriod: 14 });
+    template.resourceCountIs('AWS::RDS::DBInstance', 2);
+    template.hasResourceProperties('AWS::RDS::DBProxy', { IdleClientTimeout: 300 });
+    template.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', { ConnectionPoolConfigurationInfo: { MaxConnectionsPercent: 50, ConnectionBorrowTimeout: 5 } });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ DB_USER: 'orders_api', DB_NAME: 'orders', RESOURCE_NAME: 'orders' }) } });
+  });
+
+  test('an existing VPC, cluster and secret: the proxy fronts that cluster, nothing is created for it', () => {
+    const { template, service } = build({}, (stack) => {
+      const vpc = new ec2.Vpc(stack, 'Own', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+      const cluster = rds.DatabaseCluster.fromDatabaseClusterAttributes(stack, 'Cluster', {
+        clusterIdentifier: 'orders',
+        port: 5432,
+        securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(stack, 'ClusterSg', 'sg-12345678')],
+        engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_5 }),
+      });
+      const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Secret', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:admin-AbCdEf');
+      return { existingVpc: vpc, existingCluster: cluster, existingSecret: secret };
+    });
+    template.resourceCountIs('AWS::RDS::DBCluster', 0);
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+    expect(service.cluster).toBeUndefined();
+    template.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', { DBClusterIdentifiers: ['orders'] });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: 'sg-12345678', SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ItemsProxySecurityGroup'), 'GroupId'] }, FromPort: 5432,
+    });
+  });
+
+  test('your own migrations ship as a layer mounted at /opt', () => {
+    const { template } = build({ migrationsDirectory: __dirname });
+    template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ MIGRATIONS_DIR: '/opt' }) }, Layers: [{ Ref: Match.stringLikeRegexp('MigrationsLayer') }] });
+  });
+
+  test.each<[string, (stack: Stack) => RelationalMicroserviceProps, RegExp]>([
+    ['existingFunction', (s) => ({ existingFunction: lambda.Function.fromFunctionName(s, 'F', 'f') }), /existingFunction cannot be used/],
+    ['existingCluster without existingSecret', (s) => ({ existingVpc: new ec2.Vpc(s, 'V'), existingCluster: rds.DatabaseCluster.fromDatabaseClusterAttributes(s, 'C', { clusterIdentifier: 'c' }) }), /go together/],
+    ['existingCluster with databaseProps', (s) => ({
+      existingVpc: new ec2.Vpc(s, 'V'),
+      existingCluster: rds.DatabaseCluster.fromDatabaseClusterAttributes(s, 'C', { clusterIdentifier: 'c' }),
+      existingSecret: secretsmanager.Secret.fromSecretNameV2(s, 'S', 's'),
+      databaseProps: {},
+    }), /mutually exclusive/],
+    ['min capacity above max', () => ({ databaseProps: { minCapacity: 8, maxCapacity: 4 } }), /multiples of 0.5 ACU/],
+    ['a capacity of 0.3', () => ({ databaseProps: { minCapacity: 0.3 } }), /multiples of 0.5 ACU/],
+    ['the admin user for the API', () => ({ apiDatabaseUser: 'postgres' }), /apiDatabaseUser must be a lowercase PostgreSQL identifier other than 'postgres'/],
+    ['a database name with a quote', () => ({ databaseProps: { databaseName: 'a"b' } }), /databaseName must be a lowercase PostgreSQL identifier/],
+    ['a 40-day backup retention', () => ({ databaseProps: { backupRetention: Duration.days(40) } }), /backupRetention must be 1..35 days/],
+    ['maxConnectionsPercent 0', () => ({ proxyProps: { maxConnectionsPercent: 0 } }), /maxConnectionsPercent must be an integer in 1..100/],
+    ['functionProps.vpc', (s) => ({ functionProps: { vpc: new ec2.Vpc(s, 'V') } }), /functionProps.vpc is set by the pattern/],
+    ['a bad resource name', () => ({ resourceName: 'Items' }), /resourceName must be lowercase/],
+  ])('rejects %s at synth time', (_name, props, message) => {
+    const stack = new Stack(new App(), 'Test');
+    expect(() => new RelationalMicroservice(stack, 'Items', props(stack))).toThrow(message);
+  });
+
+  test('deployment: the API invokes the alias of the handler', () => {
+    const { template, service } = build({ deployment: {} });
+    expect(service.deployment).toBeDefined();
+    for (const method of Object.values(template.findResources('AWS::ApiGateway::Method'))) {
+      expect(JSON.stringify(method.Properties.Integration.Uri)).toMatch(/ItemsDeploymentAlias/);
+    }
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * Cold-starts the RDS Proxy handlers (`lambda/rds-proxy/api.ts`, `migrate.ts`) with a given
+ * environment in an isolated module registry (`isolatedRequire`), so their configuration and
+ * their database connection are fresh for each load.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { APIGatewayProxyHandler, Context } from 'aws-lambda';
+import type { MigrateEvent, MigrateResponse } from '../../lambda/rds-proxy/migrate';
+import { lambdaContext } from '../helpers/api-gateway-events';
+import { REPO_ROOT, REST_API_ENV_VARS, isolatedRequire, type Env, type Invoke } from '../helpers/load-handler';
+import type { PgliteEngine } from '../helpers/pglite';
+
+/** Every variable the RDS Proxy handlers read; unset before each load unless given. */
+export const RDS_PROXY_ENV_VARS = [
+  'DB_HOST',
+  'DB_PORT',
+  'DB_NAME',
+  'DB_USER',
+  'DB_IAM_AUTH',
+  'DB_TLS',
+  'DB_CONNECT_TIMEOUT_MS',
+  'DB_STATEMENT_TIMEOUT_MS',
+  'MIGRATIONS_DIR',
+  'MIGRATION_LOCK_TIMEOUT_MS',
+  'APP_USER_SECRET_ARN',
+  ...REST_API_ENV_VARS.filter((name) => name !== 'TABLE_NAME'),
+] as const;
+
+/** The shipped migrations. */
+export const MIGRATIONS_DIR = join(REPO_ROOT, 'lambda', 'rds-proxy', 'migrations');
+
+/**
+ * Creates the shipped schema straight on the engine (the SQL files in order), for API tests that
+ * do not test the migrations handler itself (which also records them in schema_migrations).
+ */
+export async function createSchema(engine: PgliteEngine): Promise<void> {
+  for (const file of readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort()) {
+    await engine.exec(readFileSync(join(MIGRATIONS_DIR, file), 'utf8'));
+  }
+}
+
+export interface LoadedRdsApi {
+  readonly handler: APIGatewayProxyHandler;
+  readonly invoke: Invoke;
+}
+
+/** Cold-starts the API handler with `env`. */
+export function loadRdsApi(env: Env): LoadedRdsApi {
+  const { module } = isolatedRequire<{ handler: APIGatewayProxyHandler }>('lambda/rds-proxy/api', env, RDS_PROXY_ENV_VARS);
+  const invoke: Invoke = async (event, context = lambdaContext()) => {
+    const result = await module.handler(event, context, () => undefined);
+    if (!result) throw new Error('handler returned no result');
+    return result;
+  };
+  return { handler: module.handler, invoke };
+}
+
+export interface LoadedMigrate {
+  readonly handler: (event: MigrateEvent | null | undefined, context?: Partial<Context>) => Promise<MigrateResponse>;
+  /** The Secrets Manager client module of the handler's registry (to mock it). */
+  readonly secretsManager: typeof import('@aws-sdk/client-secrets-manager');
+  /** Runs the handler with `event` and a context with `remainingMs` left (default 60 s). */
+  run(event?: MigrateEvent | null, remainingMs?: number): Promise<MigrateResponse>;
+}
+
+/** Cold-starts the migrations handler with `env` (MIGRATIONS_DIR defaults to the shipped migrations). */
+export function loadMigrate(env: Env): LoadedMigrate {
+  const { module, others } = isolatedRequire<{ handler: LoadedMigrate['handler'] }>(
+    'lambda/rds-proxy/migrate',
+    { MIGRATIONS_DIR, ...env },
+    RDS_PROXY_ENV_VARS,
+    ['@aws-sdk/client-secrets-manager'],
+  );
+  return {
+    handler: module.handler,
+    secretsManager: others[0] as typeof import('@aws-sdk/client-secrets-manager'),
+    run: (event = { RequestType: 'Create', ResourceProperties: {} }, remainingMs = 60_000) =>
+      module.handler(event, lambdaContext({ getRemainingTimeInMillis: () => remainingMs })),
+  };
+}
+
+/** A CloudFormation custom resource event as the Provider framework passes it to onEvent. */
+export function customResourceEvent(requestType: 'Create' | 'Update' | 'Delete', physicalResourceId?: string): MigrateEvent {
+  return {
+    RequestType: requestType,
+    ResourceProperties: { ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider' },
+    ...(physicalResourceId !== undefined ? { PhysicalResourceId: physicalResourceId } : {}),
+  };
+}

@@ -14,8 +14,8 @@ import { route, type RouteDeps } from './lib/routes';
 import { MountUnavailableError, isTransientFsError } from './lib/safe-fs';
 import { invocationDeadline } from '../shared/deadline';
 import { errorResponse } from '../shared/http';
-import { ServiceUnavailableError, isHttpError } from '../shared/http-errors';
-import { createLogger, startApiInvocation } from '../shared/logger';
+import { ServiceUnavailableError } from '../shared/http-errors';
+import { answerApiError, createLogger, startApiInvocation } from '../shared/logger';
 
 const config = loadConfig();
 const logger = createLogger('efs-files');
@@ -38,12 +38,9 @@ export const handler: APIGatewayProxyHandler = async (event, context): Promise<A
     const err = isTransientFsError(caught) ? new ServiceUnavailableError(undefined, 1, caught) : caught;
     if (err instanceof MountUnavailableError) {
       logger.error('MOUNT_PATH is missing or not a directory: the EFS mount failed', { mountPath: config.mountPath, cause: String(err.cause) });
-    } else if (isHttpError(err) && err.statusCode < 500) {
-      logger.info('request rejected', { statusCode: err.statusCode, error: err.code, reason: err.message });
-    } else {
-      logger.error('request failed', caught instanceof Error ? caught : new Error(String(caught)));
+      return errorResponse(err, requestId);
     }
-    return errorResponse(err, requestId);
+    return answerApiError(logger, caught, err, requestId);
   }
 };
 

@@ -16,9 +16,9 @@ import { loadApiConfig } from './lib/config';
 import { Database, isTransientDatabaseError, isUnstorableData, unavailable } from './lib/db';
 import { assertPostgresStorable, postgresItemStore } from './lib/item-store';
 import { invocationDeadline } from '../shared/deadline';
-import { errorResponse, withCors } from '../shared/http';
+import { withCors } from '../shared/http';
 import { BadRequestError, isHttpError } from '../shared/http-errors';
-import { createLogger, startApiInvocation } from '../shared/logger';
+import { answerApiError, createLogger, startApiInvocation } from '../shared/logger';
 import { routeResourceRequest } from '../shared/resource-api/routes';
 
 const config = loadApiConfig();
@@ -42,12 +42,7 @@ export const handler: APIGatewayProxyHandler = async (event, context): Promise<A
     response = await routeResourceRequest(request, { settings: config, store, assertStorable: assertPostgresStorable });
   } catch (caught) {
     const err = toClientError(caught);
-    if (isHttpError(err) && err.statusCode < 500) {
-      logger.info('request rejected', { statusCode: err.statusCode, error: err.code, reason: err.message });
-    } else {
-      logger.error('request failed', caught instanceof Error ? caught : new Error(String(caught)));
-    }
-    response = errorResponse(err, requestId);
+    response = answerApiError(logger, caught, err, requestId);
   }
   return withCors(response, request, config.cors);
 };

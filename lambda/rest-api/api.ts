@@ -9,9 +9,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyHandler, APIGatewayProxyResult } from 'aws-lambda';
 import { invocationDeadline } from '../shared/deadline';
 import { JSON_NUMBER_OPTIONS, isThrottling, isTimeoutOrAbort, lazyDocumentClient } from '../shared/dynamodb';
-import { errorResponse, withCors } from '../shared/http';
-import { ServiceUnavailableError, isHttpError } from '../shared/http-errors';
-import { createLogger, startApiInvocation } from '../shared/logger';
+import { withCors } from '../shared/http';
+import { ServiceUnavailableError } from '../shared/http-errors';
+import { answerApiError, createLogger, startApiInvocation } from '../shared/logger';
 import { loadConfig } from './lib/config';
 import { assertDynamoItemStorable, dynamoItemStore } from './lib/item-store';
 import { routeResourceRequest } from '../shared/resource-api/routes';
@@ -31,12 +31,7 @@ export const handler: APIGatewayProxyHandler = async (event, context): Promise<A
     // Throttling and timeouts are transient: 503 with Retry-After. A retry is safe for PUT/DELETE
     // (conditional) and for POST with an Idempotency-Key. Anything else unexpected is a 500.
     const err = isThrottling(caught) || isTimeoutOrAbort(caught) ? new ServiceUnavailableError(undefined, 1, caught) : caught;
-    if (isHttpError(err) && err.statusCode < 500) {
-      logger.info('request rejected', { statusCode: err.statusCode, error: err.code, reason: err.message });
-    } else {
-      logger.error('request failed', caught instanceof Error ? caught : new Error(String(caught)));
-    }
-    response = errorResponse(err, requestId);
+    response = answerApiError(logger, caught, err, requestId);
   }
   return withCors(response, request, config.cors);
 };

@@ -3,8 +3,9 @@
  * `POWERTOOLS_SERVICE_NAME` (or a per-handler default) and per-invocation correlation keys.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { getHeader, type HeaderSource } from './http';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { errorResponse, getHeader, type HeaderSource } from './http';
+import { isHttpError } from './http-errors';
 
 export { Logger };
 
@@ -40,4 +41,18 @@ export function startApiInvocation(
     correlation_id: correlation ?? requestId,
   });
   return requestId;
+}
+
+/**
+ * The error answer of an API handler: client mistakes (4xx) are logged at INFO with their reason,
+ * everything else at ERROR with the original `caught` error; the body never carries internals.
+ * `err` is what `caught` maps to (e.g. a 503 for a throttle).
+ */
+export function answerApiError(logger: Logger, caught: unknown, err: unknown, requestId: string): APIGatewayProxyResult {
+  if (isHttpError(err) && err.statusCode < 500) {
+    logger.info('request rejected', { statusCode: err.statusCode, error: err.code, reason: err.message });
+  } else {
+    logger.error('request failed', caught instanceof Error ? caught : new Error(String(caught)));
+  }
+  return errorResponse(err, requestId);
 }

@@ -358,6 +358,8 @@ export function describeResourceApiContract(name: string, createBackend: () => C
         ['OPTIONS', 'collection', 'GET, POST'],
         ['POST', 'item', 'GET, PUT, DELETE'],
         ['PATCH', 'item', 'GET, PUT, DELETE'],
+        ['HEAD', 'item', 'GET, PUT, DELETE'],
+        ['OPTIONS', 'item', 'GET, PUT, DELETE'],
       ])('%s on the %s is 405 with Allow: %s', async (method, target, allow) => {
         const event = target === 'collection' ? collectionEvent(method, 'items') : itemEvent(method, 'items', MISSING_ID);
 

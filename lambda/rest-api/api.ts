@@ -4,7 +4,7 @@
  * Routes `/<RESOURCE_NAME>` (GET list, POST create) and `/<RESOURCE_NAME>/{id}` (GET, PUT, DELETE)
  * with ETags/If-Match optimistic concurrency, Idempotency-Key on create, opaque paging tokens and
  * an optional JSON Schema: the resource contract of `lambda/shared/resource-api/routes.ts`, stored
- * by `lib/item-store.ts`. Configuration: see `lib/config.ts` (validated at cold start).
+ * by `lib/item-store.ts`, optionally per caller (ITEM_OWNER_CLAIM). Configuration: see `lib/config.ts` (validated at cold start).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyHandler, APIGatewayProxyResult } from 'aws-lambda';
 import { invocationDeadline } from '../shared/deadline';
@@ -14,6 +14,7 @@ import { ServiceUnavailableError } from '../shared/http-errors';
 import { answerApiError, createLogger, startApiInvocation } from '../shared/logger';
 import { loadConfig } from './lib/config';
 import { assertDynamoItemStorable, dynamoItemStore } from './lib/item-store';
+import { requestOwner } from '../shared/resource-api/owner';
 import { routeResourceRequest } from '../shared/resource-api/routes';
 
 const config = loadConfig();
@@ -25,7 +26,8 @@ export const handler: APIGatewayProxyHandler = async (event, context): Promise<A
   const requestId = startApiInvocation(logger, request, context);
   let response: APIGatewayProxyResult;
   try {
-    const store = dynamoItemStore({ db, tableName: config.tableName, resourceName: config.resourceName, abortSignal: invocationDeadline(context) });
+    const owner = config.ownerClaim === undefined ? undefined : requestOwner(request, config.ownerClaim);
+    const store = dynamoItemStore({ db, tableName: config.tableName, resourceName: config.resourceName, owner, abortSignal: invocationDeadline(context) });
     response = await routeResourceRequest(request, { settings: config, store, assertStorable: assertDynamoItemStorable });
   } catch (caught) {
     // Throttling and timeouts are transient: 503 with Retry-After. A retry is safe for PUT/DELETE

@@ -8,6 +8,7 @@
 /** Stable error codes, the `error` field of every error response. */
 export const ErrorCode = {
   BadRequest: 'BadRequest',
+  Unauthorized: 'Unauthorized',
   ValidationError: 'ValidationError',
   NotFound: 'NotFound',
   MethodNotAllowed: 'MethodNotAllowed',
@@ -29,6 +30,7 @@ export const HttpStatus = {
   NoContent: 204,
   NotModified: 304,
   BadRequest: 400,
+  Unauthorized: 401,
   NotFound: 404,
   MethodNotAllowed: 405,
   Conflict: 409,
@@ -82,6 +84,13 @@ export class BadRequestError extends HttpError {
 export class ValidationError extends HttpError {
   constructor(message: string, details: readonly ErrorDetail[]) {
     super(HttpStatus.BadRequest, ErrorCode.ValidationError, message, { details });
+  }
+}
+
+/** 401: the request carries no caller identity the resource can be scoped to. */
+export class UnauthorizedError extends HttpError {
+  constructor(message = 'The request carries no caller identity') {
+    super(HttpStatus.Unauthorized, ErrorCode.Unauthorized, message);
   }
 }
 

@@ -20,6 +20,7 @@ export const REST_API_ENV_VARS = [
   'MAX_PAGE_SIZE',
   'ITEM_SCHEMA',
   'CORS_ALLOW_ORIGINS',
+  'ITEM_OWNER_CLAIM',
   'POWERTOOLS_SERVICE_NAME',
 ] as const;
 

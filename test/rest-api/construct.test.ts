@@ -381,6 +381,14 @@ describe('RestfulMicroservice options', () => {
   });
 });
 
+test('itemOwnerClaim is passed to the handler in ITEM_OWNER_CLAIM', () => {
+  const { template } = build({}, (s) => ({
+    itemOwnerClaim: 'sub', apiProps: { authorization: ApiAuthorization.cognito({ userPools: [new cognito.UserPool(s, 'Pool')] }) },
+  }));
+
+  template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ ITEM_OWNER_CLAIM: 'sub' }) } });
+});
+
 describe('RestfulMicroservice invalid props', () => {
   const keys = { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING } };
 
@@ -404,6 +412,10 @@ describe('RestfulMicroservice invalid props', () => {
     ['cacheClusterSize is given without cacheTtl', () => ({ apiProps: { cacheClusterSize: '1.6' } }), /cacheClusterSize needs cacheTtl/],
     ['cacheTtl exceeds an hour', () => ({ apiProps: { cacheTtl: Duration.hours(2) } }), /cacheTtl must be at most 3600 seconds, got 7200/],
     ['throttling.rateLimit is not a positive integer', () => ({ apiProps: { throttling: { rateLimit: 0 } } }), /throttling.rateLimit must be an integer in 1\.\.1000000, got 0/],
+    ['itemOwnerClaim is set with IAM authorization (no claims)', () => ({ itemOwnerClaim: 'sub' }), /itemOwnerClaim needs an authorizer that supplies claims.*got 'iam'/],
+    ['itemOwnerClaim is not a claim name', (s) => ({
+      itemOwnerClaim: 'sub claim', apiProps: { authorization: ApiAuthorization.cognito({ userPools: [new cognito.UserPool(s, 'P')] }) },
+    }), /itemOwnerClaim must be a claim name.*got 'sub claim'/],
     ['serverErrorRateThresholdPercent is above 100', () => ({ apiProps: { serverErrorRateThresholdPercent: 150 } }), /serverErrorRateThresholdPercent must be in \(0, 100\], got 150/],
   ])('fails when %s', (_name, props, message) => {
     const stack = new Stack(new App(), 'Test');

@@ -1,9 +1,10 @@
 /**
  * DynamoDB storage of the resource API (`ItemStore`): one item per resource item, in the table's
- * partition named after the resource, with single-item conditional writes. Every expression uses
+ * partition named after the resource (`<resource>`, or `<resource>#<owner>` when items belong to
+ * callers), with single-item conditional writes. Every expression uses
  * ExpressionAttributeNames/Values; no user input is ever concatenated into one.
  *
- * Stored: `{ pk: <resource name>, sk: <id>, id, version, createdAt, updatedAt, data: {...}, requestHash? }`.
+ * Stored: `{ pk: <resource name>[#<owner>], sk: <id>, id, version, createdAt, updatedAt, data: {...}, requestHash? }`.
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed, jsonToMarshallable } from '../../shared/dynamodb';
@@ -17,6 +18,8 @@ export interface DynamoItemStoreOptions {
   readonly db: () => DynamoDBDocumentClient;
   readonly tableName: string;
   readonly resourceName: string;
+  /** The caller who owns the items: reads and writes only ever touch this caller's partition. */
+  readonly owner?: string;
   /** Aborts the DynamoDB calls of this request (the invocation deadline). */
   readonly abortSignal?: AbortSignal;
 }
@@ -63,13 +66,15 @@ function writeCondition(versions: readonly number[] | undefined): WriteCondition
 }
 
 export function dynamoItemStore(options: DynamoItemStoreOptions): ItemStore {
-  const { tableName, resourceName } = options;
+  const { tableName } = options;
+  // The partition always comes from the server (the resource and the authorizer's claim), never from the request.
+  const partition = options.owner === undefined ? options.resourceName : `${options.resourceName}#${options.owner}`;
   const sendOptions = options.abortSignal ? { abortSignal: options.abortSignal } : {};
-  const key = (id: string): Record<string, string> => ({ pk: resourceName, sk: id });
+  const key = (id: string): Record<string, string> => ({ pk: partition, sk: id });
 
   return {
     async insert(item) {
-      const stored: StoredItem = { pk: resourceName, sk: item.id, ...item };
+      const stored: StoredItem = { pk: partition, sk: item.id, ...item };
       try {
         await options.db().send(new PutCommand({
           TableName: tableName,
@@ -95,9 +100,9 @@ export function dynamoItemStore(options: DynamoItemStoreOptions): ItemStore {
         TableName: tableName,
         KeyConditionExpression: '#pk = :pk',
         ExpressionAttributeNames: { '#pk': 'pk' },
-        ExpressionAttributeValues: { ':pk': resourceName },
+        ExpressionAttributeValues: { ':pk': partition },
         Limit: limit,
-        // The partition always comes from the server; the token only names the last id.
+        // The token only names the last id; the partition is the server's.
         ...(afterId !== undefined ? { ExclusiveStartKey: key(afterId) } : {}),
       }), sendOptions);
       const lastId = page.LastEvaluatedKey?.sk;

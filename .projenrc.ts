@@ -58,7 +58,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   eslintOptions: {
     dirs: ['lib'],
-    devdirs: ['test', 'lambda', 'examples', 'bin', 'scripts'],
+    devdirs: ['test', 'lambda', 'examples', 'bin', 'scripts', 'web'],
     commandOptions: { fix: false },
     ignorePatterns: ['assets/', 'cdk.out/', '*.js', '*.d.ts', 'node_modules/', '!.projenrc.ts'],
   },
@@ -98,6 +98,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@electric-sql/pglite@0.5.14',
     '@electric-sql/pglite-socket@0.2.17',
     'aws-sdk-client-mock@4.1.0',
+    // web application: the SPA's sign-in library (bundled into the site), and its browser test:
+    // playwright-core drives the Chromium that @sparticuz/chromium ships inside its npm package
+    // (nothing downloaded at install), oidc-provider stands in for Cognito.
+    'oidc-client-ts@3.5.0',
+    'playwright-core@1.65.1',
+    '@sparticuz/chromium@153.0.0',
+    'oidc-provider@9.13.3',
+    'jose@6.2.18',
     // exact pins for what projen would otherwise add with a caret
     'jest@30.5.2',
     '@types/jest@30.0.0',
@@ -132,9 +140,17 @@ for (const dir of ['lambda', 'examples', 'bin', 'scripts']) {
     exclude: ['node_modules'],
   });
 }
+// The single-page application runs in browsers: DOM types, no Node types.
+new javascript.TypescriptConfig(project, {
+  fileName: 'web/tsconfig.json',
+  extends: javascript.TypescriptConfigExtends.fromPaths(['../tsconfig.json']),
+  compilerOptions: { noEmit: true, rootDir: '..', lib: ['es2022', 'dom', 'dom.iterable'], types: [] },
+  include: ['**/*.ts'],
+  exclude: ['node_modules'],
+});
 
 // Published package: compiled lib (.js + .d.ts), .jsii, API.md and the pre-built handler assets.
-for (const pattern of ['/lib/**/*.ts', '!/lib/**/*.d.ts', '/bin/', '/examples/', '/lambda/', '/scripts/', 'cdk.json', 'cdk.out/', '/.ci/', '/.bench/']) {
+for (const pattern of ['/lib/**/*.ts', '!/lib/**/*.d.ts', '/bin/', '/examples/', '/lambda/', '/scripts/', '/web/', 'cdk.json', 'cdk.out/', '/.ci/', '/.bench/']) {
   project.addPackageIgnore(pattern);
 }
 

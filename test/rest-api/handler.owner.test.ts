@@ -130,7 +130,7 @@ describe('a request without a usable caller identity', () => {
   });
 
   test('the identity is never taken from the client: a sub header or query parameter is ignored', async () => {
-    const event = collectionEvent('GET', 'items', { headers: { sub: ALICE, 'x-amzn-oidc-identity': ALICE }, query: { sub: ALICE } });
+    const event = collectionEvent('GET', 'items', { headers: { 'sub': ALICE, 'x-amzn-oidc-identity': ALICE }, query: { sub: ALICE } });
 
     const response = await invoke(as(undefined, event));
 

@@ -11,3 +11,4 @@ export * from './efs';
 export * from './canary';
 export * from './core/resource-api';
 export * from './rds-proxy';
+export * from './web-app';

@@ -6,6 +6,7 @@ import { PeriodicJobExampleStack } from './periodic-job';
 import { RelationalMicroserviceExampleStack } from './rds-proxy';
 import { RestApiExampleStack } from './rest-api';
 import { StreamProcessingExampleStack } from './stream-processing';
+import { WebApplicationExampleStack } from './web-app';
 
 /** Every example stack of the library, keyed by pattern folder; environment-agnostic, so synth needs no account. */
 export function addExampleStacks(app: App): Record<string, Stack> {
@@ -19,6 +20,9 @@ export function addExampleStacks(app: App): Record<string, Stack> {
     'periodic-job': new PeriodicJobExampleStack(app, 'PeriodicJobExample', {
       description: 'Serverless reference architecture: periodic job (EventBridge Scheduler -> Lambda -> HTTP API -> DynamoDB)',
       sourceUrl: app.node.tryGetContext('periodicJobSourceUrl') ?? 'https://api.example.com/v1/catalog',
+    }),
+    'web-app': new WebApplicationExampleStack(app, 'WebApplicationExample', {
+      description: 'Serverless reference architecture: web application (CloudFront + S3 SPA, Cognito, API Gateway -> Lambda -> DynamoDB)',
     }),
     'fan-out': new FanOutExampleStack(app, 'FanOutExample', {
       description: 'Serverless reference architecture: fan-out (SNS -> filtered SQS queues -> Lambda consumers)',

@@ -17,6 +17,7 @@ import { App } from 'aws-cdk-lib';
 import { build } from 'esbuild';
 import { addExampleStacks } from '../examples';
 import { benchStreamProcessing } from './bench/stream-processing';
+import { buildWebApp, WEB_DIR, WEB_SCRIPT_BUDGET_BYTES } from './build-web';
 import { ASSETS_DIR, BUNDLE_BUDGET_BYTES, bundleHandler, discoverHandlers, HANDLER_BUILD_OPTIONS, HandlerEntry, ROOT } from './bundle';
 import { HANDLER_IMPORT_ENV } from './handler-env';
 
@@ -103,6 +104,37 @@ async function measureHandler(entry: HandlerEntry): Promise<HandlerFigures> {
   };
 }
 
+interface SiteFigures {
+  file: string;
+  bytes: number;
+  gzipBytes: number;
+  unminifiedBytes: number;
+  unminifiedGzipBytes: number;
+}
+
+/** The web application's built site (assets/web-app/site) against the same sources bundled unminified. */
+async function measureSite(): Promise<SiteFigures[]> {
+  const site = await buildWebApp(join(BENCH_DIR, 'site'));
+  const unminified = async (entry: string, options: Record<string, unknown>): Promise<Uint8Array> => {
+    const out = await build({ entryPoints: [entry], bundle: true, minify: false, write: false, outdir: join(BENCH_DIR, 'site-unminified'), logLevel: 'warning', ...options });
+    return out.outputFiles[0].contents;
+  };
+  const baselines: Record<string, Uint8Array> = {
+    [site.scriptPath]: await unminified(join(WEB_DIR, 'src', 'main.ts'), { platform: 'browser', format: 'esm', target: 'es2022' }),
+    [site.stylesheetPath]: await unminified(join(WEB_DIR, 'styles.css'), {}),
+  };
+  return Object.entries(baselines).map(([path, baseline]) => {
+    const built = readFileSync(join(site.outDir, path));
+    return {
+      file: path.replace(/-[0-9a-f]{12}\./, '-<hash>.'),
+      bytes: built.length,
+      gzipBytes: gzipSync(built).length,
+      unminifiedBytes: baseline.length,
+      unminifiedGzipBytes: gzipSync(baseline).length,
+    };
+  });
+}
+
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const ratio = (value: number, baseline: number) => `${(value / baseline).toFixed(2)}x`;
@@ -121,6 +153,15 @@ async function main(): Promise<void> {
     const budget = h.bundleBytes <= BUNDLE_BUDGET_BYTES ? '' : ' OVER BUDGET';
     console.log(`| ${h.handler} | ${kb(h.bundleBytes)}${budget} | ${kb(h.bundleGzipBytes)} | ${kb(h.sourceBytes)} in ${h.sourceFiles} files | ` +
       `${ratio(h.bundleBytes, h.sourceBytes)} | ${ms(h.bundledImportMs)} | ${ms(h.unbundledImportMs)} | ${ratio(h.bundledImportMs, h.unbundledImportMs)} |`);
+  }
+
+  const site = await measureSite();
+  console.log(`\nWeb application site (budget for the script ${kb(WEB_SCRIPT_BUDGET_BYTES)}; baseline: the same sources bundled unminified)`);
+  console.log('| file | minified | gzip | unminified (baseline) | gzip | size ratio | gzip ratio |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const f of site) {
+    console.log(`| ${f.file} | ${kb(f.bytes)} | ${kb(f.gzipBytes)} | ${kb(f.unminifiedBytes)} | ${kb(f.unminifiedGzipBytes)} | ` +
+      `${ratio(f.bytes, f.unminifiedBytes)} | ${ratio(f.gzipBytes, f.unminifiedGzipBytes)} |`);
   }
 
   const wholeApp = synthMs('app');
@@ -146,6 +187,7 @@ async function main(): Promise<void> {
   const results = {
     node: process.version,
     handlers,
+    site,
     synth: { wholeAppMs: wholeApp, prebundledMs: prebundled, nodejsFunctionMs: nodejsFunction },
     streamProcessing: stream,
   };

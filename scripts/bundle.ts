@@ -6,6 +6,7 @@
 import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
+import { buildWebApp, WEB_SITE_DIR } from './build-web';
 
 export const ROOT = join(__dirname, '..');
 export const LAMBDA_DIR = join(ROOT, 'lambda');
@@ -93,6 +94,9 @@ async function main(): Promise<void> {
     const migrations = copyMigrations(h, ASSETS_DIR);
     if (migrations) console.log(`copied lambda/${h.pattern}/migrations -> ${relative(ROOT, migrations)}`);
   }
+  // The web application's site (web/) is an asset too: the WebApplication construct uploads it.
+  const site = await buildWebApp(WEB_SITE_DIR);
+  console.log(`built web/ -> ${relative(ROOT, site.outDir)} (${site.files.join(', ')})`);
 }
 
 if (require.main === module) {

@@ -27,7 +27,9 @@ export const handler: APIGatewayProxyHandler = async (event, context): Promise<A
   let response: APIGatewayProxyResult;
   try {
     const owner = config.ownerClaim === undefined ? undefined : requestOwner(request, config.ownerClaim);
-    const store = dynamoItemStore({ db, tableName: config.tableName, resourceName: config.resourceName, owner, abortSignal: invocationDeadline(context) });
+    const store = dynamoItemStore({
+      db, tableName: config.tableName, resourceName: config.resourceName, owner, abortSignal: invocationDeadline(context),
+    });
     response = await routeResourceRequest(request, { settings: config, store, assertStorable: assertDynamoItemStorable });
   } catch (caught) {
     // Throttling and timeouts are transient: 503 with Retry-After. A retry is safe for PUT/DELETE

@@ -122,3 +122,11 @@ export const storableJsonObject: fc.Arbitrary<Record<string, unknown>> = fc.dict
   storableValue,
   { maxKeys: 6 },
 );
+
+/**
+ * A storable object with U+0000 in one string or key, as text: valid JSON that DynamoDB stores
+ * but PostgreSQL jsonb cannot hold.
+ */
+export const nulObjectText: fc.Arbitrary<string> = fc
+  .tuple(storableJsonObject, fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), fc.boolean())
+  .map(([o, a, b, inKey]) => JSON.stringify(inKey ? { ...o, [`${a}\u0000${b}`]: 1 } : { ...o, nul: `${a}\u0000${b}` }));

@@ -3,28 +3,19 @@
  * - SQL injection through every input: payloads in body keys and values are stored verbatim and
  *   never executed; in ids, cursors, idempotency keys and headers they are rejected (4xx) or used
  *   as values only;
- * - property-based (fast-check): malformed, oversized and hostile bodies, ids, headers and query
- *   strings are always a 4xx (never a 5xx or a crash) and leave every row as it was; any storable
- *   object round-trips through POST and GET unchanged.
- * After every test the schema is intact and the only statements that reached the server are the
- * handler's fixed texts, never built from input.
+ * - the shared hostile-input properties (test/helpers/resource-api-properties.ts, fast-check) that
+ *   the REST pattern passes on DynamoDB too, here with U+0000 among the bad bodies and the round
+ *   trip also checked against the stored row.
+ * After every test, the properties included, the schema is intact and the only statements that
+ * reached the server are the handler's fixed texts, never built from input.
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import fc from 'fast-check';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createSchema, loadRdsApi, type LoadedRdsApi } from './handlers';
 import { collectionEvent, itemEvent, jsonBody, responseHeader } from '../helpers/api-gateway-events';
-import {
-  anyString,
-  badIdempotencyKey,
-  nonJsonContentType,
-  notAnObjectText,
-  poisonedObjectText,
-  storableJsonObject,
-} from '../helpers/hostile-input';
 import { pgliteEnv, startWireProxy, usePglite, type WireProxy } from '../helpers/pglite';
+import { describeResourceApiProperties } from '../helpers/resource-api-properties';
 
 const MAX_BODY_BYTES = 4096;
-const RUNS = { numRuns: 50 } as const;
 
 const pg = usePglite();
 let proxy: WireProxy;
@@ -196,184 +187,15 @@ describe('SQL injection', () => {
 
 // ---------------------------------------------------------------- properties
 
-/** Every row, as stored. */
-async function rows(): Promise<unknown> {
-  return (await pg.engine.query('SELECT resource, id, version, created_at, updated_at, data, request_hash FROM items ORDER BY resource, id')).rows;
-}
-
-interface BodyVariant {
-  readonly body: string | null;
-  readonly isBase64Encoded: boolean;
-  readonly contentType?: string;
-}
-
-function asBody(text: string, base64: boolean, contentType: string | undefined): BodyVariant {
-  return { body: base64 ? Buffer.from(text, 'utf8').toString('base64') : text, isBase64Encoded: base64, contentType };
-}
-
-/** A storable object with U+0000 in one string or key: valid JSON that PostgreSQL cannot hold. */
-const withNul: fc.Arbitrary<string> = fc.tuple(storableJsonObject, fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), fc.boolean())
-  .map(([o, a, b, inKey]) => JSON.stringify(inKey ? { ...o, [`${a}\u0000${b}`]: 1 } : { ...o, nul: `${a}\u0000${b}` }));
-
-const badBody: fc.Arbitrary<BodyVariant> = fc.oneof(
-  fc.tuple(notAnObjectText, fc.boolean()).map(([text, b64]) => asBody(text, b64, 'application/json')),
-  fc.tuple(poisonedObjectText, fc.boolean()).map(([text, b64]) => asBody(text, b64, 'application/json')),
-  fc.tuple(withNul, fc.boolean()).map(([text, b64]) => asBody(text, b64, 'application/json')),
-  fc.tuple(fc.string({ minLength: MAX_BODY_BYTES, maxLength: MAX_BODY_BYTES * 2, unit: 'grapheme-ascii' }), fc.boolean())
-    .map(([s, b64]) => asBody(JSON.stringify({ s }), b64, 'application/json')),
-  fc.tuple(storableJsonObject, nonJsonContentType, fc.boolean()).map(([o, ct, b64]) => asBody(JSON.stringify(o), b64, ct)),
-  storableJsonObject.map((o) => ({ body: JSON.stringify(o), isBase64Encoded: true, contentType: 'application/json' })),
-  fc.constantFrom<BodyVariant>({ body: null, isBase64Encoded: false, contentType: 'application/json' }, { body: '', isBase64Encoded: true, contentType: 'application/json' }),
-);
-
-function withBody(event: APIGatewayProxyEvent, variant: BodyVariant): APIGatewayProxyEvent {
-  const headers = { ...event.headers };
-  const multiValueHeaders = { ...event.multiValueHeaders };
-  if (variant.contentType !== undefined) {
-    headers['Content-Type'] = variant.contentType;
-    multiValueHeaders['Content-Type'] = [variant.contentType];
-  }
-  return { ...event, headers, multiValueHeaders, body: variant.body, isBase64Encoded: variant.isBase64Encoded };
-}
-
-describe('property: hostile input is a 4xx and changes no row', () => {
-  let existing: string[];
-  let snapshot: unknown;
-
-  beforeAll(async () => {
-    existing = [];
-    for (let i = 0; i < 3; i++) existing.push(jsonBody<{ id: string }>(await invoke(collectionEvent('POST', 'items', { json: { seed: i } }))).id);
-    await invoke(collectionEvent('POST', 'items', { json: { seed: 'idem' }, headers: { 'Idempotency-Key': 'seeded-key-property' } }));
-    snapshot = await rows();
-  });
-
-  async function expectRejectedWithoutChange(response: APIGatewayProxyResult): Promise<void> {
-    expect(response.statusCode).toBeGreaterThanOrEqual(400);
-    expect(response.statusCode).toBeLessThan(500);
-    expect(jsonBody(response)).toMatchObject({ error: expect.any(String), message: expect.any(String), requestId: expect.any(String) });
-    expect(await rows()).toEqual(snapshot);
-  }
-
-  test('bad bodies on POST (with the seeded Idempotency-Key) and PUT', async () => {
-    await fc.assert(
-      fc.asyncProperty(badBody, fc.constantFrom('POST', 'PUT'), fc.nat(2), async (variant, method, which) => {
-        const base = method === 'POST'
-          ? collectionEvent('POST', 'items', { headers: { 'Idempotency-Key': 'seeded-key-property' } })
-          : itemEvent('PUT', 'items', existing[which], { headers: { 'If-Match': '"1"' } });
-
-        await expectRejectedWithoutChange(await invoke(withBody(base, variant)));
-      }),
-      { numRuns: 100 },
-    );
-  });
-
-  test('If-Match garbage on PUT and DELETE, Idempotency-Key garbage on POST', async () => {
-    const garbage = fc.oneof(anyString, fc.array(fc.oneof(anyString, fc.nat().map((n) => `"${n + 2}"`), fc.constant('W/"1"')), { maxLength: 60 }).map((p) => p.join(', ')))
-      .filter((h) => !h.includes('*') && !h.includes('"1"'));
-    await fc.assert(
-      fc.asyncProperty(fc.oneof(
-        fc.tuple(garbage, fc.constantFrom('PUT', 'DELETE'), fc.nat(2)).map(([ifMatch, method, which]) =>
-          itemEvent(method, 'items', existing[which], { json: method === 'PUT' ? { changed: true } : undefined, headers: { 'If-Match': ifMatch } })),
-        fc.tuple(badIdempotencyKey, storableJsonObject).map(([key, fields]) => collectionEvent('POST', 'items', { json: fields, headers: { 'Idempotency-Key': key } })),
-      ), async (event) => {
-        await expectRejectedWithoutChange(await invoke(event));
-      }),
-      RUNS,
-    );
-  });
-
-  test('hostile ids on GET, PUT and DELETE', async () => {
-    const hostileId = fc.oneof(
-      anyString,
-      fc.uuid(),
-      fc.uuid().map((u) => `${u}'; DROP TABLE items; --`),
-      fc.uuid().map((u) => u.replace(/-/g, '')),
-      fc.constantFrom("' OR 1=1 --", '$1', '../items', '%00'),
-    ).filter((id) => !existing.includes(id.toLowerCase()));
-    await fc.assert(
-      fc.asyncProperty(hostileId, fc.constantFrom('GET', 'PUT', 'DELETE'), async (id, method) => {
-        const event = itemEvent(method, 'items', id, { json: method === 'PUT' ? { changed: true } : undefined, headers: { 'If-Match': '*' } });
-
-        await expectRejectedWithoutChange(await invoke(event));
-      }),
-      RUNS,
-    );
-  });
-
-  test('hostile nextToken and limit values on GET are a 400', async () => {
-    const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-    const isValidToken = (t: string): boolean => {
-      try {
-        if (!/^[A-Za-z0-9_-]+$/.test(t) || Buffer.from(t, 'base64url').toString('base64url') !== t) return false;
-        const v = JSON.parse(Buffer.from(t, 'base64url').toString('utf8')) as Record<string, unknown>;
-        return v !== null && Object.keys(v).length === 2 && v.v === 1 && typeof v.k === 'string' && UUID.test(v.k);
-      } catch {
-        return false;
-      }
-    };
-    const badToken = fc.oneof(
-      anyString,
-      fc.record({ v: fc.constant(1), k: fc.oneof(anyString, fc.constantFrom("' OR 1=1 --", '$1')) }).map((v) => Buffer.from(JSON.stringify(v)).toString('base64url')),
-      fc.jsonValue({ maxDepth: 2 }).map((v) => Buffer.from(JSON.stringify(v) ?? '').toString('base64url')),
-    ).filter((t) => !isValidToken(t));
-    const badLimit = fc.oneof(anyString, fc.integer({ max: 0 }).map(String), fc.integer({ min: 101 }).map(String)).filter((s) => !/^[1-9][0-9]?$|^100$/.test(s));
-    await fc.assert(
-      fc.asyncProperty(fc.oneof(badToken.map((nextToken) => ({ nextToken })), badLimit.map((limit) => ({ limit }))), async (query) => {
-        const response = await invoke(collectionEvent('GET', 'items', { query }));
-
-        expect(response.statusCode).toBe(400);
-        await expectRejectedWithoutChange(response);
-      }),
-      RUNS,
-    );
-  });
-
-  test('arbitrary methods, resources and headers never cause a 5xx', async () => {
-    const headerName = fc.constantFrom('If-Match', 'If-None-Match', 'Content-Type', 'Idempotency-Key', 'Origin', 'X-Correlation-Id');
-    const request = fc.record({
-      method: fc.oneof(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', ''), anyString),
-      resource: fc.oneof(fc.constantFrom('/items', '/items/{id}', '/', ''), anyString),
-      id: fc.oneof(fc.constantFrom(...existing), anyString),
-      headers: fc.dictionary(headerName, anyString, { maxKeys: 4 }),
-      body: fc.option(fc.oneof(anyString, poisonedObjectText), { nil: null }),
-    }).filter((r) => !Object.entries(r.headers).some(([name, value]) =>
-      (name === 'If-Match' && (value.includes('*') || value.includes('"1"'))) || (name === 'Content-Type' && /json/i.test(value))));
-    await fc.assert(
-      fc.asyncProperty(request, async (r) => {
-        const response = await invoke(itemEvent(r.method, 'items', r.id, { headers: r.headers, body: r.body, overrides: { resource: r.resource } }));
-
-        expect(response.statusCode).toBeGreaterThanOrEqual(200);
-        expect(response.statusCode).toBeLessThan(500);
-        if (response.statusCode >= 400) expect(responseHeader(response, 'content-type')).toBe('application/json');
-      }),
-      RUNS,
-    );
-    expect(await rows()).toEqual(snapshot);
-  });
-});
-
-describe('property: valid input', () => {
-  /** JSON equality (-0 and 0 are the same JSON number). */
-  const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
-  const storableWithoutNul = storableJsonObject.filter((o) => !JSON.stringify(o).includes('\\u0000') && Buffer.byteLength(JSON.stringify(o)) <= MAX_BODY_BYTES);
-
-  test('any storable object round-trips through POST then GET, and is stored as sent', async () => {
-    await fc.assert(
-      fc.asyncProperty(storableWithoutNul, fc.boolean(), async (fields, base64) => {
-        const created = await invoke(withBody(collectionEvent('POST', 'items'), asBody(JSON.stringify(fields), base64, 'application/json')));
-        const id = jsonBody<{ id: string }>(created).id;
-        const read = await invoke(itemEvent('GET', 'items', id));
-
-        expect([created.statusCode, read.statusCode]).toEqual([201, 200]);
-        const { id: _id, version, createdAt, updatedAt, ...rest } = jsonBody(read);
-        expect(version).toBe(1);
-        expect(updatedAt).toBe(createdAt);
-        expect(asJson(rest)).toEqual(asJson(fields));
-        expect(jsonBody(created)).toEqual(jsonBody(read));
-        const stored = (await pg.engine.query('SELECT data FROM items WHERE resource = $1 AND id = $2', ['items', id])).rows[0];
-        expect(asJson(stored)).toEqual({ data: asJson(fields) });
-      }),
-      RUNS,
-    );
-  });
-});
+describeResourceApiProperties('PostgreSQL (PGlite) through the RDS Proxy handler', () => ({
+  numRuns: { badBodies: 100, other: 50 },
+  storesNul: false,
+  load: (env) => loadRdsApi({ ...pgliteEnv(proxy.port), ...env }).invoke,
+  async snapshot() {
+    return (await pg.engine.query('SELECT resource, id, version, created_at, updated_at, data, request_hash FROM items ORDER BY resource, id')).rows;
+  },
+  async storedItem(resourceName, id) {
+    const rows = (await pg.engine.query<{ version: unknown; data: Record<string, unknown> }>('SELECT version, data FROM items WHERE resource = $1 AND id = $2', [resourceName, id])).rows;
+    return rows.length === 0 ? undefined : { version: Number(rows[0].version), data: rows[0].data };
+  },
+}));

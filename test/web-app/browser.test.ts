@@ -467,7 +467,12 @@ describe('the SPA, as alice and then bob use it', () => {
 
   test('alice signs out: back on the signed-out page, tokens gone, the provider session ended', async () => {
     const endSession = page.waitForRequest((r) => r.url().startsWith(stack.config.auth.metadata.end_session_endpoint));
+    const revocation = page.waitForRequest((r) => r.url() === stack.config.auth.metadata.revocation_endpoint && r.method() === 'POST');
     await page.getByRole('button', { name: 'Sign out' }).click();
+    // The refresh token is revoked at the provider before the session ends there.
+    const revoked = new URLSearchParams((await revocation).postData() ?? '');
+    expect(revoked.get('token_type_hint')).toBe('refresh_token');
+    expect(revoked.get('token')).toBeTruthy();
     const params = new URL((await endSession).url()).searchParams;
     expect(params.get('client_id')).toBe(stack.config.auth.clientId);
     expect(params.get('logout_uri')).toBe(`${stack.siteOrigin}/`);
@@ -483,6 +488,8 @@ describe('the SPA, as alice and then bob use it', () => {
     }));
     // No tokens and no sign-in state left; nothing ever went to localStorage.
     expect(stored).toEqual({ session: [], local: [] });
+    // The provider holds no refresh token any more: the revocation really destroyed it.
+    expect(await stack.revokeRefreshTokens()).toBe(0);
     await snap(page, '14-signed-out');
     await expectClean(page, monitor);
   });

@@ -116,7 +116,7 @@ export class Auth {
   }
 
   /**
-   * Forgets the tokens and ends the session at the sign-in service, which returns to
+   * Revokes the refresh token, forgets the tokens and ends the session at the sign-in service, which returns to
    * `postLogoutRedirectPath`. Cognito's logout endpoint wants `client_id` and its own name for
    * the return URL (`logout_uri`); OIDC providers take `post_logout_redirect_uri`: both are sent.
    */
@@ -127,6 +127,16 @@ export class Auth {
       await this.manager.removeUser();
       window.location.assign(this.settings.postLogoutRedirectPath);
       return;
+    }
+    // Revoke the refresh token first (the user pool client has token revocation on), so a copy
+    // of it is useless after sign-out. Best effort: signing out must not depend on it, and the
+    // token expires on its own.
+    if (user.refresh_token !== undefined && this.settings.metadata.revocation_endpoint !== undefined) {
+      try {
+        await this.manager.revokeTokens(['refresh_token']);
+      } catch {
+        // Already revoked or expired, or the endpoint is unreachable: carry on signing out.
+      }
     }
     const returnUrl = this.origin + this.settings.postLogoutRedirectPath;
     const extraQueryParams: Record<string, string> = { client_id: this.settings.clientId };

@@ -5,7 +5,9 @@
  * The same resource contract as the REST pattern (`lambda/shared/resource-api/routes.ts`):
  * `/<RESOURCE_NAME>` GET/POST and `/<RESOURCE_NAME>/{id}` GET/PUT/DELETE with ETags, If-Match,
  * Idempotency-Key and opaque paging tokens, stored in PostgreSQL by `lib/item-store.ts` over one
- * connection per execution environment (`lib/db.ts`). Configuration: `lib/config.ts`.
+ * connection per execution environment (`lib/db.ts`), optionally per caller (ITEM_OWNER_CLAIM:
+ * the authorizer's claim scopes every statement; a request without it is 401 before any
+ * statement). Configuration: `lib/config.ts`.
  *
  * Failures: a lost connection, a connect failure, too many connections, a lock or statement
  * timeout are a 503 with Retry-After (reads are retried once on a new connection first); data the
@@ -19,6 +21,7 @@ import { invocationDeadline } from '../shared/deadline';
 import { withCors } from '../shared/http';
 import { BadRequestError, isHttpError } from '../shared/http-errors';
 import { answerApiError, createLogger, startApiInvocation } from '../shared/logger';
+import { requestOwner } from '../shared/resource-api/owner';
 import { routeResourceRequest } from '../shared/resource-api/routes';
 
 const config = loadApiConfig();
@@ -38,7 +41,8 @@ export const handler: APIGatewayProxyHandler = async (event, context): Promise<A
   const requestId = startApiInvocation(logger, request, context);
   let response: APIGatewayProxyResult;
   try {
-    const store = postgresItemStore(database.session(invocationDeadline(context)), config.resourceName);
+    const owner = config.ownerClaim === undefined ? undefined : requestOwner(request, config.ownerClaim);
+    const store = postgresItemStore(database.session(invocationDeadline(context)), config.resourceName, owner);
     response = await routeResourceRequest(request, { settings: config, store, assertStorable: assertPostgresStorable });
   } catch (caught) {
     const err = toClientError(caught);

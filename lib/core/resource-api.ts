@@ -26,16 +26,37 @@ export interface ResourceApiProps {
    * @default - any JSON object without server-owned fields
    */
   readonly itemSchema?: { [key: string]: any };
+  /**
+   * Items belong to callers: the handler scopes every read and write to this claim of the API
+   * authorizer (`requestContext.authorizer.claims[claim]` for Cognito, the Lambda authorizer's
+   * context key otherwise), passed in `ITEM_OWNER_CLAIM`; a request without it is a 401. Needs
+   * `ApiAuthorization.cognito` or a Lambda authorizer.
+   * @default - one collection shared by every caller
+   */
+  readonly itemOwnerClaim?: string;
 }
 
 const RESOURCE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+/** Claim names as API Gateway passes them (`sub`, `cognito:username`, `custom:tenant`); the handler checks the same rule. */
+const OWNER_CLAIM_PATTERN = /^[A-Za-z0-9_:.-]{1,128}$/;
+/** Authorizers that put the caller's claims in the request context. */
+const CLAIM_AUTHORIZERS = ['cognito', 'lambda-token', 'lambda-request'];
 const MAX_BODY_BYTES_LIMIT = 256 * 1024;
 const MAX_PAGE_SIZE_LIMIT = 1000;
 const DEFAULT_MAX_PAGE_SIZE = 100;
 /** Lambda rejects a function whose environment variables exceed 4 KB in total. */
 const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 
-export function validateResourceApiProps(construct: string, props: ResourceApiProps): void {
+/** `authorizationKind`: the API's `ApiAuthorization.kind` (`iam` when none is given). */
+export function validateResourceApiProps(construct: string, props: ResourceApiProps, authorizationKind: string): void {
+  if (props.itemOwnerClaim !== undefined) {
+    if (!OWNER_CLAIM_PATTERN.test(props.itemOwnerClaim)) {
+      throw new InvalidPropsError(construct, `itemOwnerClaim must be a claim name (letters, digits, '_', ':', '.', '-'; at most 128), got '${props.itemOwnerClaim}'`);
+    }
+    if (!CLAIM_AUTHORIZERS.includes(authorizationKind)) {
+      throw new InvalidPropsError(construct, `itemOwnerClaim needs an authorizer that supplies claims (ApiAuthorization.cognito or a Lambda authorizer), got '${authorizationKind}' authorization`);
+    }
+  }
   if (props.resourceName !== undefined && !RESOURCE_NAME_PATTERN.test(props.resourceName)) {
     throw new InvalidPropsError(construct, `resourceName must be lowercase letters, digits and '-', starting with a letter, at most 63 characters (a URL path segment), got '${props.resourceName}'`);
   }
@@ -70,6 +91,7 @@ export function resourceApiEnvironment(
   if (props.defaultPageSize !== undefined) env.DEFAULT_PAGE_SIZE = String(props.defaultPageSize);
   if (props.maxPageSize !== undefined) env.MAX_PAGE_SIZE = String(props.maxPageSize);
   if (props.itemSchema) env.ITEM_SCHEMA = JSON.stringify(props.itemSchema);
+  if (props.itemOwnerClaim !== undefined) env.ITEM_OWNER_CLAIM = props.itemOwnerClaim;
   if (corsOrigins) env.CORS_ALLOW_ORIGINS = corsOrigins.join(',');
 
   const literalSize = Object.entries(env)

@@ -375,7 +375,7 @@ export class RelationalMicroservice extends Construct {
 
 function validate(props: RelationalMicroserviceProps): void {
   validatePatternProps(NAME, props);
-  validateResourceApiProps(NAME, props);
+  validateResourceApiProps(NAME, props, props.apiProps?.authorization?.kind ?? 'iam');
   if (props.existingFunction !== undefined) {
     throw new InvalidPropsError(NAME, 'existingFunction cannot be used: the function is placed in the VPC and granted proxy access when it is created. Pass your code with code/handler instead');
   }

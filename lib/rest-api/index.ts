@@ -38,14 +38,6 @@ export interface RestfulMicroserviceProps extends PatternHandlerProps, PatternTa
    */
   readonly stageCanaryPercent?: number;
 
-  /**
-   * Items belong to callers: the handler scopes every read and write to this claim of the API
-   * authorizer (`requestContext.authorizer.claims[claim]` for Cognito, the Lambda authorizer's
-   * context key otherwise), passed in `ITEM_OWNER_CLAIM`. Needs `cognito` or Lambda authorization.
-   * @default - one collection shared by every caller
-   */
-  readonly itemOwnerClaim?: string;
-
   /** Receives the actions of every alarm. @default - alarms have no actions */
   readonly alarmTopic?: sns.ITopic;
   /** Create a CloudWatch dashboard of the alarms. @default false */
@@ -54,10 +46,6 @@ export interface RestfulMicroserviceProps extends PatternHandlerProps, PatternTa
 
 
 const NAME = 'RestfulMicroservice';
-/** Claim names as API Gateway passes them (`sub`, `cognito:username`, `custom:tenant`); the handler checks the same rule. */
-const OWNER_CLAIM_PATTERN = /^[A-Za-z0-9_:.-]{1,128}$/;
-/** Authorizers that put the caller's claims in the request context. */
-const CLAIM_AUTHORIZERS = ['cognito', 'lambda-token', 'lambda-request'];
 /** The stage variable naming the Lambda qualifier with `invokeAliasThroughStageVariable`. */
 const ALIAS_STAGE_VARIABLE = 'lambdaAlias';
 /** Exactly what the reference handler calls. */
@@ -136,26 +124,15 @@ export class RestfulMicroservice extends Construct {
   }
 
   private handlerEnvironment(props: RestfulMicroserviceProps): Record<string, string> {
-    const storeEnvironment: Record<string, string> = { TABLE_NAME: this.table.tableName };
-    if (props.itemOwnerClaim !== undefined) storeEnvironment.ITEM_OWNER_CLAIM = props.itemOwnerClaim;
-    return resourceApiEnvironment(NAME, props, storeEnvironment, props.apiProps?.cors?.allowOrigins);
+    return resourceApiEnvironment(NAME, props, { TABLE_NAME: this.table.tableName }, props.apiProps?.cors?.allowOrigins);
   }
 }
 
 function validate(props: RestfulMicroserviceProps): void {
   validatePatternProps(NAME, props);
-  validateResourceApiProps(NAME, props);
+  validateResourceApiProps(NAME, props, props.apiProps?.authorization?.kind ?? 'iam');
   if (props.invokeAliasThroughStageVariable && !props.deployment) {
     throw new InvalidPropsError(NAME, 'invokeAliasThroughStageVariable needs deployment: without it there is no alias to name');
-  }
-  if (props.itemOwnerClaim !== undefined) {
-    if (!OWNER_CLAIM_PATTERN.test(props.itemOwnerClaim)) {
-      throw new InvalidPropsError(NAME, `itemOwnerClaim must be a claim name (letters, digits, '_', ':', '.', '-'; at most 128), got '${props.itemOwnerClaim}'`);
-    }
-    const kind = props.apiProps?.authorization?.kind ?? 'iam';
-    if (!CLAIM_AUTHORIZERS.includes(kind)) {
-      throw new InvalidPropsError(NAME, `itemOwnerClaim needs an authorizer that supplies claims (ApiAuthorization.cognito or a Lambda authorizer), got '${kind}' authorization`);
-    }
   }
   if (props.stageCanaryPercent !== undefined && !props.invokeAliasThroughStageVariable) {
     throw new InvalidPropsError(NAME, 'stageCanaryPercent needs invokeAliasThroughStageVariable: the stage canary overrides the stage variable that names the Lambda qualifier');

@@ -5,12 +5,16 @@
  * of its storage (to prove that rejected requests change nothing and accepted ones store the
  * fields verbatim).
  *
+ * With ITEM_OWNER_CLAIM, every back end keeps each caller's items apart from every other caller's
+ * and from the shared collection, and answers 401 without a usable authorizer claim.
+ *
  * Known differences, deliberately not asserted here: PostgreSQL cannot store U+0000 in strings
  * (400 there, stored by DynamoDB); a full last page may carry a `nextToken` on DynamoDB that leads
  * to an empty page (never on PostgreSQL); jsonb does not keep the key order of a body (responses
  * are equal as JSON, their field order may differ).
  */
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { collectionEvent, itemEvent, jsonBody, responseHeader } from './api-gateway-events';
 import type { Invoke } from './load-handler';
 
@@ -28,8 +32,11 @@ export interface ContractBackend {
   load(env: Record<string, string>): Invoke;
   /** Everything stored, in a stable order, comparable with `toEqual`. */
   snapshot(): Promise<unknown>;
-  /** One item read straight from storage, or `undefined`. */
-  storedItem(resourceName: string, id: string): Promise<StoredView | undefined>;
+  /**
+   * One item read straight from storage, or `undefined`: of the collection shared by every caller,
+   * or with `owner` of that caller's collection (ITEM_OWNER_CLAIM).
+   */
+  storedItem(resourceName: string, id: string, owner?: string): Promise<StoredView | undefined>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -687,6 +694,260 @@ export function describeResourceApiContract(name: string, createBackend: () => C
         expect(responseHeader(allowed, 'access-control-expose-headers')).toBe('ETag, Location, Idempotent-Replayed');
         expect(responseHeader(denied, 'access-control-allow-origin')).toBeUndefined();
         expect(responseHeader(error, 'access-control-allow-origin')).toBe('http://localhost:3000');
+      });
+    });
+
+    describe('ITEM_OWNER_CLAIM: items belong to the caller', () => {
+      const owned = (): Invoke => api({ ITEM_OWNER_CLAIM: 'sub' });
+      /** A caller of its own per test: no test sees another test's items. */
+      const newCaller = (): string => randomUUID();
+
+      /** The event as API Gateway's Cognito user pool authorizer passes it: claims under `authorizer.claims`. */
+      function as(sub: string | undefined, event: APIGatewayProxyEvent): APIGatewayProxyEvent {
+        const claims = sub === undefined ? {} : { 'sub': sub, 'cognito:username': `user-${sub.slice(-4)}`, 'token_use': 'access' };
+        return { ...event, requestContext: { ...event.requestContext, authorizer: { claims } } };
+      }
+
+      async function createAs(sub: string, fields: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Item> {
+        const response = await owned()(as(sub, collectionEvent('POST', 'items', { json: fields, headers })));
+        expect(response.statusCode).toBe(201);
+        expect(responseHeader(response, 'idempotent-replayed')).toBeUndefined();
+        return jsonBody<Item>(response);
+      }
+
+      /** Every id of a collection, page by page (`event` makes the request: a caller's, or the shared collection's). */
+      async function allIds(handler: Invoke, event: (query: Record<string, string>) => APIGatewayProxyEvent): Promise<string[]> {
+        const ids: string[] = [];
+        let next: string | undefined;
+        for (let pages = 0; pages < 1_000; pages++) {
+          const response = await handler(event({ limit: '100', ...(next ? { nextToken: next } : {}) }));
+          expect(response.statusCode).toBe(200);
+          const page = jsonBody<Page>(response);
+          ids.push(...page.items.map((i) => i.id));
+          next = page.nextToken;
+          if (next === undefined) return ids;
+        }
+        throw new Error('the listing did not terminate');
+      }
+      const idsOf = (sub: string): Promise<string[]> => allIds(owned(), (query) => as(sub, collectionEvent('GET', 'items', { query })));
+      const sharedIds = (): Promise<string[]> => allIds(invoke, (query) => collectionEvent('GET', 'items', { query }));
+
+      test('each caller lists only their own items, stored under them; the shared collection and other callers see none of them', async () => {
+        // Prepare
+        const [alice, bob] = [newCaller(), newCaller()];
+        const shared = await create({ title: 'shared' });
+
+        // Act
+        const alices = [await createAs(alice, { title: 'a1' }), await createAs(alice, { title: 'a2' })];
+        const bobs = [await createAs(bob, { title: 'b1' })];
+
+        // Assess
+        expect(await idsOf(alice)).toEqual(alices.map((i) => i.id).sort());
+        expect(await idsOf(bob)).toEqual([bobs[0].id]);
+        expect(await idsOf(newCaller())).toEqual([]);
+        const sharedList = await sharedIds();
+        expect(sharedList).toContain(shared.id);
+        for (const item of [...alices, ...bobs]) expect(sharedList).not.toContain(item.id);
+        expect(await backend.storedItem('items', alices[0].id, alice)).toEqual({ version: 1, data: { title: 'a1' } });
+        expect(await backend.storedItem('items', bobs[0].id, bob)).toEqual({ version: 1, data: { title: 'b1' } });
+        expect(await backend.storedItem('items', alices[0].id, bob)).toBeUndefined();
+        expect(await backend.storedItem('items', alices[0].id)).toBeUndefined();
+        expectError(await owned()(as(alice, itemEvent('GET', 'items', shared.id))), 404, 'NotFound');
+        expectError(await invoke(itemEvent('GET', 'items', alices[0].id)), 404, 'NotFound');
+      });
+
+      test('another caller\'s item is 404 for GET, PUT and DELETE (If-Match "1" and *), and stays unchanged', async () => {
+        const [alice, bob] = [newCaller(), newCaller()];
+        const item = await createAs(alice, { title: 'private' });
+        const before = await backend.snapshot();
+
+        const responses = [
+          await owned()(as(bob, itemEvent('GET', 'items', item.id))),
+          await owned()(as(bob, itemEvent('GET', 'items', item.id, { headers: { 'If-None-Match': '"1"' } }))),
+          await owned()(as(bob, itemEvent('PUT', 'items', item.id, { json: { title: 'stolen' }, headers: { 'If-Match': '"1"' } }))),
+          await owned()(as(bob, itemEvent('PUT', 'items', item.id, { json: { title: 'stolen' }, headers: { 'If-Match': '*' } }))),
+          await owned()(as(bob, itemEvent('DELETE', 'items', item.id, { headers: { 'If-Match': '"1"' } }))),
+          await owned()(as(bob, itemEvent('DELETE', 'items', item.id, { headers: { 'If-Match': '*' } }))),
+        ];
+
+        for (const response of responses) expectError(response, 404, 'NotFound');
+        expect(await backend.snapshot()).toEqual(before);
+        expect(await backend.storedItem('items', item.id, alice)).toEqual({ version: 1, data: { title: 'private' } });
+        const mine = await owned()(as(alice, itemEvent('GET', 'items', item.id)));
+        expect(mine.statusCode).toBe(200);
+        expect(jsonBody(mine)).toEqual(item);
+      });
+
+      test('a caller\'s own writes work as without ITEM_OWNER_CLAIM', async () => {
+        const alice = newCaller();
+        const item = await createAs(alice, { title: 'draft' });
+
+        const put = await owned()(as(alice, itemEvent('PUT', 'items', item.id, { json: { title: 'final' }, headers: { 'If-Match': '"1"' } })));
+        const stale = await owned()(as(alice, itemEvent('DELETE', 'items', item.id, { headers: { 'If-Match': '"1"' } })));
+        const stored = await backend.storedItem('items', item.id, alice);
+        const del = await owned()(as(alice, itemEvent('DELETE', 'items', item.id, { headers: { 'If-Match': '"2"' } })));
+
+        expect(put.statusCode).toBe(200);
+        expect(jsonBody<Item>(put)).toMatchObject({ id: item.id, version: 2, title: 'final' });
+        expectError(stale, 412, 'PreconditionFailed');
+        expect(stored).toEqual({ version: 2, data: { title: 'final' } });
+        expect(del.statusCode).toBe(204);
+        expect(await backend.storedItem('items', item.id, alice)).toBeUndefined();
+        expect(await idsOf(alice)).toEqual([]);
+      });
+
+      test('a paging token of one caller does not reveal another caller\'s items', async () => {
+        // Prepare
+        const [alice, bob] = [newCaller(), newCaller()];
+        for (let n = 0; n < 3; n++) await createAs(alice, { n });
+        const bobs = [await createAs(bob, { n: 0 }), await createAs(bob, { n: 1 })].map((i) => i.id).sort();
+        const first = jsonBody<Page>(await owned()(as(alice, collectionEvent('GET', 'items', { query: { limit: '1' } }))));
+        expect(first.items).toHaveLength(1);
+        expect(first.nextToken).toBeDefined();
+
+        // Act
+        const response = await owned()(as(bob, collectionEvent('GET', 'items', { query: { nextToken: first.nextToken! } })));
+        const shared = await invoke(collectionEvent('GET', 'items', { query: { nextToken: first.nextToken! } }));
+
+        // Assess: the token only names a position; the caller's collection is the server's
+        expect(response.statusCode).toBe(200);
+        const page = jsonBody<Page>(response);
+        expect(page.items.map((i) => i.id)).toEqual(bobs.filter((id) => id > first.items[0].id));
+        expect(shared.statusCode).toBe(200);
+        const aliceIds = new Set(await idsOf(alice));
+        expect(jsonBody<Page>(shared).items.filter((i) => aliceIds.has(i.id))).toEqual([]);
+      });
+
+      test('the same Idempotency-Key from two callers creates one item each, and replays only for its caller', async () => {
+        // Prepare
+        const [alice, bob] = [newCaller(), newCaller()];
+        const headers = { 'Idempotency-Key': uniqueKey('per-caller') };
+
+        // Act
+        const alices = await createAs(alice, { title: 'same' }, headers);
+        const bobs = await createAs(bob, { title: 'same' }, headers);
+        const before = await backend.snapshot();
+        const aliceAgain = await owned()(as(alice, collectionEvent('POST', 'items', { json: { title: 'same' }, headers })));
+        const bobAgain = await owned()(as(bob, collectionEvent('POST', 'items', { json: { title: 'same' }, headers })));
+        const aliceOther = await owned()(as(alice, collectionEvent('POST', 'items', { json: { title: 'other' }, headers })));
+
+        // Assess
+        for (const [response, item] of [[aliceAgain, alices], [bobAgain, bobs]] as const) {
+          expect(response.statusCode).toBe(201);
+          expect(responseHeader(response, 'idempotent-replayed')).toBe('true');
+          expect(jsonBody(response)).toEqual(item);
+        }
+        expectError(aliceOther, 422, 'UnprocessableEntity');
+        expect(await backend.snapshot()).toEqual(before);
+        expect(await idsOf(alice)).toEqual([alices.id]);
+        expect(await idsOf(bob)).toEqual([bobs.id]);
+        expect(await backend.storedItem('items', alices.id, alice)).toEqual({ version: 1, data: { title: 'same' } });
+        expect(await backend.storedItem('items', bobs.id, bob)).toEqual({ version: 1, data: { title: 'same' } });
+      });
+
+      test('a Lambda authorizer\'s context claim scopes the same way', async () => {
+        const [bob, alice] = [newCaller(), newCaller()];
+        /** The event as a Lambda authorizer's output reaches the handler: the context's keys beside `principalId`. */
+        const viaContext = (sub: string, e: APIGatewayProxyEvent): APIGatewayProxyEvent =>
+          ({ ...e, requestContext: { ...e.requestContext, authorizer: { principalId: 'someone', integrationLatency: 12, sub } } });
+
+        const response = await owned()(viaContext(bob, collectionEvent('POST', 'items', { json: { title: 'from context' } })));
+        const read = await owned()(viaContext(bob, itemEvent('GET', 'items', jsonBody<Item>(response).id)));
+        const foreign = await owned()(viaContext(alice, itemEvent('GET', 'items', jsonBody<Item>(response).id)));
+
+        expect(response.statusCode).toBe(201);
+        const item = jsonBody<Item>(response);
+        expect(read.statusCode).toBe(200);
+        expect(jsonBody(read)).toEqual(item);
+        expectError(foreign, 404, 'NotFound');
+        // The same identity through a user pool authorizer's claims sees the same collection.
+        expect(await idsOf(bob)).toEqual([item.id]);
+        expect(await idsOf(alice)).toEqual([]);
+        expect(await backend.storedItem('items', item.id, bob)).toEqual({ version: 1, data: { title: 'from context' } });
+      });
+
+      test('a 256-character claim is an identity of its own', async () => {
+        const long = `${newCaller()}${'x'.repeat(220)}`;
+        expect(long).toHaveLength(256);
+
+        const item = await createAs(long, { long: true });
+
+        expect(await idsOf(long)).toEqual([item.id]);
+        expect(await idsOf(long.slice(0, 255))).toEqual([]);
+      });
+
+      test('claims are compared exactly: case, prefixes, separators and quotes make other callers', async () => {
+        const base = newCaller();
+        const callers = [base, base.toUpperCase(), `${base}#x`, `${base}#`, ` ${base}`, `${base}\u0080`, `${base}'; DROP TABLE items; --`, `${base} 😀 ü`];
+
+        const items: Item[] = [];
+        for (const sub of callers) items.push(await createAs(sub, { sub }));
+
+        for (const [i, sub] of callers.entries()) {
+          expect(await idsOf(sub)).toEqual([items[i].id]);
+          expect(await backend.storedItem('items', items[i].id, sub)).toEqual({ version: 1, data: { sub } });
+        }
+      });
+
+      describe('a request without a usable caller identity is 401 and changes nothing', () => {
+        const withAuthorizer = (authorizer: unknown) => (e: APIGatewayProxyEvent): APIGatewayProxyEvent =>
+          ({ ...e, requestContext: { ...e.requestContext, authorizer: authorizer as APIGatewayProxyEvent['requestContext']['authorizer'] } });
+        let existing: Item;
+        let owner: string;
+        beforeAll(async () => {
+          owner = newCaller();
+          existing = await createAs(owner, { keep: 'me' });
+        });
+
+        test.each<[string, (e: APIGatewayProxyEvent) => APIGatewayProxyEvent]>([
+          ['no authorizer', withAuthorizer(null)],
+          ['no claims', (e) => as(undefined, e)],
+          ['an empty claim', (e) => as('', e)],
+          ['a non-string claim', withAuthorizer({ claims: { sub: 42 } })],
+          ['a non-string context claim', withAuthorizer({ principalId: 'x', sub: ['a'] })],
+          ['a control character', (e) => as('a\nb', e)],
+          ['a DEL character', (e) => as('a\u007fb', e)],
+          ['a 257-character claim', (e) => as('x'.repeat(257), e)],
+          // Not text: a store would see U+FFFD for both halves, so 'u\ud800' and 'u\udc00' would be one caller.
+          ['a lone high surrogate', (e) => as('u\ud800', e)],
+          ['a lone low surrogate', (e) => as('u\udc00', e)],
+        ])('%s', async (_case, strip) => {
+          const before = await backend.snapshot();
+
+          const responses = [
+            await owned()(strip(collectionEvent('POST', 'items', { json: { title: 'anonymous' } }))),
+            await owned()(strip(collectionEvent('POST', 'items', { json: { title: 'anonymous' }, headers: { 'Idempotency-Key': uniqueKey('anonymous') } }))),
+            await owned()(strip(collectionEvent('GET', 'items'))),
+            await owned()(strip(itemEvent('GET', 'items', existing.id))),
+            await owned()(strip(itemEvent('PUT', 'items', existing.id, { json: { keep: 'not' }, headers: { 'If-Match': '*' } }))),
+            await owned()(strip(itemEvent('DELETE', 'items', existing.id, { headers: { 'If-Match': '*' } }))),
+          ];
+
+          for (const response of responses) expectError(response, 401, 'Unauthorized');
+          expect(await backend.snapshot()).toEqual(before);
+        });
+
+        test('the identity is never taken from the client: a sub header, query parameter or body field is ignored', async () => {
+          const before = await backend.snapshot();
+          const headers = { 'sub': owner, 'x-amzn-oidc-identity': owner, 'x-amzn-oidc-data': owner };
+          const query = { sub: owner, claims: owner };
+
+          const responses = [
+            await owned()(as(undefined, collectionEvent('GET', 'items', { headers, query }))),
+            await owned()(as(undefined, itemEvent('GET', 'items', existing.id, { headers, query }))),
+            await owned()(as(undefined, collectionEvent('POST', 'items', { json: { sub: owner }, headers, query }))),
+            await owned()(collectionEvent('GET', 'items', { headers, query })),
+          ];
+
+          for (const response of responses) expectError(response, 401, 'Unauthorized');
+          expect(await backend.snapshot()).toEqual(before);
+        });
+      });
+
+      test('an invalid ITEM_OWNER_CLAIM fails the cold start', () => {
+        for (const claim of ['sub claim', 'x'.repeat(129), 'sub\n', 'claims[sub]']) {
+          expect(() => backend.load({ ITEM_OWNER_CLAIM: claim })).toThrow(/ITEM_OWNER_CLAIM must match/);
+        }
       });
     });
   });

@@ -1,10 +1,11 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { RelationalMicroservice, RelationalMicroserviceProps } from '../../lib';
+import { ApiAuthorization, RelationalMicroservice, RelationalMicroserviceProps } from '../../lib';
 import { nagFindings } from '../helpers/nag';
 
 function build(props?: RelationalMicroserviceProps, extra?: (stack: Stack) => RelationalMicroserviceProps) {
@@ -185,6 +186,14 @@ describe('RelationalMicroservice options', () => {
     });
   });
 
+  test('itemOwnerClaim reaches the API handler as ITEM_OWNER_CLAIM', () => {
+    const { template } = build({}, (s) => ({
+      itemOwnerClaim: 'sub',
+      apiProps: { authorization: ApiAuthorization.cognito({ userPools: [new cognito.UserPool(s, 'Pool')] }) },
+    }));
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ ITEM_OWNER_CLAIM: 'sub', RESOURCE_NAME: 'items' }) } });
+  });
+
   test('your own migrations ship as a layer mounted at /opt', () => {
     const { template } = build({ migrationsDirectory: __dirname });
     template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
@@ -208,6 +217,7 @@ describe('RelationalMicroservice options', () => {
     ['maxConnectionsPercent 0', () => ({ proxyProps: { maxConnectionsPercent: 0 } }), /maxConnectionsPercent must be an integer in 1..100/],
     ['functionProps.vpc', (s) => ({ functionProps: { vpc: new ec2.Vpc(s, 'V') } }), /functionProps.vpc is set by the pattern/],
     ['a bad resource name', () => ({ resourceName: 'Items' }), /resourceName must be lowercase/],
+    ['itemOwnerClaim with IAM authorization (no claims)', () => ({ itemOwnerClaim: 'sub' }), /itemOwnerClaim needs an authorizer that supplies claims.*got 'iam'/],
   ])('rejects %s at synth time', (_name, props, message) => {
     const stack = new Stack(new App(), 'Test');
     expect(() => new RelationalMicroservice(stack, 'Items', props(stack))).toThrow(message);

@@ -75,6 +75,7 @@ describe('API handler', () => {
     ['CORS_ALLOW_ORIGINS', { CORS_ALLOW_ORIGINS: 'ftp://x/' }, /CORS_ALLOW_ORIGINS has invalid origins/],
     ['REQUIRE_IF_MATCH', { REQUIRE_IF_MATCH: 'TRUE' }, /REQUIRE_IF_MATCH must be true or false, got "TRUE"/],
     ['MAX_BODY_BYTES', { MAX_BODY_BYTES: '262145' }, /MAX_BODY_BYTES must be an integer in 1\.\.262144/],
+    ['ITEM_OWNER_CLAIM', { ITEM_OWNER_CLAIM: 'claims.sub ' }, /ITEM_OWNER_CLAIM must match \^\[A-Za-z0-9_:\.-\]\{1,128\}\$, got "claims\.sub "/],
     ['DB_TLS (plain TCP beyond loopback)', { DB_TLS: 'disable' }, /DB_TLS disable is only allowed with a loopback DB_HOST \(localhost, 127\.x\.x\.x\), got DB_HOST "proxy\.proxy-abc123/],
   ])('fails on a bad %s', (_name, env, message) => {
     expect(() => loadApiConfig({ ...MINIMAL, ...env })).toThrow(message);
@@ -85,6 +86,13 @@ describe('API handler', () => {
       host: MINIMAL.DB_HOST, port: 5432, database: 'app', user: 'app_user', iamAuth: true, tls: 'verify-full', connectTimeoutMs: 3000, statementTimeoutMs: 5000, region: 'eu-west-1',
     });
     expect(loadApiConfig({ DB_HOST: '127.0.0.1', DB_NAME: 'postgres', DB_USER: 'postgres', DB_IAM_AUTH: 'false', DB_TLS: 'disable' }).db).toMatchObject({ iamAuth: false, tls: 'disable' });
+  });
+});
+
+describe('API handler: items per caller', () => {
+  test('ITEM_OWNER_CLAIM names the authorizer claim; without it there is one shared collection', () => {
+    expect(loadApiConfig(MINIMAL).ownerClaim).toBeUndefined();
+    expect(loadApiConfig({ ...MINIMAL, ITEM_OWNER_CLAIM: 'cognito:username' }).ownerClaim).toBe('cognito:username');
   });
 });
 

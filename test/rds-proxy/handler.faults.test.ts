@@ -14,7 +14,7 @@ const pg = usePglite();
 let proxy: WireProxy;
 let api: LoadedRdsApi;
 
-const SELECT_ONE_ITEM = /^SELECT id, version, created_at, updated_at, data, request_hash FROM items WHERE resource = \$1 AND id = \$2$/;
+const SELECT_ONE_ITEM = /^SELECT id, version, created_at, updated_at, data, request_hash FROM items WHERE resource = \$1 AND owner = \$2 AND id = \$3$/;
 
 beforeAll(async () => {
   proxy = await startWireProxy(pg.engine.port);

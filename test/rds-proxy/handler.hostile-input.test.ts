@@ -10,7 +10,7 @@
  * reached the server are the handler's fixed texts, never built from input.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { createSchema, loadRdsApi, type LoadedRdsApi } from './handlers';
+import { HANDLER_STATEMENT, ITEM_COLUMNS, createSchema, loadRdsApi, type LoadedRdsApi } from './handlers';
 import { collectionEvent, itemEvent, jsonBody, responseHeader } from '../helpers/api-gateway-events';
 import { pgliteEnv, startWireProxy, usePglite, type WireProxy } from '../helpers/pglite';
 import { describeResourceApiProperties } from '../helpers/resource-api-properties';
@@ -38,8 +38,6 @@ const PAYLOADS = [
   '\\u0000',
 ] as const;
 
-/** Statement texts the handler may send: its fixed SQL, never with input spliced in. */
-const HANDLER_STATEMENT = /^(?:SELECT id, version, created_at, updated_at, data, request_hash FROM items WHERE resource = \$1(?: AND id = \$2| ORDER BY id LIMIT \$2| AND id > \$2 ORDER BY id LIMIT \$3)|INSERT INTO items \(resource, id, version, created_at, updated_at, data, request_hash\)\s+VALUES \(\$1, \$2, \$3, \$4, \$5, \$6::jsonb, \$7\)\s+ON CONFLICT \(resource, id\) DO NOTHING|UPDATE items SET data = \$3::jsonb, updated_at = \$4, version = version \+ 1 WHERE resource = \$1 AND id = \$2(?: AND version = ANY\(\$5::bigint\[\]\))? RETURNING id, version, created_at, updated_at, data, request_hash|DELETE FROM items WHERE resource = \$1 AND id = \$2(?: AND version = ANY\(\$3::bigint\[\]\))?)$/;
 
 beforeAll(async () => {
   proxy = await startWireProxy(pg.engine.port);
@@ -192,10 +190,13 @@ describeResourceApiProperties('PostgreSQL (PGlite) through the RDS Proxy handler
   storesNul: false,
   load: (env) => loadRdsApi({ ...pgliteEnv(proxy.port), ...env }).invoke,
   async snapshot() {
-    return (await pg.engine.query('SELECT resource, id, version, created_at, updated_at, data, request_hash FROM items ORDER BY resource, id')).rows;
+    return (await pg.engine.query(`SELECT ${ITEM_COLUMNS} FROM items ORDER BY resource, owner, id`)).rows;
   },
   async storedItem(resourceName, id) {
-    const rows = (await pg.engine.query<{ version: unknown; data: Record<string, unknown> }>('SELECT version, data FROM items WHERE resource = $1 AND id = $2', [resourceName, id])).rows;
+    const rows = (await pg.engine.query<{ version: unknown; data: Record<string, unknown> }>(
+      "SELECT version, data FROM items WHERE resource = $1 AND owner = '' AND id = $2",
+      [resourceName, id],
+    )).rows;
     return rows.length === 0 ? undefined : { version: Number(rows[0].version), data: rows[0].data };
   },
 }));

@@ -40,6 +40,24 @@ export async function createSchema(engine: PgliteEngine): Promise<void> {
   }
 }
 
+/** Every column of the `items` table (migrations 0001 and 0002), for snapshots that compare the whole stored state. */
+export const ITEM_COLUMNS = 'resource, owner, id, version, created_at, updated_at, data, request_hash';
+
+/**
+ * Statement texts the API handler may send (`lambda/rds-proxy/lib/item-store.ts`): its fixed SQL,
+ * every value a parameter, never with input spliced in. Every statement is scoped by resource ($1)
+ * and owner ($2).
+ */
+export const HANDLER_STATEMENT = new RegExp('^(?:' + [
+  String.raw`SELECT id, version, created_at, updated_at, data, request_hash FROM items WHERE resource = \$1 AND owner = \$2` +
+    String.raw`(?: AND id = \$3| ORDER BY id LIMIT \$3| AND id > \$3 ORDER BY id LIMIT \$4)`,
+  String.raw`INSERT INTO items \(resource, owner, id, version, created_at, updated_at, data, request_hash\)` +
+    String.raw`\s+VALUES \(\$1, \$2, \$3, \$4, \$5, \$6, \$7::jsonb, \$8\)\s+ON CONFLICT \(resource, owner, id\) DO NOTHING`,
+  String.raw`UPDATE items SET data = \$4::jsonb, updated_at = \$5, version = version \+ 1 WHERE resource = \$1 AND owner = \$2 AND id = \$3` +
+    String.raw`(?: AND version = ANY\(\$6::bigint\[\]\))? RETURNING id, version, created_at, updated_at, data, request_hash`,
+  String.raw`DELETE FROM items WHERE resource = \$1 AND owner = \$2 AND id = \$3(?: AND version = ANY\(\$4::bigint\[\]\))?`,
+].join('|') + ')$');
+
 export interface LoadedRdsApi {
   readonly handler: APIGatewayProxyHandler;
   readonly invoke: Invoke;

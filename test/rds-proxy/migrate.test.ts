@@ -16,6 +16,10 @@ const pg = usePglite();
 let proxy: WireProxy;
 let env: Record<string, string>;
 const SHIPPED_0001 = readFileSync(join(MIGRATIONS_DIR, '0001_create_items.sql'), 'utf8');
+const SHIPPED_0002 = readFileSync(join(MIGRATIONS_DIR, '0002_item_owner.sql'), 'utf8');
+/** The shipped migrations, to extend with later test files. */
+const SHIPPED = { '0001_create_items.sql': SHIPPED_0001, '0002_item_owner.sql': SHIPPED_0002 } as const;
+const SHIPPED_VERSIONS = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length;
 
 beforeAll(async () => {
   proxy = await startWireProxy(pg.engine.port);
@@ -80,8 +84,12 @@ describe('applying', () => {
     const response = await migrate.run(customResourceEvent('Create'));
 
     // Assess
-    expect(response).toEqual({ PhysicalResourceId: 'schema-migrations', Data: { applied: '1', latestVersion: '1' } });
-    expect(await appliedRows()).toEqual([{ version: 1, name: 'create_items', checksum: sha256Hex(readFileSync(join(MIGRATIONS_DIR, '0001_create_items.sql'))) }]);
+    expect(SHIPPED_VERSIONS).toBe(2);
+    expect(response).toEqual({ PhysicalResourceId: 'schema-migrations', Data: { applied: '2', latestVersion: '2' } });
+    expect(await appliedRows()).toEqual([
+      { version: 1, name: 'create_items', checksum: sha256Hex(readFileSync(join(MIGRATIONS_DIR, '0001_create_items.sql'))) },
+      { version: 2, name: 'item_owner', checksum: sha256Hex(readFileSync(join(MIGRATIONS_DIR, '0002_item_owner.sql'))) },
+    ]);
     const columns = await pg.engine.query<{ column_name: string; data_type: string }>(
       "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'items' ORDER BY ordinal_position",
     );
@@ -93,7 +101,12 @@ describe('applying', () => {
       { column_name: 'updated_at', data_type: 'timestamp with time zone' },
       { column_name: 'data', data_type: 'jsonb' },
       { column_name: 'request_hash', data_type: 'text' },
+      { column_name: 'owner', data_type: 'text' },
     ]);
+    const key = await pg.engine.query<{ definition: string }>(
+      "SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conrelid = 'items'::regclass AND contype = 'p'",
+    );
+    expect(key.rows).toEqual([{ definition: 'PRIMARY KEY (resource, owner, id)' }]);
     await pg.engine.waitForNoConnections();
   });
 
@@ -105,7 +118,7 @@ describe('applying', () => {
     const update = await migrate.run(customResourceEvent('Update', 'schema-migrations'));
     const manual = await migrate.run({});
 
-    expect(update).toEqual({ PhysicalResourceId: 'schema-migrations', Data: { applied: '0', latestVersion: '1' } });
+    expect(update).toEqual({ PhysicalResourceId: 'schema-migrations', Data: { applied: '0', latestVersion: '2' } });
     expect(manual).toEqual(update);
     expect((await pg.engine.query('SELECT * FROM schema_migrations')).rows).toEqual(before);
   });
@@ -113,15 +126,15 @@ describe('applying', () => {
   test('a later migration is applied on top of the applied ones', async () => {
     await migrator().run();
     const dir = useMigrations({
-      '0001_create_items.sql': SHIPPED_0001,
-      '0002_add_notes.sql': 'CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL);',
+      ...SHIPPED,
+      '0003_add_notes.sql': 'CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL);',
       'README.md': 'not a migration',
     });
 
     const response = await migrator(dir).run(customResourceEvent('Update', 'schema-migrations'));
 
-    expect(response.Data).toEqual({ applied: '1', latestVersion: '2' });
-    expect((await appliedRows()).map((r) => r.name)).toEqual(['create_items', 'add_notes']);
+    expect(response.Data).toEqual({ applied: '1', latestVersion: '3' });
+    expect((await appliedRows()).map((r) => r.name)).toEqual(['create_items', 'item_owner', 'add_notes']);
     expect(await tableExists('notes')).toBe(true);
   });
 
@@ -139,6 +152,42 @@ describe('applying', () => {
       'BEGIN', expect.stringMatching(/^INSERT INTO schema_migrations/), 'CREATE TABLE b (x int);', 'COMMIT',
       'SELECT pg_advisory_unlock($1::bigint)',
     ]);
+  });
+
+  test('0002 on a database with items of 0001: they become the shared collection, and the key includes the owner', async () => {
+    // Prepare: a database of the previous release, with an item
+    await migrator(useMigrations({ '0001_create_items.sql': SHIPPED_0001 })).run();
+    const id = '00000000-0000-4000-8000-000000000001';
+    await pg.engine.query("INSERT INTO items VALUES ('items', $1, 3, now(), now(), '{\"a\":1}', 'hash')", [id]);
+
+    // Act
+    const response = await migrator().run(customResourceEvent('Update', 'schema-migrations'));
+
+    // Assess
+    expect(response.Data).toEqual({ applied: '1', latestVersion: '2' });
+    expect((await pg.engine.query('SELECT resource, owner, id, version, data, request_hash FROM items')).rows)
+      .toEqual([{ resource: 'items', owner: '', id, version: 3, data: { a: 1 }, request_hash: 'hash' }]);
+    const insert = (owner: string): Promise<unknown> => pg.engine.query(
+      "INSERT INTO items (resource, owner, id, version, created_at, updated_at, data) VALUES ('items', $1, $2, 1, now(), now(), '{}')",
+      [owner, id],
+    );
+    await insert('caller');
+    await expect(insert('caller')).rejects.toThrow(/items_pkey/);
+    await expect(insert('')).rejects.toThrow(/items_pkey/);
+  });
+
+  test('0002 checks the owner: at most 256 characters, no control characters', async () => {
+    await migrator().run();
+    const insert = (owner: string): Promise<unknown> => pg.engine.query(
+      "INSERT INTO items (resource, owner, id, version, created_at, updated_at, data) VALUES ('items', $1, gen_random_uuid(), 1, now(), now(), '{}')",
+      [owner],
+    );
+
+    for (const bad of ['x'.repeat(257), 'a\nb', 'a\tb', '\u0001', 'a\u001f', 'a\u007f']) {
+      await expect(insert(bad)).rejects.toThrow(/items_owner_check/);
+    }
+    for (const good of ['x'.repeat(256), '😀'.repeat(256), 'a b', 'a\u0080b', "o'neil # ü", '']) await insert(good);
+    expect((await pg.engine.query('SELECT count(*)::int AS n FROM items')).rows).toEqual([{ n: 6 }]);
   });
 
   test('Delete keeps the schema and data and does not connect', async () => {
@@ -167,15 +216,16 @@ describe('history is immutable', () => {
   test('an applied migration whose file changed fails with a clear error and applies nothing', async () => {
     await migrator().run();
     const dir = useMigrations({
+      ...SHIPPED,
       '0001_create_items.sql': `${SHIPPED_0001}\nCREATE INDEX items_created ON items (created_at);\n`,
-      '0002_add_notes.sql': 'CREATE TABLE notes (id int);',
+      '0003_add_notes.sql': 'CREATE TABLE notes (id int);',
     });
 
     const err = await expectFailure(migrator(dir).run(customResourceEvent('Update', 'schema-migrations')));
 
     expect(err.name).toBe('MigrationError');
     expect(err.message).toMatch(/^Applied migrations were changed: 0001_create_items\.sql \(applied checksum [0-9a-f]{64}, file [0-9a-f]{64}\)\. Never edit an applied migration/);
-    expect((await appliedRows()).map((r) => r.version)).toEqual([1]);
+    expect((await appliedRows()).map((r) => r.version)).toEqual([1, 2]);
     expect(await tableExists('notes')).toBe(false);
   });
 
@@ -204,11 +254,11 @@ describe('history is immutable', () => {
   });
 
   test('versions applied by a newer deployment are reported, not an error (rollbacks keep working)', async () => {
-    await migrator(useMigrations({ '0001_create_items.sql': SHIPPED_0001, '0002_b.sql': 'SELECT 1;' })).run();
+    await migrator(useMigrations({ ...SHIPPED, '0003_c.sql': 'SELECT 1;' })).run();
 
     const response = await migrator().run(customResourceEvent('Update', 'schema-migrations'));
 
-    expect(response.Data).toEqual({ applied: '0', latestVersion: '2' });
+    expect(response.Data).toEqual({ applied: '0', latestVersion: '3' });
   });
 
   test('a failing migration is rolled back entirely, names the file and the SQLSTATE, and the next run retries it', async () => {
@@ -247,10 +297,11 @@ describe('concurrent runs and faults', () => {
     // Act
     const response = await migrator().run();
 
-    // Assess: the bookkeeping row is claimed first, so the CREATE TABLE never ran twice
-    expect(response.Data).toEqual({ applied: '0', latestVersion: '1' });
+    // Assess: the bookkeeping row is claimed first, so the CREATE TABLE never ran twice; 0002 ran once, here
+    expect(response.Data).toEqual({ applied: '1', latestVersion: '2' });
     expect(proxy.statements).not.toContainEqual(expect.stringContaining('CREATE TABLE items'));
-    expect(await appliedRows()).toHaveLength(1);
+    expect(proxy.statements.filter((s) => s.includes('ALTER TABLE items'))).toHaveLength(1);
+    expect((await appliedRows()).map((r) => r.version)).toEqual([1, 2]);
   });
 
   test('a connection dropped in the middle of a migration rolls it back; the next run applies it', async () => {
@@ -263,7 +314,7 @@ describe('concurrent runs and faults', () => {
     await pg.engine.waitForNoConnections();
     expect(await appliedRows()).toEqual([]);
     expect(await tableExists('items')).toBe(false);
-    expect((await migrator().run()).Data).toEqual({ applied: '1', latestVersion: '1' });
+    expect((await migrator().run()).Data).toEqual({ applied: '2', latestVersion: '2' });
   });
 
   test('a hung statement is abandoned before the invocation deadline', async () => {
@@ -340,7 +391,7 @@ describe('application user (APP_USER_SECRET_ARN)', () => {
     const response = await migrate.run();
 
     // Assess
-    expect(response.Data).toEqual({ applied: '1', latestVersion: '1' });
+    expect(response.Data).toEqual({ applied: '2', latestVersion: '2' });
     const role = (await pg.engine.query('SELECT rolcanlogin, rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = $1', ['app_user'])).rows;
     expect(role).toEqual([{ rolcanlogin: true, rolsuper: false, rolcreaterole: false, rolcreatedb: false }]);
     expect(await passwordMatches('app_user', "pa'ss\"word; DROP TABLE items; --")).toBe(true);
@@ -354,7 +405,13 @@ describe('application user (APP_USER_SECRET_ARN)', () => {
   test('the role can read and write items but not change the schema', async () => {
     await withSecret({ username: 'app_user', password: 'correct horse battery' }).run();
 
-    await pg.engine.exec("SET ROLE app_user; INSERT INTO items VALUES ('items', gen_random_uuid(), 1, now(), now(), '{}', NULL); UPDATE items SET version = 2; DELETE FROM items; RESET ROLE;");
+    await pg.engine.exec(`SET ROLE app_user;
+      INSERT INTO items VALUES ('items', gen_random_uuid(), 1, now(), now(), '{}', NULL);
+      INSERT INTO items (resource, owner, id, version, created_at, updated_at, data) VALUES ('items', 'caller', gen_random_uuid(), 1, now(), now(), '{}')
+        ON CONFLICT (resource, owner, id) DO NOTHING;
+      UPDATE items SET version = 2 WHERE owner = 'caller';
+      DELETE FROM items;
+      RESET ROLE;`);
     const ddl = pg.engine.exec('SET ROLE app_user; DROP TABLE items;');
 
     await expect(ddl).rejects.toThrow(/must be owner of table items/);
@@ -366,7 +423,7 @@ describe('application user (APP_USER_SECRET_ARN)', () => {
 
   test('a later run updates the password (a rotated secret) and the grants of new tables', async () => {
     await withSecret({ username: 'app_user', password: 'first password' }).run();
-    const dir = useMigrations({ '0001_create_items.sql': SHIPPED_0001, '0002_notes.sql': 'CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);' });
+    const dir = useMigrations({ ...SHIPPED, '0003_notes.sql': 'CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);' });
 
     await withSecret({ username: 'app_user', password: 'second password' }, dir).run(customResourceEvent('Update', 'schema-migrations'));
 

@@ -21,8 +21,10 @@ describeResourceApiContract('DynamoDB (dynalite) through the REST handler', () =
     teardown: () => dynamo.stop(),
     load: (env) => loadRestApi({ TABLE_NAME: tableName, ...env }).invoke,
     snapshot: () => dynamo.scanAll(tableName),
-    async storedItem(resourceName, id) {
-      const { Item: item } = await documents.send(new GetCommand({ TableName: tableName, Key: { pk: resourceName, sk: id }, ConsistentRead: true }));
+    async storedItem(resourceName, id, owner) {
+      // The layout of lambda/rest-api/lib/item-store.ts: one partition per collection, `<resource>[#<owner>]`.
+      const pk = owner === undefined ? resourceName : `${resourceName}#${owner}`;
+      const { Item: item } = await documents.send(new GetCommand({ TableName: tableName, Key: { pk, sk: id }, ConsistentRead: true }));
       return item === undefined ? undefined : { version: item.version as number, data: item.data as Record<string, unknown> };
     },
   };

@@ -1,10 +1,14 @@
 /**
- * REST API handler with ITEM_OWNER_CLAIM (the web application's per-user items) against dynalite:
- * every read and write is scoped to the authorizer's claim, whatever ids, tokens or keys the client
- * sends; a request without the claim is 401 and changes nothing.
+ * REST API handler with ITEM_OWNER_CLAIM (the web application's per-user items): the DynamoDB
+ * layout, against dynalite. Each caller's items live in their own partition `<resource>#<claim
+ * value>`, the shared collection's in `<resource>`; a request without a usable claim never reaches
+ * the table. The behaviour every back end shares (isolation, 404s, paging tokens, Idempotency-Keys,
+ * 401s, the cold start) is the contract's: test/helpers/resource-api-contract.ts, run by
+ * handler.contract.test.ts.
  */
-import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { collectionEvent, itemEvent, jsonBody, responseHeader } from '../helpers/api-gateway-events';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { collectionEvent, itemEvent, jsonBody } from '../helpers/api-gateway-events';
 import { useDynaliteTable } from '../helpers/dynalite';
 import { loadRestApi, type Invoke } from '../helpers/load-handler';
 
@@ -18,122 +22,88 @@ const ALICE = '7d4c2a10-0000-4000-8000-00000000a11c';
 const BOB = '7d4c2a10-0000-4000-8000-000000000b0b';
 
 const db = useDynaliteTable();
-let invoke: Invoke;
+let owned: Invoke;
+let shared: Invoke;
+let others: Invoke;
 
 beforeAll(() => {
-  ({ invoke } = loadRestApi({ TABLE_NAME: db.tableName, ITEM_OWNER_CLAIM: 'sub' }));
+  owned = loadRestApi({ TABLE_NAME: db.tableName, ITEM_OWNER_CLAIM: 'sub' }).invoke;
+  shared = loadRestApi({ TABLE_NAME: db.tableName }).invoke;
+  others = loadRestApi({ TABLE_NAME: db.tableName, ITEM_OWNER_CLAIM: 'sub', RESOURCE_NAME: 'others' }).invoke;
 });
 
 /** The event as API Gateway's Cognito user pool authorizer passes it: claims under `authorizer.claims`. */
-function as(sub: string | undefined, event: APIGatewayProxyEvent): APIGatewayProxyEvent {
-  const claims = sub === undefined ? {} : { 'sub': sub, 'cognito:username': `user-${sub.slice(-4)}`, 'token_use': 'access' };
-  return { ...event, requestContext: { ...event.requestContext, authorizer: { claims } } };
+function as(sub: string, event: APIGatewayProxyEvent): APIGatewayProxyEvent {
+  return { ...event, requestContext: { ...event.requestContext, authorizer: { claims: { 'sub': sub, 'cognito:username': 'someone' } } } };
 }
 
-async function create(sub: string, fields: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Item> {
-  const response = await invoke(as(sub, collectionEvent('POST', 'items', { json: fields, headers })));
-  expect(response.statusCode).toBe(201);
-  return jsonBody<Item>(response);
+async function created(response: Promise<APIGatewayProxyResult>): Promise<Item> {
+  const result = await response;
+  expect(result.statusCode).toBe(201);
+  return jsonBody<Item>(result);
 }
 
-async function listIds(sub: string, query: Record<string, string> = {}): Promise<string[]> {
-  const response = await invoke(as(sub, collectionEvent('GET', 'items', { query })));
-  expect(response.statusCode).toBe(200);
-  return jsonBody<{ items: Item[] }>(response).items.map((item) => item.id);
-}
-
+/** Every stored key as `<pk>/<sk>`, sorted. */
 async function storedKeys(): Promise<string[]> {
   const rows = await db.dynamo.scanAll(db.tableName);
   return rows.map((row) => `${row.pk.S}/${row.sk.S}`).sort();
 }
 
-describe('items belong to the caller', () => {
-  test('each caller lists only their own items, stored in their own partition', async () => {
-    const alices = [await create(ALICE, { title: 'a1' }), await create(ALICE, { title: 'a2' })];
-    const bobs = [await create(BOB, { title: 'b1' })];
+test('each caller\'s items are stored in the partition <resource>#<claim value>, the shared collection\'s in <resource>', async () => {
+  // Act
+  const alices = [
+    await created(owned(as(ALICE, collectionEvent('POST', 'items', { json: { title: 'a1' } })))),
+    await created(owned(as(ALICE, collectionEvent('POST', 'items', { json: { title: 'a2' } })))),
+  ];
+  const bobs = await created(owned(as(BOB, collectionEvent('POST', 'items', { json: { title: 'b1' } }))));
+  const common = await created(shared(collectionEvent('POST', 'items', { json: { title: 'shared' } })));
+  const other = await created(others(as(ALICE, collectionEvent('POST', 'others', { json: { title: 'other resource' } }))));
 
-    expect(await listIds(ALICE)).toEqual(alices.map((i) => i.id).sort());
-    expect(await listIds(BOB)).toEqual(bobs.map((i) => i.id));
-    expect(await storedKeys()).toEqual(expect.arrayContaining([`items#${ALICE}/${alices[0].id}`, `items#${BOB}/${bobs[0].id}`]));
-  });
-
-  test('another caller\'s item is 404 for GET, PUT and DELETE, and stays unchanged', async () => {
-    const item = await create(ALICE, { title: 'private' });
-    const before = await storedKeys();
-
-    const get = await invoke(as(BOB, itemEvent('GET', 'items', item.id)));
-    const put = await invoke(as(BOB, itemEvent('PUT', 'items', item.id, { json: { title: 'stolen' }, headers: { 'If-Match': '"1"' } })));
-    const putAny = await invoke(as(BOB, itemEvent('PUT', 'items', item.id, { json: { title: 'stolen' }, headers: { 'If-Match': '*' } })));
-    const del = await invoke(as(BOB, itemEvent('DELETE', 'items', item.id, { headers: { 'If-Match': '"1"' } })));
-
-    expect([get.statusCode, put.statusCode, putAny.statusCode, del.statusCode]).toEqual([404, 404, 404, 404]);
-    expect(await storedKeys()).toEqual(before);
-    const mine = await invoke(as(ALICE, itemEvent('GET', 'items', item.id)));
-    expect(jsonBody<Item>(mine)).toMatchObject({ title: 'private', version: 1 });
-  });
-
-  test('a paging token from one caller does not open another caller\'s partition', async () => {
-    for (let i = 0; i < 3; i += 1) await create(ALICE, { n: i });
-    const first = jsonBody<{ nextToken?: string }>(await invoke(as(ALICE, collectionEvent('GET', 'items', { query: { limit: '1' } }))));
-    expect(first.nextToken).toBeDefined();
-
-    const bobsPage = await listIds(BOB, { nextToken: first.nextToken! });
-
-    const bobsOwn = new Set(await listIds(BOB));
-    expect(bobsPage.filter((id) => !bobsOwn.has(id))).toEqual([]);
-  });
-
-  test('the same Idempotency-Key from two callers creates one item each, and replays only for its caller', async () => {
-    const headers = { 'Idempotency-Key': 'shared-key-0001' };
-
-    const alices = await create(ALICE, { title: 'same' }, headers);
-    const bobs = await invoke(as(BOB, collectionEvent('POST', 'items', { json: { title: 'same' }, headers })));
-    const aliceAgain = await invoke(as(ALICE, collectionEvent('POST', 'items', { json: { title: 'same' }, headers })));
-
-    expect(bobs.statusCode).toBe(201);
-    expect(responseHeader(bobs, 'idempotent-replayed')).toBeUndefined();
-    expect(aliceAgain.statusCode).toBe(201);
-    expect(responseHeader(aliceAgain, 'idempotent-replayed')).toBe('true');
-    expect(jsonBody<Item>(aliceAgain).id).toBe(alices.id);
-    expect(await listIds(BOB)).toContain(jsonBody<Item>(bobs).id);
-  });
-
-  test('a Lambda authorizer\'s context claim scopes the same way', async () => {
-    const event = collectionEvent('POST', 'items', { json: { title: 'from context' } });
-    const response = await invoke({ ...event, requestContext: { ...event.requestContext, authorizer: { principalId: 'x', sub: BOB } } });
-
-    expect(response.statusCode).toBe(201);
-    expect(await listIds(BOB)).toContain(jsonBody<Item>(response).id);
-  });
+  // Assess
+  expect(await storedKeys()).toEqual([
+    ...alices.map((i) => `items#${ALICE}/${i.id}`),
+    `items#${BOB}/${bobs.id}`,
+    `items/${common.id}`,
+    `others#${ALICE}/${other.id}`,
+  ].sort());
+  const [row] = (await db.dynamo.scanAll(db.tableName)).filter((r) => r.sk.S === bobs.id);
+  expect(Object.keys(row).sort()).toEqual(['createdAt', 'data', 'id', 'pk', 'sk', 'updatedAt', 'version']);
 });
 
-test('ITEM_OWNER_CLAIM must be a claim name', () => {
-  expect(() => loadRestApi({ TABLE_NAME: db.tableName, ITEM_OWNER_CLAIM: 'sub claim' })).toThrow(/ITEM_OWNER_CLAIM/);
+test('a Lambda authorizer\'s context claim names the same partition', async () => {
+  const event = collectionEvent('POST', 'items', { json: { title: 'from context' } });
+
+  const item = await created(owned({ ...event, requestContext: { ...event.requestContext, authorizer: { principalId: 'x', sub: BOB } } }));
+
+  expect(await storedKeys()).toContain(`items#${BOB}/${item.id}`);
 });
 
-describe('a request without a usable caller identity', () => {
-  test.each([
-    ['no authorizer', (e: APIGatewayProxyEvent) => ({ ...e, requestContext: { ...e.requestContext, authorizer: null } })],
-    ['no claims', (e: APIGatewayProxyEvent) => as(undefined, e)],
-    ['an empty claim', (e: APIGatewayProxyEvent) => as('', e)],
-    ['a non-string claim', (e: APIGatewayProxyEvent) => ({ ...e, requestContext: { ...e.requestContext, authorizer: { claims: { sub: 42 } } } })],
-    ['a control character', (e: APIGatewayProxyEvent) => as('a\nb', e)],
-    ['an oversized claim', (e: APIGatewayProxyEvent) => as('x'.repeat(257), e)],
-  ])('%s: 401 and nothing is written', async (_case, strip) => {
-    const before = await storedKeys();
+test('a claim value containing # stays in its own partition', async () => {
+  const prefix = await created(owned(as('tenant', collectionEvent('POST', 'items', { json: { n: 1 } }))));
+  const nested = await created(owned(as('tenant#x', collectionEvent('POST', 'items', { json: { n: 2 } }))));
 
-    const response = await invoke(strip(collectionEvent('POST', 'items', { json: { title: 'anonymous' } }) as APIGatewayProxyEvent));
+  expect(await storedKeys()).toEqual(expect.arrayContaining([`items#tenant/${prefix.id}`, `items#tenant#x/${nested.id}`]));
+  const list = await owned(as('tenant', collectionEvent('GET', 'items')));
+  expect(jsonBody<{ items: Item[] }>(list).items.map((i) => i.id)).toEqual([prefix.id]);
+});
 
-    expect(response.statusCode).toBe(401);
-    expect(jsonBody(response)).toMatchObject({ error: 'Unauthorized' });
-    expect(await storedKeys()).toEqual(before);
-  });
+test('a request without a usable claim never reaches DynamoDB', async () => {
+  // Prepare: a handler whose DocumentClient is mocked (no engine behind it)
+  const api = loadRestApi({ TABLE_NAME: 'unreachable', ITEM_OWNER_CLAIM: 'sub' });
+  const ddb = mockClient(api.libDynamodb.DynamoDBDocumentClient);
+  try {
+    // Act
+    const responses = [
+      await api.invoke(collectionEvent('POST', 'items', { json: { a: 1 } })),
+      await api.invoke(collectionEvent('GET', 'items')),
+      await api.invoke(as('', itemEvent('GET', 'items', ALICE))),
+      await api.invoke(as('x'.repeat(257), itemEvent('DELETE', 'items', ALICE, { headers: { 'If-Match': '*' } }))),
+    ];
 
-  test('the identity is never taken from the client: a sub header or query parameter is ignored', async () => {
-    const event = collectionEvent('GET', 'items', { headers: { 'sub': ALICE, 'x-amzn-oidc-identity': ALICE }, query: { sub: ALICE } });
-
-    const response = await invoke(as(undefined, event));
-
-    expect(response.statusCode).toBe(401);
-  });
+    // Assess
+    expect(responses.map((r) => r.statusCode)).toEqual([401, 401, 401, 401]);
+    expect(ddb.calls()).toHaveLength(0);
+  } finally {
+    ddb.restore();
+  }
 });

@@ -18,7 +18,10 @@
  * Migrations only: MIGRATIONS_DIR (required, absolute path), MIGRATION_LOCK_TIMEOUT_MS (30000,
  * 100..600000: how long a run waits for a concurrent run's advisory lock), APP_USER_SECRET_ARN
  * (optional Secrets Manager secret `{"username","password"}` of the least-privileged API user).
- * API only: the resource contract variables of the REST pattern (lambda/shared/resource-api/config.ts).
+ * API only: the resource contract variables of the REST pattern (lambda/shared/resource-api/config.ts:
+ * RESOURCE_NAME, REQUIRE_IF_MATCH, MAX_BODY_BYTES, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ITEM_SCHEMA,
+ * CORS_ALLOW_ORIGINS, ITEM_OWNER_CLAIM). With ITEM_OWNER_CLAIM, every row carries its caller's
+ * claim value in `owner` (migration 0002); without it, `owner` is '' (one shared collection).
  */
 import { EnvReader, quoteValue } from '../../shared/config';
 import { readResourceApiSettings, type ResourceApiSettings } from '../../shared/resource-api/config';

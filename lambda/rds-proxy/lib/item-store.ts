@@ -1,6 +1,8 @@
 /**
  * PostgreSQL storage of the resource API (`ItemStore`) in the `items` table of the migrations:
- * one row per item, keyed by (resource, id), client fields in `data` (jsonb). Every statement is
+ * one row per item, keyed by (resource, owner, id), client fields in `data` (jsonb). `owner` is the
+ * caller's identity with ITEM_OWNER_CLAIM (`requestOwner`), else '' (one shared collection): the
+ * relational twin of the DynamoDB partition `<resource>[#<owner>]`. Every statement is
  * parameterized; every request changes at most one row with one statement (the Idempotency-Key
  * record is the item row itself, as in the DynamoDB layout), so no explicit transaction is needed.
  *
@@ -25,6 +27,8 @@ interface ItemRow {
 }
 
 const COLUMNS = 'id, version, created_at, updated_at, data, request_hash';
+/** The `owner` of the items of a collection shared by every caller (no ITEM_OWNER_CLAIM); never a caller's identity. */
+export const SHARED_OWNER = '';
 
 function toRecord(row: ItemRow): ItemRecord {
   return {
@@ -68,31 +72,46 @@ export function assertPostgresStorable(fields: Record<string, unknown>): void {
   }
 }
 
-export function postgresItemStore(db: Queryable, resourceName: string): ItemStore {
+/**
+ * The store of one resource's items, of one caller when `owner` is given (ITEM_OWNER_CLAIM), else
+ * of the collection shared by every caller (`owner = ''`). The resource and the owner always come
+ * from the server (configuration and the authorizer's claim) and are bound as parameters of
+ * every statement, so no id, token or key a client sends reaches another caller's rows.
+ */
+export function postgresItemStore(db: Queryable, resourceName: string, owner?: string): ItemStore {
+  const scope = owner ?? SHARED_OWNER;
   return {
     async insert(item) {
       const result = await db.query(
-        `INSERT INTO items (resource, id, version, created_at, updated_at, data, request_hash)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
-         ON CONFLICT (resource, id) DO NOTHING`,
-        [resourceName, item.id, item.version, item.createdAt, item.updatedAt, JSON.stringify(item.data), item.requestHash ?? null],
+        `INSERT INTO items (resource, owner, id, version, created_at, updated_at, data, request_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
+         ON CONFLICT (resource, owner, id) DO NOTHING`,
+        [resourceName, scope, item.id, item.version, item.createdAt, item.updatedAt, JSON.stringify(item.data), item.requestHash ?? null],
         { retrySafe: false },
       );
       return result.rowCount === 1;
     },
 
     async get(id) {
-      const result = await db.query<ItemRow>(`SELECT ${COLUMNS} FROM items WHERE resource = $1 AND id = $2`, [resourceName, id], { retrySafe: true });
+      const result = await db.query<ItemRow>(
+        `SELECT ${COLUMNS} FROM items WHERE resource = $1 AND owner = $2 AND id = $3`,
+        [resourceName, scope, id],
+        { retrySafe: true },
+      );
       return result.rows.length === 0 ? undefined : toRecord(result.rows[0]);
     },
 
     async list(afterId, limit) {
-      // Keyset pagination on the primary key; one row more than the page tells whether more follow.
+      // Keyset pagination on the primary key (resource, owner, id); one row more than the page tells whether more follow.
       const result = afterId === undefined
-        ? await db.query<ItemRow>(`SELECT ${COLUMNS} FROM items WHERE resource = $1 ORDER BY id LIMIT $2`, [resourceName, limit + 1], { retrySafe: true })
+        ? await db.query<ItemRow>(
+          `SELECT ${COLUMNS} FROM items WHERE resource = $1 AND owner = $2 ORDER BY id LIMIT $3`,
+          [resourceName, scope, limit + 1],
+          { retrySafe: true },
+        )
         : await db.query<ItemRow>(
-          `SELECT ${COLUMNS} FROM items WHERE resource = $1 AND id > $2 ORDER BY id LIMIT $3`,
-          [resourceName, afterId, limit + 1],
+          `SELECT ${COLUMNS} FROM items WHERE resource = $1 AND owner = $2 AND id > $3 ORDER BY id LIMIT $4`,
+          [resourceName, scope, afterId, limit + 1],
           { retrySafe: true },
         );
       const items = result.rows.slice(0, limit).map(toRecord);
@@ -102,12 +121,12 @@ export function postgresItemStore(db: Queryable, resourceName: string): ItemStor
     async replace(id, data, updatedAt, versions) {
       // Optimistic concurrency: the version condition is part of the UPDATE, so two writers with
       // the same If-Match cannot both succeed.
-      const set = 'SET data = $3::jsonb, updated_at = $4, version = version + 1';
-      const values: unknown[] = [resourceName, id, JSON.stringify(data), updatedAt];
+      const set = 'SET data = $4::jsonb, updated_at = $5, version = version + 1';
+      const values: unknown[] = [resourceName, scope, id, JSON.stringify(data), updatedAt];
       const result = versions === undefined
-        ? await db.query<ItemRow>(`UPDATE items ${set} WHERE resource = $1 AND id = $2 RETURNING ${COLUMNS}`, values, { retrySafe: false })
+        ? await db.query<ItemRow>(`UPDATE items ${set} WHERE resource = $1 AND owner = $2 AND id = $3 RETURNING ${COLUMNS}`, values, { retrySafe: false })
         : await db.query<ItemRow>(
-          `UPDATE items ${set} WHERE resource = $1 AND id = $2 AND version = ANY($5::bigint[]) RETURNING ${COLUMNS}`,
+          `UPDATE items ${set} WHERE resource = $1 AND owner = $2 AND id = $3 AND version = ANY($6::bigint[]) RETURNING ${COLUMNS}`,
           [...values, versions.map(String)],
           { retrySafe: false },
         );
@@ -116,10 +135,10 @@ export function postgresItemStore(db: Queryable, resourceName: string): ItemStor
 
     async delete(id, versions) {
       const result = versions === undefined
-        ? await db.query('DELETE FROM items WHERE resource = $1 AND id = $2', [resourceName, id], { retrySafe: false })
+        ? await db.query('DELETE FROM items WHERE resource = $1 AND owner = $2 AND id = $3', [resourceName, scope, id], { retrySafe: false })
         : await db.query(
-          'DELETE FROM items WHERE resource = $1 AND id = $2 AND version = ANY($3::bigint[])',
-          [resourceName, id, versions.map(String)],
+          'DELETE FROM items WHERE resource = $1 AND owner = $2 AND id = $3 AND version = ANY($4::bigint[])',
+          [resourceName, scope, id, versions.map(String)],
           { retrySafe: false },
         );
       return result.rowCount === 1;

@@ -11,10 +11,12 @@
  * | MAX_PAGE_SIZE | 100 | 1..1000 |
  * | ITEM_SCHEMA | none | a JSON Schema (draft-07, or 2020-12 via `$schema`) for the client fields |
  * | CORS_ALLOW_ORIGINS | none | `*` or comma separated origins |
+ * | ITEM_OWNER_CLAIM | none | an authorizer claim (e.g. `sub`): every item belongs to the caller it names, and a request only ever sees its own caller's items |
  */
 import { compileItemSchema, type ItemValidator } from './schema';
 import type { EnvReader } from '../config';
 import { parseCorsOrigins, type CorsConfig } from '../http';
+import { OWNER_CLAIM_PATTERN } from './owner';
 
 export const RESOURCE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 /** DynamoDB items are at most 400 KB; the body limit keeps every stored item below it (on every back end, for one contract). */
@@ -31,6 +33,8 @@ export interface ResourceApiSettings {
   readonly maxPageSize: number;
   readonly validateItem?: ItemValidator;
   readonly cors?: CorsConfig;
+  /** The authorizer claim that owns items (`requestOwner`); `undefined`: one collection shared by every caller. */
+  readonly ownerClaim?: string;
 }
 
 /** Reads the contract's variables in a fixed order; problems go to `reader` (call `reader.done()` after). */
@@ -49,6 +53,7 @@ export function readResourceApiSettings(reader: EnvReader): ResourceApiSettings 
     if (typeof parsed === 'object' && 'problem' in parsed) throw new Error(`${parsed.problem}, got ${JSON.stringify(value)}`);
     return parsed;
   });
+  const ownerClaim = reader.optionalString('ITEM_OWNER_CLAIM', { pattern: OWNER_CLAIM_PATTERN });
   return {
     resourceName,
     requireIfMatch,
@@ -57,5 +62,6 @@ export function readResourceApiSettings(reader: EnvReader): ResourceApiSettings 
     maxPageSize,
     ...(validateItem ? { validateItem } : {}),
     ...(origins ? { cors: { allowOrigins: origins, exposeHeaders: EXPOSED_HEADERS } } : {}),
+    ...(ownerClaim !== undefined ? { ownerClaim } : {}),
   };
 }

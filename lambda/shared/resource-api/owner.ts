@@ -18,8 +18,16 @@ export function requestOwner(event: ResourceRequest, claim: string): string {
   const claims = authorizer?.claims;
   const fromClaims = claims !== null && typeof claims === 'object' ? (claims as Record<string, unknown>)[claim] : undefined;
   const owner = fromClaims ?? authorizer?.[claim];
-  if (typeof owner !== 'string' || owner === '' || owner.length > MAX_OWNER_LENGTH || /[\u0000-\u001f\u007f]/.test(owner)) {
+  if (typeof owner !== 'string' || owner === '' || owner.length > MAX_OWNER_LENGTH || !isUsableText(owner)) {
     throw new UnauthorizedError('The request carries no caller identity to scope the items to');
   }
   return owner;
+}
+
+/**
+ * No control characters, and well-formed UTF-16: a lone surrogate becomes U+FFFD on the way to a
+ * store, so two different claims would name one owner.
+ */
+function isUsableText(value: string): boolean {
+  return !/[\u0000-\u001f\u007f]/.test(value) && !/[\uD800-\uDFFF]/u.test(value);
 }

@@ -198,3 +198,12 @@ export function responseHeader(response: APIGatewayProxyResult, name: string): s
 export function jsonBody<T = Record<string, unknown>>(response: APIGatewayProxyResult): T {
   return JSON.parse(response.body) as T;
 }
+
+/**
+ * The event as API Gateway's Cognito user pool authorizer passes it: the caller's claims (all
+ * strings) under `requestContext.authorizer.claims`; no claims at all when `sub` is undefined.
+ */
+export function asCaller(sub: string | undefined, event: APIGatewayProxyEvent): APIGatewayProxyEvent {
+  const claims = sub === undefined ? {} : { 'sub': sub, 'cognito:username': `user-${sub.slice(-4)}`, 'token_use': 'access' };
+  return { ...event, requestContext: { ...event.requestContext, authorizer: { claims } } };
+}

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { collectionEvent, itemEvent, jsonBody, responseHeader } from './api-gateway-events';
+import { asCaller, collectionEvent, itemEvent, jsonBody, responseHeader } from './api-gateway-events';
 import type { Invoke } from './load-handler';
 
 export interface StoredView {
@@ -702,14 +702,8 @@ export function describeResourceApiContract(name: string, createBackend: () => C
       /** A caller of its own per test: no test sees another test's items. */
       const newCaller = (): string => randomUUID();
 
-      /** The event as API Gateway's Cognito user pool authorizer passes it: claims under `authorizer.claims`. */
-      function as(sub: string | undefined, event: APIGatewayProxyEvent): APIGatewayProxyEvent {
-        const claims = sub === undefined ? {} : { 'sub': sub, 'cognito:username': `user-${sub.slice(-4)}`, 'token_use': 'access' };
-        return { ...event, requestContext: { ...event.requestContext, authorizer: { claims } } };
-      }
-
       async function createAs(sub: string, fields: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Item> {
-        const response = await owned()(as(sub, collectionEvent('POST', 'items', { json: fields, headers })));
+        const response = await owned()(asCaller(sub, collectionEvent('POST', 'items', { json: fields, headers })));
         expect(response.statusCode).toBe(201);
         expect(responseHeader(response, 'idempotent-replayed')).toBeUndefined();
         return jsonBody<Item>(response);
@@ -729,7 +723,7 @@ export function describeResourceApiContract(name: string, createBackend: () => C
         }
         throw new Error('the listing did not terminate');
       }
-      const idsOf = (sub: string): Promise<string[]> => allIds(owned(), (query) => as(sub, collectionEvent('GET', 'items', { query })));
+      const idsOf = (sub: string): Promise<string[]> => allIds(owned(), (query) => asCaller(sub, collectionEvent('GET', 'items', { query })));
       const sharedIds = (): Promise<string[]> => allIds(invoke, (query) => collectionEvent('GET', 'items', { query }));
 
       test('each caller lists only their own items, stored under them; the shared collection and other callers see none of them', async () => {
@@ -752,7 +746,7 @@ export function describeResourceApiContract(name: string, createBackend: () => C
         expect(await backend.storedItem('items', bobs[0].id, bob)).toEqual({ version: 1, data: { title: 'b1' } });
         expect(await backend.storedItem('items', alices[0].id, bob)).toBeUndefined();
         expect(await backend.storedItem('items', alices[0].id)).toBeUndefined();
-        expectError(await owned()(as(alice, itemEvent('GET', 'items', shared.id))), 404, 'NotFound');
+        expectError(await owned()(asCaller(alice, itemEvent('GET', 'items', shared.id))), 404, 'NotFound');
         expectError(await invoke(itemEvent('GET', 'items', alices[0].id)), 404, 'NotFound');
       });
 
@@ -762,18 +756,18 @@ export function describeResourceApiContract(name: string, createBackend: () => C
         const before = await backend.snapshot();
 
         const responses = [
-          await owned()(as(bob, itemEvent('GET', 'items', item.id))),
-          await owned()(as(bob, itemEvent('GET', 'items', item.id, { headers: { 'If-None-Match': '"1"' } }))),
-          await owned()(as(bob, itemEvent('PUT', 'items', item.id, { json: { title: 'stolen' }, headers: { 'If-Match': '"1"' } }))),
-          await owned()(as(bob, itemEvent('PUT', 'items', item.id, { json: { title: 'stolen' }, headers: { 'If-Match': '*' } }))),
-          await owned()(as(bob, itemEvent('DELETE', 'items', item.id, { headers: { 'If-Match': '"1"' } }))),
-          await owned()(as(bob, itemEvent('DELETE', 'items', item.id, { headers: { 'If-Match': '*' } }))),
+          await owned()(asCaller(bob, itemEvent('GET', 'items', item.id))),
+          await owned()(asCaller(bob, itemEvent('GET', 'items', item.id, { headers: { 'If-None-Match': '"1"' } }))),
+          await owned()(asCaller(bob, itemEvent('PUT', 'items', item.id, { json: { title: 'stolen' }, headers: { 'If-Match': '"1"' } }))),
+          await owned()(asCaller(bob, itemEvent('PUT', 'items', item.id, { json: { title: 'stolen' }, headers: { 'If-Match': '*' } }))),
+          await owned()(asCaller(bob, itemEvent('DELETE', 'items', item.id, { headers: { 'If-Match': '"1"' } }))),
+          await owned()(asCaller(bob, itemEvent('DELETE', 'items', item.id, { headers: { 'If-Match': '*' } }))),
         ];
 
         for (const response of responses) expectError(response, 404, 'NotFound');
         expect(await backend.snapshot()).toEqual(before);
         expect(await backend.storedItem('items', item.id, alice)).toEqual({ version: 1, data: { title: 'private' } });
-        const mine = await owned()(as(alice, itemEvent('GET', 'items', item.id)));
+        const mine = await owned()(asCaller(alice, itemEvent('GET', 'items', item.id)));
         expect(mine.statusCode).toBe(200);
         expect(jsonBody(mine)).toEqual(item);
       });
@@ -782,10 +776,10 @@ export function describeResourceApiContract(name: string, createBackend: () => C
         const alice = newCaller();
         const item = await createAs(alice, { title: 'draft' });
 
-        const put = await owned()(as(alice, itemEvent('PUT', 'items', item.id, { json: { title: 'final' }, headers: { 'If-Match': '"1"' } })));
-        const stale = await owned()(as(alice, itemEvent('DELETE', 'items', item.id, { headers: { 'If-Match': '"1"' } })));
+        const put = await owned()(asCaller(alice, itemEvent('PUT', 'items', item.id, { json: { title: 'final' }, headers: { 'If-Match': '"1"' } })));
+        const stale = await owned()(asCaller(alice, itemEvent('DELETE', 'items', item.id, { headers: { 'If-Match': '"1"' } })));
         const stored = await backend.storedItem('items', item.id, alice);
-        const del = await owned()(as(alice, itemEvent('DELETE', 'items', item.id, { headers: { 'If-Match': '"2"' } })));
+        const del = await owned()(asCaller(alice, itemEvent('DELETE', 'items', item.id, { headers: { 'If-Match': '"2"' } })));
 
         expect(put.statusCode).toBe(200);
         expect(jsonBody<Item>(put)).toMatchObject({ id: item.id, version: 2, title: 'final' });
@@ -801,12 +795,12 @@ export function describeResourceApiContract(name: string, createBackend: () => C
         const [alice, bob] = [newCaller(), newCaller()];
         for (let n = 0; n < 3; n++) await createAs(alice, { n });
         const bobs = [await createAs(bob, { n: 0 }), await createAs(bob, { n: 1 })].map((i) => i.id).sort();
-        const first = jsonBody<Page>(await owned()(as(alice, collectionEvent('GET', 'items', { query: { limit: '1' } }))));
+        const first = jsonBody<Page>(await owned()(asCaller(alice, collectionEvent('GET', 'items', { query: { limit: '1' } }))));
         expect(first.items).toHaveLength(1);
         expect(first.nextToken).toBeDefined();
 
         // Act
-        const response = await owned()(as(bob, collectionEvent('GET', 'items', { query: { nextToken: first.nextToken! } })));
+        const response = await owned()(asCaller(bob, collectionEvent('GET', 'items', { query: { nextToken: first.nextToken! } })));
         const shared = await invoke(collectionEvent('GET', 'items', { query: { nextToken: first.nextToken! } }));
 
         // Assess: the token only names a position; the caller's collection is the server's
@@ -827,9 +821,9 @@ export function describeResourceApiContract(name: string, createBackend: () => C
         const alices = await createAs(alice, { title: 'same' }, headers);
         const bobs = await createAs(bob, { title: 'same' }, headers);
         const before = await backend.snapshot();
-        const aliceAgain = await owned()(as(alice, collectionEvent('POST', 'items', { json: { title: 'same' }, headers })));
-        const bobAgain = await owned()(as(bob, collectionEvent('POST', 'items', { json: { title: 'same' }, headers })));
-        const aliceOther = await owned()(as(alice, collectionEvent('POST', 'items', { json: { title: 'other' }, headers })));
+        const aliceAgain = await owned()(asCaller(alice, collectionEvent('POST', 'items', { json: { title: 'same' }, headers })));
+        const bobAgain = await owned()(asCaller(bob, collectionEvent('POST', 'items', { json: { title: 'same' }, headers })));
+        const aliceOther = await owned()(asCaller(alice, collectionEvent('POST', 'items', { json: { title: 'other' }, headers })));
 
         // Assess
         for (const [response, item] of [[aliceAgain, alices], [bobAgain, bobs]] as const) {
@@ -901,16 +895,16 @@ export function describeResourceApiContract(name: string, createBackend: () => C
 
         test.each<[string, (e: APIGatewayProxyEvent) => APIGatewayProxyEvent]>([
           ['no authorizer', withAuthorizer(null)],
-          ['no claims', (e) => as(undefined, e)],
-          ['an empty claim', (e) => as('', e)],
+          ['no claims', (e) => asCaller(undefined, e)],
+          ['an empty claim', (e) => asCaller('', e)],
           ['a non-string claim', withAuthorizer({ claims: { sub: 42 } })],
           ['a non-string context claim', withAuthorizer({ principalId: 'x', sub: ['a'] })],
-          ['a control character', (e) => as('a\nb', e)],
-          ['a DEL character', (e) => as('a\u007fb', e)],
-          ['a 257-character claim', (e) => as('x'.repeat(257), e)],
+          ['a control character', (e) => asCaller('a\nb', e)],
+          ['a DEL character', (e) => asCaller('a\u007fb', e)],
+          ['a 257-character claim', (e) => asCaller('x'.repeat(257), e)],
           // Not text: a store would see U+FFFD for both halves, so 'u\ud800' and 'u\udc00' would be one caller.
-          ['a lone high surrogate', (e) => as('u\ud800', e)],
-          ['a lone low surrogate', (e) => as('u\udc00', e)],
+          ['a lone high surrogate', (e) => asCaller('u\ud800', e)],
+          ['a lone low surrogate', (e) => asCaller('u\udc00', e)],
         ])('%s', async (_case, strip) => {
           const before = await backend.snapshot();
 
@@ -933,9 +927,9 @@ export function describeResourceApiContract(name: string, createBackend: () => C
           const query = { sub: owner, claims: owner };
 
           const responses = [
-            await owned()(as(undefined, collectionEvent('GET', 'items', { headers, query }))),
-            await owned()(as(undefined, itemEvent('GET', 'items', existing.id, { headers, query }))),
-            await owned()(as(undefined, collectionEvent('POST', 'items', { json: { sub: owner }, headers, query }))),
+            await owned()(asCaller(undefined, collectionEvent('GET', 'items', { headers, query }))),
+            await owned()(asCaller(undefined, itemEvent('GET', 'items', existing.id, { headers, query }))),
+            await owned()(asCaller(undefined, collectionEvent('POST', 'items', { json: { sub: owner }, headers, query }))),
             await owned()(collectionEvent('GET', 'items', { headers, query })),
           ];
 

@@ -10,15 +10,14 @@
  * reached the server are the handler's fixed texts, never built from input.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { HANDLER_STATEMENT, ITEM_COLUMNS, createSchema, loadRdsApi, type LoadedRdsApi } from './handlers';
+import { ITEM_COLUMNS, loadRdsApi, useGuardedDatabase, type LoadedRdsApi } from './handlers';
 import { collectionEvent, itemEvent, jsonBody, responseHeader } from '../helpers/api-gateway-events';
-import { pgliteEnv, startWireProxy, usePglite, type WireProxy } from '../helpers/pglite';
+import { pgliteEnv } from '../helpers/pglite';
 import { describeResourceApiProperties } from '../helpers/resource-api-properties';
 
 const MAX_BODY_BYTES = 4096;
 
-const pg = usePglite();
-let proxy: WireProxy;
+const pg = useGuardedDatabase();
 let invoke: LoadedRdsApi['invoke'];
 const PAYLOADS = [
   "'; DROP TABLE items; --",
@@ -38,26 +37,8 @@ const PAYLOADS = [
   '\\u0000',
 ] as const;
 
-
-beforeAll(async () => {
-  proxy = await startWireProxy(pg.engine.port);
-  await createSchema(pg.engine);
-  ({ invoke } = loadRdsApi({ ...pgliteEnv(proxy.port), MAX_BODY_BYTES: String(MAX_BODY_BYTES) }));
-});
-
-afterAll(async () => {
-  await proxy.close();
-});
-
-beforeEach(() => {
-  proxy.statements.length = 0;
-});
-
-afterEach(async () => {
-  // The schema is intact and only the handler's own statements reached the server.
-  const tables = (await pg.engine.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows;
-  expect(tables).toEqual([{ tablename: 'items' }]);
-  for (const statement of proxy.statements) expect(statement).toMatch(HANDLER_STATEMENT);
+beforeAll(() => {
+  ({ invoke } = loadRdsApi({ ...pgliteEnv(pg.proxy.port), MAX_BODY_BYTES: String(MAX_BODY_BYTES) }));
 });
 
 describe('SQL injection', () => {
@@ -107,7 +88,7 @@ describe('SQL injection', () => {
       expect(jsonBody(response)).toMatchObject({ error: 'BadRequest', message: 'The item id must be a UUID' });
     }
     expect(await itemCount()).toBe(before);
-    expect(proxy.statements).toEqual([]);
+    expect(pg.proxy.statements).toEqual([]);
   });
 
   test.each(PAYLOADS.map((p) => [p]))('the cursor %j (raw or inside a well-formed token) is a 400', async (payload) => {
@@ -120,7 +101,7 @@ describe('SQL injection', () => {
     for (const limit of [payload, `1; ${payload}`]) {
       expect((await invoke(collectionEvent('GET', 'items', { query: { limit } }))).statusCode).toBe(400);
     }
-    expect(proxy.statements).toEqual([]);
+    expect(pg.proxy.statements).toEqual([]);
   });
 
   test('payloads as Idempotency-Keys are used as keys only: printable ones create once and replay, others are a 400', async () => {
@@ -178,7 +159,7 @@ describe('SQL injection', () => {
       expect(response.statusCode).toBe(400);
       expect(jsonBody(response)).toMatchObject({ error: 'ValidationError', details: [{ path, message: expect.stringContaining('U+0000') }] });
       expect(await itemCount()).toBe(before);
-      expect(proxy.statements).toEqual([]);
+      expect(pg.proxy.statements).toEqual([]);
     });
   });
 });
@@ -188,7 +169,7 @@ describe('SQL injection', () => {
 describeResourceApiProperties('PostgreSQL (PGlite) through the RDS Proxy handler', () => ({
   numRuns: { badBodies: 100, other: 50 },
   storesNul: false,
-  load: (env) => loadRdsApi({ ...pgliteEnv(proxy.port), ...env }).invoke,
+  load: (env) => loadRdsApi({ ...pgliteEnv(pg.proxy.port), ...env }).invoke,
   async snapshot() {
     return (await pg.engine.query(`SELECT ${ITEM_COLUMNS} FROM items ORDER BY resource, owner, id`)).rows;
   },

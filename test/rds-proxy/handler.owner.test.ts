@@ -7,11 +7,11 @@
  * (isolation, 404s, paging tokens, Idempotency-Keys, 401s, the cold start) is the contract's:
  * test/helpers/resource-api-contract.ts, run by handler.contract.test.ts.
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { HANDLER_STATEMENT, createSchema, loadRdsApi } from './handlers';
-import { collectionEvent, itemEvent, jsonBody } from '../helpers/api-gateway-events';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { loadRdsApi, useGuardedDatabase } from './handlers';
+import { asCaller, collectionEvent, itemEvent, jsonBody } from '../helpers/api-gateway-events';
 import type { Invoke } from '../helpers/load-handler';
-import { pgliteEnv, startWireProxy, usePglite, type WireProxy } from '../helpers/pglite';
+import { pgliteEnv } from '../helpers/pglite';
 
 interface Item {
   id: string;
@@ -22,36 +22,14 @@ interface Item {
 const ALICE = '7d4c2a10-0000-4000-8000-00000000a11c';
 const BOB = '7d4c2a10-0000-4000-8000-000000000b0b';
 
-const pg = usePglite();
-let proxy: WireProxy;
+const pg = useGuardedDatabase();
 let owned: Invoke;
 let shared: Invoke;
 
-beforeAll(async () => {
-  proxy = await startWireProxy(pg.engine.port);
-  await createSchema(pg.engine);
-  owned = loadRdsApi({ ...pgliteEnv(proxy.port), ITEM_OWNER_CLAIM: 'sub' }).invoke;
-  shared = loadRdsApi(pgliteEnv(proxy.port)).invoke;
+beforeAll(() => {
+  owned = loadRdsApi({ ...pgliteEnv(pg.proxy.port), ITEM_OWNER_CLAIM: 'sub' }).invoke;
+  shared = loadRdsApi(pgliteEnv(pg.proxy.port)).invoke;
 });
-
-afterAll(async () => {
-  await proxy.close();
-});
-
-beforeEach(() => {
-  proxy.statements.length = 0;
-});
-
-afterEach(async () => {
-  const tables = (await pg.engine.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows;
-  expect(tables).toEqual([{ tablename: 'items' }]);
-  for (const statement of proxy.statements) expect(statement).toMatch(HANDLER_STATEMENT);
-});
-
-/** The event as API Gateway's Cognito user pool authorizer passes it: claims under `authorizer.claims`. */
-function as(sub: string, event: APIGatewayProxyEvent): APIGatewayProxyEvent {
-  return { ...event, requestContext: { ...event.requestContext, authorizer: { claims: { 'sub': sub, 'cognito:username': 'someone' } } } };
-}
 
 async function created(response: Promise<APIGatewayProxyResult>): Promise<Item> {
   const result = await response;
@@ -75,8 +53,8 @@ async function storedRows(ids: readonly string[]): Promise<KeyRow[]> {
 test('each caller\'s rows carry the claim value in owner; the shared collection\'s carry \'\'', async () => {
   // Act
   const alices = [
-    await created(owned(as(ALICE, collectionEvent('POST', 'items', { json: { title: 'a1' } })))),
-    await created(owned(as(ALICE, collectionEvent('POST', 'items', { json: { title: 'a2' } })))),
+    await created(owned(asCaller(ALICE, collectionEvent('POST', 'items', { json: { title: 'a1' } })))),
+    await created(owned(asCaller(ALICE, collectionEvent('POST', 'items', { json: { title: 'a2' } })))),
   ];
   const event = collectionEvent('POST', 'items', { json: { title: 'from context' } });
   const bobs = await created(owned({ ...event, requestContext: { ...event.requestContext, authorizer: { principalId: 'x', sub: BOB } } }));
@@ -94,11 +72,11 @@ test('claim values that look like SQL are bound as parameters: stored verbatim, 
   const payloads = ["'; DROP TABLE items; --", "' OR '1'='1", '$1', '$$; DELETE FROM items; $$', '\\', "x' AND owner <> '"];
   const items: Item[] = [];
 
-  for (const sub of payloads) items.push(await created(owned(as(sub, collectionEvent('POST', 'items', { json: { sub } })))));
+  for (const sub of payloads) items.push(await created(owned(asCaller(sub, collectionEvent('POST', 'items', { json: { sub } })))));
 
   for (const [i, sub] of payloads.entries()) {
     expect(await storedRows([items[i].id])).toEqual([{ resource: 'items', owner: sub, id: items[i].id }]);
-    const list = await owned(as(sub, collectionEvent('GET', 'items')));
+    const list = await owned(asCaller(sub, collectionEvent('GET', 'items')));
     expect(jsonBody<{ items: Item[] }>(list).items.map((item) => item.id)).toEqual([items[i].id]);
   }
 });
@@ -107,13 +85,13 @@ test('a request without a usable claim sends no statement', async () => {
   const responses = [
     await owned(collectionEvent('POST', 'items', { json: { a: 1 } })),
     await owned(collectionEvent('GET', 'items')),
-    await owned(as('', itemEvent('GET', 'items', ALICE))),
-    await owned(as('a\u0000b', itemEvent('PUT', 'items', ALICE, { json: { a: 1 }, headers: { 'If-Match': '*' } }))),
-    await owned(as('x'.repeat(257), itemEvent('DELETE', 'items', ALICE, { headers: { 'If-Match': '*' } }))),
+    await owned(asCaller('', itemEvent('GET', 'items', ALICE))),
+    await owned(asCaller('a\u0000b', itemEvent('PUT', 'items', ALICE, { json: { a: 1 }, headers: { 'If-Match': '*' } }))),
+    await owned(asCaller('x'.repeat(257), itemEvent('DELETE', 'items', ALICE, { headers: { 'If-Match': '*' } }))),
   ];
 
   expect(responses.map((r) => r.statusCode)).toEqual([401, 401, 401, 401, 401]);
-  expect(proxy.statements).toEqual([]);
+  expect(pg.proxy.statements).toEqual([]);
 });
 
 test('one caller\'s keyset page is an index scan of the primary key (resource, owner, id)', async () => {
@@ -122,13 +100,13 @@ test('one caller\'s keyset page is an index scan of the primary key (resource, o
     INSERT INTO items (resource, owner, id, version, created_at, updated_at, data)
     SELECT 'items', 'caller-' || (n % 50), gen_random_uuid(), 1, now(), now(), '{}' FROM generate_series(1, 5000) AS n;
     ANALYZE items;`);
-  const first = jsonBody<{ items: Item[]; nextToken?: string }>(await owned(as('caller-7', collectionEvent('GET', 'items', { query: { limit: '5' } }))));
+  const first = jsonBody<{ items: Item[]; nextToken?: string }>(await owned(asCaller('caller-7', collectionEvent('GET', 'items', { query: { limit: '5' } }))));
   expect(first.items).toHaveLength(5);
-  proxy.statements.length = 0;
+  pg.proxy.statements.length = 0;
 
   // Act: the handler's own statement text, as it reached the server
-  await owned(as('caller-7', collectionEvent('GET', 'items', { query: { limit: '5', nextToken: first.nextToken! } })));
-  const [statement] = proxy.statements;
+  await owned(asCaller('caller-7', collectionEvent('GET', 'items', { query: { limit: '5', nextToken: first.nextToken! } })));
+  const [statement] = pg.proxy.statements;
   const plan = await pg.engine.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${statement}`, ['items', 'caller-7', first.items[4].id, 6]);
 
   // Assess

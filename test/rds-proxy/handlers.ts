@@ -9,7 +9,7 @@ import type { APIGatewayProxyHandler, Context } from 'aws-lambda';
 import type { MigrateEvent, MigrateResponse } from '../../lambda/rds-proxy/migrate';
 import { lambdaContext } from '../helpers/api-gateway-events';
 import { REPO_ROOT, REST_API_ENV_VARS, isolatedRequire, type Env, type Invoke } from '../helpers/load-handler';
-import type { PgliteEngine } from '../helpers/pglite';
+import { startWireProxy, usePglite, type PgliteEngine, type WireProxy } from '../helpers/pglite';
 
 /** Every variable the RDS Proxy handlers read; unset before each load unless given. */
 export const RDS_PROXY_ENV_VARS = [
@@ -104,5 +104,40 @@ export function customResourceEvent(requestType: 'Create' | 'Update' | 'Delete',
     RequestType: requestType,
     ResourceProperties: { ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider' },
     ...(physicalResourceId !== undefined ? { PhysicalResourceId: physicalResourceId } : {}),
+  };
+}
+
+/** PGlite with the shipped schema behind a recording wire proxy, for one test file. */
+export interface GuardedDatabase {
+  readonly engine: PgliteEngine;
+  readonly proxy: WireProxy;
+}
+
+/**
+ * Registers the hooks that start PGlite with the shipped schema behind a recording wire proxy,
+ * and check after every test that the schema is intact and only the handler's fixed statements
+ * (`HANDLER_STATEMENT`) reached the server.
+ */
+export function useGuardedDatabase(): GuardedDatabase {
+  const pg = usePglite();
+  let proxy: WireProxy | undefined;
+  beforeAll(async () => {
+    proxy = await startWireProxy(pg.engine.port);
+    await createSchema(pg.engine);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+  });
+  beforeEach(() => {
+    proxy!.statements.length = 0;
+  });
+  afterEach(async () => {
+    const tables = (await pg.engine.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows;
+    expect(tables).toEqual([{ tablename: 'items' }]);
+    for (const statement of proxy!.statements) expect(statement).toMatch(HANDLER_STATEMENT);
+  });
+  return {
+    get engine() { return pg.engine; },
+    get proxy() { return proxy!; },
   };
 }

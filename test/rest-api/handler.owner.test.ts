@@ -6,9 +6,9 @@
  * 401s, the cold start) is the contract's: test/helpers/resource-api-contract.ts, run by
  * handler.contract.test.ts.
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { collectionEvent, itemEvent, jsonBody } from '../helpers/api-gateway-events';
+import { asCaller, collectionEvent, itemEvent, jsonBody } from '../helpers/api-gateway-events';
 import { useDynaliteTable } from '../helpers/dynalite';
 import { loadRestApi, type Invoke } from '../helpers/load-handler';
 
@@ -32,11 +32,6 @@ beforeAll(() => {
   others = loadRestApi({ TABLE_NAME: db.tableName, ITEM_OWNER_CLAIM: 'sub', RESOURCE_NAME: 'others' }).invoke;
 });
 
-/** The event as API Gateway's Cognito user pool authorizer passes it: claims under `authorizer.claims`. */
-function as(sub: string, event: APIGatewayProxyEvent): APIGatewayProxyEvent {
-  return { ...event, requestContext: { ...event.requestContext, authorizer: { claims: { 'sub': sub, 'cognito:username': 'someone' } } } };
-}
-
 async function created(response: Promise<APIGatewayProxyResult>): Promise<Item> {
   const result = await response;
   expect(result.statusCode).toBe(201);
@@ -52,12 +47,12 @@ async function storedKeys(): Promise<string[]> {
 test('each caller\'s items are stored in the partition <resource>#<claim value>, the shared collection\'s in <resource>', async () => {
   // Act
   const alices = [
-    await created(owned(as(ALICE, collectionEvent('POST', 'items', { json: { title: 'a1' } })))),
-    await created(owned(as(ALICE, collectionEvent('POST', 'items', { json: { title: 'a2' } })))),
+    await created(owned(asCaller(ALICE, collectionEvent('POST', 'items', { json: { title: 'a1' } })))),
+    await created(owned(asCaller(ALICE, collectionEvent('POST', 'items', { json: { title: 'a2' } })))),
   ];
-  const bobs = await created(owned(as(BOB, collectionEvent('POST', 'items', { json: { title: 'b1' } }))));
+  const bobs = await created(owned(asCaller(BOB, collectionEvent('POST', 'items', { json: { title: 'b1' } }))));
   const common = await created(shared(collectionEvent('POST', 'items', { json: { title: 'shared' } })));
-  const other = await created(others(as(ALICE, collectionEvent('POST', 'others', { json: { title: 'other resource' } }))));
+  const other = await created(others(asCaller(ALICE, collectionEvent('POST', 'others', { json: { title: 'other resource' } }))));
 
   // Assess
   expect(await storedKeys()).toEqual([
@@ -79,11 +74,11 @@ test('a Lambda authorizer\'s context claim names the same partition', async () =
 });
 
 test('a claim value containing # stays in its own partition', async () => {
-  const prefix = await created(owned(as('tenant', collectionEvent('POST', 'items', { json: { n: 1 } }))));
-  const nested = await created(owned(as('tenant#x', collectionEvent('POST', 'items', { json: { n: 2 } }))));
+  const prefix = await created(owned(asCaller('tenant', collectionEvent('POST', 'items', { json: { n: 1 } }))));
+  const nested = await created(owned(asCaller('tenant#x', collectionEvent('POST', 'items', { json: { n: 2 } }))));
 
   expect(await storedKeys()).toEqual(expect.arrayContaining([`items#tenant/${prefix.id}`, `items#tenant#x/${nested.id}`]));
-  const list = await owned(as('tenant', collectionEvent('GET', 'items')));
+  const list = await owned(asCaller('tenant', collectionEvent('GET', 'items')));
   expect(jsonBody<{ items: Item[] }>(list).items.map((i) => i.id)).toEqual([prefix.id]);
 });
 
@@ -96,8 +91,8 @@ test('a request without a usable claim never reaches DynamoDB', async () => {
     const responses = [
       await api.invoke(collectionEvent('POST', 'items', { json: { a: 1 } })),
       await api.invoke(collectionEvent('GET', 'items')),
-      await api.invoke(as('', itemEvent('GET', 'items', ALICE))),
-      await api.invoke(as('x'.repeat(257), itemEvent('DELETE', 'items', ALICE, { headers: { 'If-Match': '*' } }))),
+      await api.invoke(asCaller('', itemEvent('GET', 'items', ALICE))),
+      await api.invoke(asCaller('x'.repeat(257), itemEvent('DELETE', 'items', ALICE, { headers: { 'If-Match': '*' } }))),
     ];
 
     // Assess

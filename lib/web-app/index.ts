@@ -21,7 +21,7 @@ import { ApiAuthorization } from '../core/secure-rest-api';
 import { RestfulMicroservice, RestfulMicroserviceProps } from '../rest-api';
 import { webAppContentSecurityPolicy } from './content-security-policy';
 import { API_PREFIX_STRIP_CODE, SPA_ROUTE_FALLBACK_CODE } from './edge-functions';
-import { apiScope, WEB_APP_ITEM_SCHEMA, WebAppRuntimeConfig } from './runtime-config';
+import { API_RESOURCE_SERVER, apiScope, WEB_APP_ITEM_SCHEMA, WebAppRuntimeConfig } from './runtime-config';
 
 /** A custom domain for the site, e.g. `app.example.com`. */
 export interface WebApplicationCustomDomain {
@@ -133,10 +133,10 @@ export class WebApplication extends Construct {
 
     // Users
     this.userPool = this.createUserPool(props);
-    const scopeName = resourceName;
+    const itemsScope = new cognito.ResourceServerScope({ scopeName: resourceName, scopeDescription: `Read and write your own ${resourceName}` });
     const resourceServer = this.userPool.addResourceServer('ApiResourceServer', {
-      identifier: this.apiScope.split('/')[0],
-      scopes: [new cognito.ResourceServerScope({ scopeName, scopeDescription: `Read and write your own ${resourceName}` })],
+      identifier: API_RESOURCE_SERVER,
+      scopes: [itemsScope],
     });
     const managedLogin = props.featurePlan !== cognito.FeaturePlan.LITE;
     this.userPoolDomain = this.userPool.addDomain('Domain', {
@@ -187,7 +187,7 @@ export class WebApplication extends Construct {
         flows: { authorizationCodeGrant: true },
         scopes: [
           cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE,
-          cognito.OAuthScope.resourceServer(resourceServer, new cognito.ResourceServerScope({ scopeName, scopeDescription: scopeName })),
+          cognito.OAuthScope.resourceServer(resourceServer, itemsScope),
         ],
         callbackUrls: siteOrigins.map((origin) => `${origin}${REDIRECT_PATH}`),
         logoutUrls: siteOrigins.map((origin) => `${origin}${POST_LOGOUT_PATH}`),

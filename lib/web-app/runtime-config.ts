@@ -53,7 +53,10 @@ export const WEB_APP_ITEM_SCHEMA = {
   },
 };
 
+/** The identifier of the user pool's resource server for the API. */
+export const API_RESOURCE_SERVER = 'api';
+
 /** The OAuth scope the API's authorizer requires (resource server `api`, scope named after the resource). */
 export function apiScope(resourceName: string): string {
-  return `api/${resourceName}`;
+  return `${API_RESOURCE_SERVER}/${resourceName}`;
 }

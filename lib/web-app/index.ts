@@ -326,13 +326,18 @@ export class WebApplication extends Construct {
       comment: `${this.node.path}: single-page application and /api`,
       defaultRootObject: 'index.html',
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
-      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
       priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_100,
       enableLogging: true,
       logBucket: this.accessLogBucket,
       logFilePrefix: 'cloudfront/',
       webAclId: props.webAclArn,
-      ...(props.customDomain ? { domainNames: [props.customDomain.domainName], certificate: props.customDomain.certificate } : {}),
+      // The security policy applies to a custom certificate only: the default *.cloudfront.net
+      // certificate's policy is fixed by CloudFront (and CDK warns when one is given for it).
+      ...(props.customDomain ? {
+        domainNames: [props.customDomain.domainName],
+        certificate: props.customDomain.certificate,
+        minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+      } : {}),
       defaultBehavior: {
         ...common,
         origin: siteOrigin,

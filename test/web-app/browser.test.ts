@@ -3,7 +3,8 @@
  * The web application in a real browser: the built SPA, served the way CloudFront serves it
  * (CSP and security headers, edge functions), signing in against an OpenID provider standing in
  * for Cognito, calling the built API bundle through an API Gateway stand-in with a JWT authorizer,
- * on dynalite. Chromium is the one `@sparticuz/chromium` ships; playwright-core drives it.
+ * on dynalite. Chromium is the one `@sparticuz/chromium` ships (or a local one named by
+ * `CHROMIUM_EXECUTABLE_PATH`, see chromium.ts); playwright-core drives it.
  *
  * The flows share one browser context and run in order, like one person's session: alice signs
  * in, works with her items, meets failures, signs out; bob then signs in by keyboard only. Every
@@ -17,7 +18,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page, type Request } from 'playwright-core';
 import { ALICE, BOB, type TestAccount } from './accounts';
 import { BrowserMonitor, settle } from './browser-monitor';
-import { sparticuzChromium, type ChromiumLaunch } from './chromium';
+import { DROPPED_FLAGS, testChromium, type ChromiumLaunch } from './chromium';
 import { prepareAssets } from './site-assets';
 import { IMMUTABLE, NO_CACHE, securityHeaders } from './site-server';
 import { startLocalStack, type LocalStack } from './stack-process';
@@ -34,7 +35,7 @@ beforeAll(async () => {
   rmSync(REPORT_DIR, { recursive: true, force: true });
   mkdirSync(REPORT_DIR, { recursive: true });
   const assets = await prepareAssets();
-  [stack, launch] = await Promise.all([startLocalStack(assets), sparticuzChromium()]);
+  [stack, launch] = await Promise.all([startLocalStack(assets), testChromium()]);
   browser = await chromium.launch({ executablePath: launch.executablePath, args: launch.args, headless: true });
 }, 120_000);
 
@@ -163,8 +164,10 @@ describe('the local CloudFront stand-in', () => {
 
 describe('Chromium enforces the site\'s Content-Security-Policy', () => {
   test('runs without the @sparticuz/chromium flags that disable web security or break a second context', () => {
-    expect(launch.droppedArgs.sort()).toEqual(['--allow-running-insecure-content', '--disable-web-security', '--single-process']);
-    for (const flag of launch.droppedArgs) expect(launch.args).not.toContain(flag);
+    if (launch.source === 'sparticuz') {
+      expect(launch.droppedArgs.sort()).toEqual(['--allow-running-insecure-content', '--disable-web-security', '--single-process']);
+    }
+    for (const flag of Object.keys(DROPPED_FLAGS)) expect(launch.args).not.toContain(flag);
   });
 
   test('negative controls: inline code, HTML sinks, frames and other origins are blocked and reported', async () => {

@@ -29,14 +29,32 @@ export const DROPPED_FLAGS: Readonly<Record<string, string>> = {
   '--single-process': 'crashes the browser when a second context is opened after one was closed',
 };
 
+/**
+ * Environment variable naming a local Chrome or Chromium to use instead (macOS, Windows, or a
+ * Linux without the bundled one's libraries): `CHROMIUM_EXECUTABLE_PATH=/path/to/chrome npm test`.
+ */
+export const CHROMIUM_OVERRIDE_VARIABLE = 'CHROMIUM_EXECUTABLE_PATH';
+
 export interface ChromiumLaunch {
+  /** `@sparticuz/chromium` (Linux, CI), or the browser named by `CHROMIUM_EXECUTABLE_PATH`. */
+  readonly source: 'sparticuz' | 'override';
   readonly executablePath: string;
   readonly args: string[];
   /** The flags dropped from `chromium.args`. */
   readonly droppedArgs: string[];
 }
 
-export async function sparticuzChromium(): Promise<ChromiumLaunch> {
+/** The browser the test drives: the override when it is set, else `@sparticuz/chromium`. */
+export async function testChromium(): Promise<ChromiumLaunch> {
+  const override = process.env[CHROMIUM_OVERRIDE_VARIABLE];
+  if (override) {
+    // A desktop build needs none of the Lambda flags; playwright adds its own headless ones.
+    return { source: 'override', executablePath: override, args: [], droppedArgs: [] };
+  }
+  return sparticuzChromium();
+}
+
+async function sparticuzChromium(): Promise<ChromiumLaunch> {
   const { version } = JSON.parse(readFileSync(join(ROOT, 'node_modules', '@sparticuz', 'chromium', 'package.json'), 'utf8')) as { version: string };
   const unpackDir = join(tmpdir(), `sparticuz-chromium-${version}`);
   mkdirSync(unpackDir, { recursive: true });
@@ -51,6 +69,7 @@ export async function sparticuzChromium(): Promise<ChromiumLaunch> {
   });
   const resolved = JSON.parse(stdout) as { executablePath: string; args: string[] };
   return {
+    source: 'sparticuz',
     executablePath: resolved.executablePath,
     args: resolved.args.filter((a) => !(a in DROPPED_FLAGS)),
     droppedArgs: resolved.args.filter((a) => a in DROPPED_FLAGS),

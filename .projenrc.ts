@@ -137,6 +137,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // projen drops this from devDeps when it computes the peer set; re-add it explicitly.
 project.addDevDeps('constructs@10.8.1');
 
+// npm 11 warns about every install script not approved here. These four build or check the
+// native part of a dependency: esbuild's binary, the LevelDB bindings of dynalite
+// (classic-level) and kinesalite (leveldown), and jest's file watcher.
+project.package.addField('allowScripts', { '@parcel/watcher': true, 'classic-level': true, 'esbuild': true, 'leveldown': true });
+
 // Tests are transpiled by esbuild, one file at a time (test/esbuild-transform.cjs), and
 // type-checked once per run by `test:types`; ts-jest type-checked every file in every worker.
 project.jest!.config.transform = { '^.+\\.tsx?$': '<rootDir>/test/esbuild-transform.cjs' };
@@ -175,6 +180,13 @@ for (const pattern of ['/lib/**/*.ts', '!/lib/**/*.d.ts', '/bin/', '/examples/',
   project.addPackageIgnore(pattern);
 }
 
+// JSII6 (metadata/missing-dev-dependency) asks for the aws-cdk-lib dev dependency to equal the peer
+// minimum. The peer minimum is the oldest release users may bring (2.258.0, where cdk-nag 3
+// starts to work); the library is built and tested on the pinned newer one on purpose.
+const JSII_COMPILE = 'jsii --silence-warnings=reserved-word --silence-warnings=metadata/missing-dev-dependency';
+project.compileTask.reset(JSII_COMPILE);
+project.tasks.tryFind('watch')?.reset(JSII_COMPILE.replace('jsii ', 'jsii -w '));
+
 const bundle = project.addTask('bundle', {
   description: 'Bundle every lambda/<pattern>/<entry>.ts into assets/<pattern>/<entry>/index.mjs',
   exec: 'tsx scripts/bundle.ts',
@@ -189,7 +201,7 @@ const synthPrepare = project.addTask('synth:prepare', {
   description: 'Build everything `cdk synth` needs: the assets, and lib/*.js where a compile left some',
 });
 synthPrepare.spawn(bundle);
-synthPrepare.exec('jsii --silence-warnings=reserved-word', {
+synthPrepare.exec(JSII_COMPILE, {
   name: 'recompile lib/*.js left by an earlier compile',
   condition: 'test -f lib/index.js',
 });

@@ -137,10 +137,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // projen drops this from devDeps when it computes the peer set; re-add it explicitly.
 project.addDevDeps('constructs@10.8.1');
 
-// npm 11 warns about every install script not approved here. These four build or check the
-// native part of a dependency: esbuild's binary, the LevelDB bindings of dynalite
-// (classic-level) and kinesalite (leveldown), and jest's file watcher.
-project.package.addField('allowScripts', { '@parcel/watcher': true, 'classic-level': true, 'esbuild': true, 'leveldown': true });
+// npm 11 lists every install script not named here, and does not run it. None of the four is
+// needed: esbuild finds its binary in its platform package, the LevelDB bindings of dynalite
+// (classic-level) and kinesalite (leveldown) load the prebuilt binaries they ship, and jest's
+// file watcher (watch mode only) has a prebuilt platform package too. Allowed, they rebuild with
+// node-gyp and cost 18 s of every `npm ci` (measured on a clean clone: 48 s instead of 30 s).
+project.package.addField('allowScripts', { '@parcel/watcher': false, 'classic-level': false, 'esbuild': false, 'leveldown': false });
 
 // Tests are transpiled by esbuild, one file at a time (test/esbuild-transform.cjs), and
 // type-checked once per run by `test:types`; ts-jest type-checked every file in every worker.

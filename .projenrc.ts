@@ -1,4 +1,5 @@
 import { awscdk, javascript, JsonFile, typescript } from 'projen';
+import { JSII_COMPILE_FLAGS } from './projenrc/jsii-flags';
 
 /**
  * The library is a jsii construct library whose handlers are pre-bundled by
@@ -182,12 +183,9 @@ for (const pattern of ['/lib/**/*.ts', '!/lib/**/*.d.ts', '/bin/', '/examples/',
   project.addPackageIgnore(pattern);
 }
 
-// JSII6 (metadata/missing-dev-dependency) asks for the aws-cdk-lib dev dependency to equal the peer
-// minimum. The peer minimum is the oldest release users may bring (2.258.0, where cdk-nag 3
-// starts to work); the library is built and tested on the pinned newer one on purpose.
-const JSII_COMPILE = 'jsii --silence-warnings=reserved-word --silence-warnings=metadata/missing-dev-dependency';
+const JSII_COMPILE = ['jsii', ...JSII_COMPILE_FLAGS].join(' ');
 project.compileTask.reset(JSII_COMPILE);
-project.tasks.tryFind('watch')?.reset(JSII_COMPILE.replace('jsii ', 'jsii -w '));
+project.tasks.tryFind('watch')?.reset(['jsii', '-w', ...JSII_COMPILE_FLAGS].join(' '));
 
 const bundle = project.addTask('bundle', {
   description: 'Bundle every lambda/<pattern>/<entry>.ts into assets/<pattern>/<entry>/index.mjs',
@@ -195,17 +193,11 @@ const bundle = project.addTask('bundle', {
 });
 project.preCompileTask.spawn(bundle);
 
-// `cdk synth` runs this before the app: fresh assets. tsx runs the TypeScript sources of lib/,
-// so a fresh clone needs no compile (jsii took 16 s of a 28 s first synth). Once a compile has
-// left lib/*.js beside the sources, tsx would resolve `../lib` to that JavaScript: recompile it
-// then, so that an edit to a construct always shows in `cdk synth`.
+// `cdk synth` runs this before the app (cdk.json "build"): scripts/synth-prepare.ts says why
+// it compiles only where a compile left lib/*.js.
 const synthPrepare = project.addTask('synth:prepare', {
   description: 'Build everything `cdk synth` needs: the assets, and lib/*.js where a compile left some',
-});
-synthPrepare.spawn(bundle);
-synthPrepare.exec(JSII_COMPILE, {
-  name: 'recompile lib/*.js left by an earlier compile',
-  condition: 'test -f lib/index.js',
+  exec: 'tsx scripts/synth-prepare.ts',
 });
 
 // Handler tests import the TypeScript sources, bundle tests and construct tests the built assets.
@@ -233,7 +225,7 @@ new JsonFile(project, 'cdk.json', {
   obj: {
     app: 'npx tsx bin/app.ts',
     // The CDK CLI runs this before the app: a fresh clone synthesizes with no manual step.
-    build: 'npx projen synth:prepare',
+    build: 'npx tsx scripts/synth-prepare.ts',
     output: 'cdk.out',
     watch: { include: ['bin/**', 'examples/**', 'lib/**', 'lambda/**'] },
     // The recommended feature flags of the pinned aws-cdk-lib, as `cdk init` writes them: the

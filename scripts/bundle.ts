@@ -99,7 +99,8 @@ export async function bundleHandlers(handlers: readonly HandlerEntry[], outdir: 
   });
 }
 
-async function main(): Promise<void> {
+/** Every handler bundle and the site, into a fresh assets/. */
+export async function bundleAll(): Promise<void> {
   rmSync(ASSETS_DIR, { recursive: true, force: true });
   const handlers = discoverHandlers();
   await bundleHandlers(handlers, ASSETS_DIR);
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((err) => {
+  bundleAll().catch((err) => {
     console.error(err);
     process.exit(1);
   });

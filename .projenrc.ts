@@ -149,6 +149,10 @@ project.package.addField('allowScripts', { '@parcel/watcher': false, 'classic-le
 // type-checked once per run by `test:types`; ts-jest type-checked every file in every worker.
 project.jest!.config.transform = { '^.+\\.tsx?$': '<rootDir>/test/esbuild-transform.cjs' };
 project.deps.removeDependency('ts-jest');
+const apiCheck = project.addTask('api:check', {
+  description: 'Fail when API.md is not what the public API generates (scripts/check-api.ts)',
+  exec: 'tsx scripts/check-api.ts',
+});
 const testTypes = project.addTask('test:types', {
   description: 'Type-check the tests and everything they import (lib, lambda, examples)',
   exec: 'tsc -p test/tsconfig.json',
@@ -203,6 +207,7 @@ const synthPrepare = project.addTask('synth:prepare', {
 // Handler tests import the TypeScript sources, bundle tests and construct tests the built assets.
 project.testTask.prependSpawn(bundle);
 project.testTask.prependSpawn(testTypes);
+project.testTask.spawn(apiCheck);
 
 // The synth benchmark imports ../lib: it needs the same fresh build as `cdk synth`.
 project.addTask('bench', {

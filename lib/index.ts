@@ -1,14 +1,41 @@
-export * from './core/alarm-topic';
-export * from './core/nag';
-export * from './core/pattern-props';
-export * from './core/secure-rest-api';
-export * from './rest-api';
-export * from './stream-processing';
-export * from './periodic-job';
-export * from './fan-out';
-export * from './core/vpc';
-export * from './efs';
-export * from './canary';
-export * from './core/resource-api';
-export * from './rds-proxy';
-export * from './web-app';
+// The public API: the constructs, their props and option types, and the building blocks meant
+// for users. Everything else under lib/ is internal and may change in any release.
+
+// ---- patterns
+export { CanaryDeployment } from './canary';
+export type {
+  AliasProvisionedConcurrencyOptions,
+  CanaryDeploymentOptions,
+  CanaryDeploymentProps,
+  PostTrafficHookOptions,
+  PreTrafficHookOptions,
+} from './canary';
+export { FileStorageService } from './efs';
+export type { FileStorageFileSystemOptions, FileStorageServiceProps } from './efs';
+export { FanOut, FanOutConsumerCode } from './fan-out';
+export type { FanOutConsumer, FanOutProps, FanOutSubscriber, FanOutSubscription } from './fan-out';
+export { PagingStyle, PeriodicJob } from './periodic-job';
+export type { PeriodicJobProps, PeriodicJobSourceApi } from './periodic-job';
+export { RelationalMicroservice } from './rds-proxy';
+export type { RelationalDatabaseOptions, RelationalMicroserviceProps, RelationalProxyOptions } from './rds-proxy';
+export { RestfulMicroservice } from './rest-api';
+export type { RestfulMicroserviceProps } from './rest-api';
+export { StreamProcessor } from './stream-processing';
+export type { StreamEventSourceOptions, StreamProcessorProps } from './stream-processing';
+export { WebApplication } from './web-app';
+export type { WebApplicationCustomDomain, WebApplicationProps } from './web-app';
+
+// ---- props shared by the patterns
+export type { PatternHandlerProps, PatternTableProps } from './core/pattern-props';
+export type { ResourceApiProps } from './core/resource-api';
+export type { PatternVpcProps } from './core/vpc';
+
+// ---- building blocks
+export { AlarmTopic } from './core/alarm-topic';
+export type { AlarmTopicProps } from './core/alarm-topic';
+export { PrivateServiceVpc } from './core/vpc';
+export type { PrivateServiceVpcProps } from './core/vpc';
+export { SecureRestApi } from './core/secure-rest-api';
+export type { ApiThrottling, ApiUsagePlanOptions, SecureRestApiProps } from './core/secure-rest-api';
+export { ApiAuthorization, ApiAuthorizationKind } from './core/api-authorization';
+export type { CognitoAuthorizationOptions, LambdaRequestAuthorizationOptions, LambdaTokenAuthorizationOptions } from './core/api-authorization';

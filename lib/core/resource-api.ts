@@ -1,4 +1,5 @@
 import { Size, Token } from 'aws-cdk-lib';
+import { ApiAuthorizationKind } from './api-authorization';
 import { InvalidPropsError, assertIntegerInRange } from './errors';
 
 /**
@@ -40,15 +41,15 @@ const RESOURCE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 /** Claim names as API Gateway passes them (`sub`, `cognito:username`, `custom:tenant`); the handler checks the same rule. */
 const OWNER_CLAIM_PATTERN = /^[A-Za-z0-9_:.-]{1,128}$/;
 /** Authorizers that put the caller's claims in the request context. */
-const CLAIM_AUTHORIZERS = ['cognito', 'lambda-token', 'lambda-request'];
+const CLAIM_AUTHORIZERS: readonly ApiAuthorizationKind[] = [ApiAuthorizationKind.COGNITO, ApiAuthorizationKind.LAMBDA_TOKEN, ApiAuthorizationKind.LAMBDA_REQUEST];
 const MAX_BODY_BYTES_LIMIT = 256 * 1024;
 const MAX_PAGE_SIZE_LIMIT = 1000;
 const DEFAULT_MAX_PAGE_SIZE = 100;
 /** Lambda rejects a function whose environment variables exceed 4 KB in total. */
 const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 
-/** `authorizationKind`: the API's `ApiAuthorization.kind` (`iam` when none is given). */
-export function validateResourceApiProps(construct: string, props: ResourceApiProps, authorizationKind: string): void {
+/** `authorizationKind`: the API's `ApiAuthorization.kind` (IAM when none is given). */
+export function validateResourceApiProps(construct: string, props: ResourceApiProps, authorizationKind: ApiAuthorizationKind): void {
   if (props.itemOwnerClaim !== undefined) {
     if (!OWNER_CLAIM_PATTERN.test(props.itemOwnerClaim)) {
       throw new InvalidPropsError(construct, `itemOwnerClaim must be a claim name (letters, digits, '_', ':', '.', '-'; at most 128), got '${props.itemOwnerClaim}'`);

@@ -12,6 +12,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { CanaryDeployment, CanaryDeploymentOptions, patternDeployment } from '../canary';
 import { AlarmFactory } from '../core/alarms';
+import { ApiAuthorizationKind } from '../core/api-authorization';
 import { addApiHandlerAlarms, createPatternApi, SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS } from '../core/api-service';
 import { referenceHandlerCode } from '../core/assets';
 import { createAlarmDashboard } from '../core/dashboard';
@@ -375,7 +376,7 @@ export class RelationalMicroservice extends Construct {
 
 function validate(props: RelationalMicroserviceProps): void {
   validatePatternProps(NAME, props);
-  validateResourceApiProps(NAME, props, props.apiProps?.authorization?.kind ?? 'iam');
+  validateResourceApiProps(NAME, props, props.apiProps?.authorization?.kind ?? ApiAuthorizationKind.IAM);
   if (props.existingFunction !== undefined) {
     throw new InvalidPropsError(NAME, 'existingFunction cannot be used: the function is placed in the VPC and granted proxy access when it is created. Pass your code with code/handler instead');
   }

@@ -7,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { CanaryDeployment, CanaryDeploymentOptions, patternDeployment } from '../canary';
 import { AlarmFactory } from '../core/alarms';
+import { ApiAuthorizationKind } from '../core/api-authorization';
 import { addApiHandlerAlarms, createPatternApi, SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS } from '../core/api-service';
 import { createAlarmDashboard } from '../core/dashboard';
 import { InvalidPropsError } from '../core/errors';
@@ -130,7 +131,7 @@ export class RestfulMicroservice extends Construct {
 
 function validate(props: RestfulMicroserviceProps): void {
   validatePatternProps(NAME, props);
-  validateResourceApiProps(NAME, props, props.apiProps?.authorization?.kind ?? 'iam');
+  validateResourceApiProps(NAME, props, props.apiProps?.authorization?.kind ?? ApiAuthorizationKind.IAM);
   if (props.invokeAliasThroughStageVariable && !props.deployment) {
     throw new InvalidPropsError(NAME, 'invokeAliasThroughStageVariable needs deployment: without it there is no alias to name');
   }

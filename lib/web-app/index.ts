@@ -17,7 +17,7 @@ import { accessLogBucket, logServerAccess, secureBucket } from '../core/bucket';
 import { InvalidPropsError } from '../core/errors';
 import { mergeProps } from '../core/merge';
 import { acknowledgeNagFindings } from '../core/nag';
-import { ApiAuthorization } from '../core/secure-rest-api';
+import { ApiAuthorization } from '../core/api-authorization';
 import { RestfulMicroservice, RestfulMicroserviceProps } from '../rest-api';
 import { webAppContentSecurityPolicy } from './content-security-policy';
 import { API_PREFIX_STRIP_CODE, SPA_ROUTE_FALLBACK_CODE } from './edge-functions';

@@ -9,8 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JSII_COMPILE_FLAGS } from '../projenrc/jsii-flags';
 import { ROOT } from './bundle';
+import { JSII_COMPILE_FLAGS } from '../projenrc/jsii-flags';
 
 const bin = (name: string): string => join(ROOT, 'node_modules', '.bin', name);
 

@@ -41,7 +41,11 @@ const RESOURCE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 /** Claim names as API Gateway passes them (`sub`, `cognito:username`, `custom:tenant`); the handler checks the same rule. */
 const OWNER_CLAIM_PATTERN = /^[A-Za-z0-9_:.-]{1,128}$/;
 /** Authorizers that put the caller's claims in the request context. */
-const CLAIM_AUTHORIZERS: readonly ApiAuthorizationKind[] = [ApiAuthorizationKind.COGNITO, ApiAuthorizationKind.LAMBDA_TOKEN, ApiAuthorizationKind.LAMBDA_REQUEST];
+const CLAIM_AUTHORIZERS: readonly ApiAuthorizationKind[] = [
+  ApiAuthorizationKind.COGNITO,
+  ApiAuthorizationKind.LAMBDA_TOKEN,
+  ApiAuthorizationKind.LAMBDA_REQUEST,
+];
 const MAX_BODY_BYTES_LIMIT = 256 * 1024;
 const MAX_PAGE_SIZE_LIMIT = 1000;
 const DEFAULT_MAX_PAGE_SIZE = 100;

@@ -88,6 +88,7 @@ function main(): void {
     for (let run = 1; run <= runs; run++) {
       const dir = mkdtempSync(join(tmpdir(), 'feedback-'));
       const log = join(dir, 'feedback.log');
+      let passed = false;
       try {
         spawnSync('git', ['clone', '--quiet', '--no-hardlinks', ROOT, join(dir, 'repo')], { stdio: 'inherit' });
         const cwd = join(dir, 'repo');
@@ -105,8 +106,10 @@ function main(): void {
         console.log(`run ${run}: ${SET_UP.map((s) => `${s.name} ${seconds[s.name].toFixed(1)} s`).join(', ')}`);
         console.log(`  set-up (npm ci && npx cdk synth): ${ratio(figures.setUpSeconds, FEEDBACK_TARGETS.setUpSeconds)}`);
         console.log(`  npm test: ${ratio(figures.testSeconds, FEEDBACK_TARGETS.testSeconds)}; ${figures.tests ?? ''}`);
+        passed = true;
       } finally {
-        if (keep) console.log(`  kept ${dir}`);
+        // A failed run keeps its clone and log for a look.
+        if (keep || !passed) console.log(`  kept ${dir}`);
         else rmSync(dir, { recursive: true, force: true });
       }
     }

@@ -140,8 +140,9 @@ test('a failure while resolving a failed condition is still a 5xx, never a wrong
   expect(response.statusCode).toBe(503);
 });
 
-test('a UUID collision on create is a 409 Conflict, not a 500', async () => {
+test('a UUID collision on create (another request\'s item) is a 409 Conflict, not a 500', async () => {
   ddb.on(api.libDynamodb.PutCommand).rejects(awsError('ConditionalCheckFailedException', 'client'));
+  ddb.on(api.libDynamodb.GetCommand).resolves({ Item: { id: ID, version: 1, createdAt: '2020-01-01T00:00:00.000Z', updatedAt: '2020-01-01T00:00:00.000Z', data: {} } });
 
   const response = await invoke(collectionEvent('POST', 'items', { json: { a: 1 } }));
 

@@ -101,8 +101,14 @@ async function createItem(event: ResourceRequest, deps: ResourceRouteDeps): Prom
   const item: ItemRecord = { id, version: 1, createdAt: now, updatedAt: now, data, ...(hash !== undefined ? { requestHash: hash } : {}) };
   if (await store.insert(item)) return createdResponse(event, item, false);
 
-  if (hash === undefined) throw new ConflictError('An item with the generated id already exists; retry the request');
   const existing = await store.get(id);
+  if (hash === undefined) {
+    // The id was generated for this request (a random UUID), so an item that already has it is
+    // this request's own earlier attempt: applied, but its response lost and the write retried.
+    // Its creation time (this request's clock reading) confirms it. Answer as the one write it was.
+    if (existing !== undefined && existing.createdAt === item.createdAt) return createdResponse(event, existing, false);
+    throw new ConflictError('An item with the generated id already exists; retry the request');
+  }
   if (existing === undefined) throw new ConflictError('The item of this Idempotency-Key changed concurrently; retry the request');
   if (existing.requestHash !== hash) {
     throw new UnprocessableEntityError('The Idempotency-Key was already used with a different request body');

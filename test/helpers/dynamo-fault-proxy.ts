@@ -12,6 +12,9 @@ export interface DynamoFaultProxy {
   readonly endpoint: string;
   /** The next `count` responses to `operation` (e.g. `PutItem`) are lost after the engine applied the request. */
   loseResponses(operation: string, count: number): void;
+  /** Requests of `operation` get no answer at all until `release` (or `stop`): a hung call. */
+  holdResponses(operation: string): void;
+  release(operation: string): void;
   /** How many requests of `operation` reached the engine. */
   forwarded(operation: string): number;
   stop(): Promise<void>;
@@ -27,6 +30,7 @@ export async function startDynamoFaultProxy(upstreamEndpoint: string): Promise<D
   const upstream = new URL(upstreamEndpoint);
   const toLose = new Map<string, number>();
   const counts = new Map<string, number>();
+  const held = new Set<string>();
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -34,6 +38,7 @@ export async function startDynamoFaultProxy(upstreamEndpoint: string): Promise<D
     req.on('end', () => {
       const operation = operationOf(req.headers);
       counts.set(operation, (counts.get(operation) ?? 0) + 1);
+      if (held.has(operation)) return; // never answered; `stop` closes the connection
       const forward = request({
         host: upstream.hostname,
         port: upstream.port,
@@ -69,6 +74,12 @@ export async function startDynamoFaultProxy(upstreamEndpoint: string): Promise<D
     endpoint: `http://127.0.0.1:${port}`,
     loseResponses(operation, count) {
       toLose.set(operation, count);
+    },
+    holdResponses(operation) {
+      held.add(operation);
+    },
+    release(operation) {
+      held.delete(operation);
     },
     forwarded: (operation) => counts.get(operation) ?? 0,
     async stop() {

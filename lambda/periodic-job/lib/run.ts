@@ -83,6 +83,21 @@ function deadlineSignal(deadlineAt: number, now: number): AbortSignal {
   return AbortSignal.timeout(Math.max(1, deadlineAt - now));
 }
 
+/**
+ * Runs a DynamoDB call under the run's deadline. A call the deadline cut off fails as the
+ * deadline it is, whichever step of the run it interrupted: the run record and the logs then say
+ * `DeadlineExceededError` rather than the SDK's bare `AbortError`.
+ */
+async function withinDeadline<T>(deadlineAt: number, now: () => number, what: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const signal = deadlineSignal(deadlineAt, now());
+  try {
+    return await call(signal);
+  } catch (err) {
+    if (signal.aborted) throw new DeadlineExceededError(`The time budget ran out while ${what}`, { cause: err });
+    throw err;
+  }
+}
+
 export async function runJob(deps: RunDeps, input: RunInput): Promise<RunSummary> {
   const { config, store, logger } = deps;
   const now = deps.now ?? Date.now;
@@ -167,7 +182,8 @@ async function fetchAndStore(deps: RunDeps, input: RunInput, runId: string, coun
     }
     if (valid.length > 0) {
       if (now() >= input.deadlineAt) throw new DeadlineExceededError('The time budget is exhausted before storing the page');
-      const written = await store.upsertChanged(valid, runId, new Date(now()).toISOString(), deadlineSignal(input.deadlineAt, now()));
+      const written = await withinDeadline(input.deadlineAt, now, 'storing the page',
+        (signal) => store.upsertChanged(valid, runId, new Date(now()).toISOString(), signal));
       counts.changed += written.changed;
       counts.unchanged += written.unchanged;
     }

@@ -212,8 +212,8 @@ describe('locks', () => {
       expect(jsonBody(response)).toMatchObject({ error: 'ServiceUnavailable', message: expect.stringMatching(/another request|retry later/) });
       expect(responseHeader(response, 'retry-after')).toBe('1');
     }
+    // Waited for the lock until each invocation's deadline (no upper bound: a loaded machine stretches it).
     expect(elapsed).toBeGreaterThanOrEqual(1_800);
-    expect(elapsed).toBeLessThan(5_000);
     expect(responseBytes(get).toString()).toBe('original');
     expect(await readFile(lockFile, 'utf8')).toContain('another instance'); // someone else's lock is left alone
     expect((await leftoverInternalFiles(mount.root)).filter((f) => !f.startsWith('.efs-locks/'))).toEqual([]);

@@ -105,9 +105,9 @@ describe('content types', () => {
     expect(parseContentType(' text/plain ')).toBe('text/plain');
   });
 
-  test('rejects a long run of parameters quickly (no catastrophic backtracking)', () => {
-    const started = Date.now();
+  test('rejects a long run of parameters (no catastrophic backtracking)', () => {
+    // With backtracking exponential in the 40 parameters and 50 separators, this would not end
+    // within the test timeout; ending at all is the check (no timing that a loaded machine stretches).
     expect(() => parseContentType(`a/b${'; a=b'.repeat(40)} ;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;x`)).toThrow(BadRequestError);
-    expect(Date.now() - started).toBeLessThan(100);
   });
 });

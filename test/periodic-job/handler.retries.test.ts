@@ -153,10 +153,9 @@ describe('time budget', () => {
     // Act
     const err = await runFailure(poller.invoke({ remainingMs: 1200 }));
 
-    // Assess: cut off after about 0.7 s, well before the 5 s request timeout
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(600);
-    expect(elapsed).toBeLessThan(3000);
+    // Assess: cut off by the budget (about 0.7 s), not by the 5 s request timeout: the message says
+    // which (no upper bound on the time, which a loaded machine can stretch)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
     expect(err.message).toMatch(/cut off by the time budget/);
     expect((await readJobTable(harness.dynamo.client, harness.tableName)).runs).toEqual([expect.objectContaining({ status: 'failed', errorName: 'DeadlineExceededError' })]);
   });
@@ -164,11 +163,10 @@ describe('time budget', () => {
   test('fails at once when a Retry-After wait would exceed the budget', async () => {
     harness.server.respond(() => ({ status: 429, headers: { 'retry-after': '30' } }));
     const poller = load({ MAX_RETRY_DELAY_MS: '60000' });
-    const started = Date.now();
 
     const err = await runFailure(poller.invoke({ remainingMs: 5000 }));
 
-    expect(Date.now() - started).toBeLessThan(3000);
+    // One request and this message: it did not wait (no timing that a loaded machine stretches).
     expect(harness.server.requests).toHaveLength(1);
     expect(err.message).toMatch(/HTTP 429; no retry: waiting 30000 ms would exceed the time budget/);
   });

@@ -33,6 +33,7 @@ const TEST: Step = { name: 'npm test', command: 'npm', args: ['test'] };
 
 interface RunFigures {
   readonly run: number;
+  readonly commit: string;
   readonly seconds: Record<string, number>;
   readonly setUpSeconds: number;
   readonly testSeconds: number;
@@ -79,7 +80,7 @@ function main(): void {
   const underLoad = args.includes('--under-load');
   const keep = args.includes('--keep');
   const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
-  console.log(`feedback: ${runs} clean clone(s) of ${head}, node ${process.version}, ${cpus().length} cores` +
+  console.log(`feedback: ${runs} clean clone(s) of HEAD (now ${head}), node ${process.version}, ${cpus().length} cores` +
     `${underLoad ? ', one core kept busy by another process' : ''}`);
 
   const load = underLoad ? startLoad() : undefined;
@@ -92,18 +93,20 @@ function main(): void {
       try {
         spawnSync('git', ['clone', '--quiet', '--no-hardlinks', ROOT, join(dir, 'repo')], { stdio: 'inherit' });
         const cwd = join(dir, 'repo');
+        const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8' }).stdout.trim();
         const seconds: Record<string, number> = {};
         for (const step of SET_UP) seconds[step.name] = timed(step, cwd, log);
         seconds[TEST.name] = timed(TEST, cwd, log);
         const figures: RunFigures = {
           run,
+          commit,
           seconds,
           setUpSeconds: SET_UP.reduce((sum, step) => sum + seconds[step.name], 0),
           testSeconds: seconds[TEST.name],
           tests: testSummary(log),
         };
         results.push(figures);
-        console.log(`run ${run}: ${SET_UP.map((s) => `${s.name} ${seconds[s.name].toFixed(1)} s`).join(', ')}`);
+        console.log(`run ${run} (${commit}): ${SET_UP.map((s) => `${s.name} ${seconds[s.name].toFixed(1)} s`).join(', ')}`);
         console.log(`  set-up (npm ci && npx cdk synth): ${ratio(figures.setUpSeconds, FEEDBACK_TARGETS.setUpSeconds)}`);
         console.log(`  npm test: ${ratio(figures.testSeconds, FEEDBACK_TARGETS.testSeconds)}; ${figures.tests ?? ''}`);
         passed = true;

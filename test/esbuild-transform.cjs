@@ -2,7 +2,7 @@
  * Jest transform: TypeScript to CommonJS with esbuild, one file at a time.
  *
  * ts-jest type-checked every file in every worker and took most of a test file's start-up.
- * Types are checked once per `npm test` instead (`tsc -p test/tsconfig.json` in the
+ * Types are checked once per `npm test` instead (`tsc -p tsconfig.dev.json` in the
  * `test:types` step), so this transform only strips them. The test tsconfig sets
  * `isolatedModules`, which makes single-file transpiling safe. No test uses `jest.mock`
  * hoisting, which esbuild (unlike babel-jest) would not do.

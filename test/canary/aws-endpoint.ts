@@ -7,7 +7,7 @@
  * JSON 1.0) or, for Lambda's REST protocol, by path.
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../helpers/loopback';
 
 export interface AwsRequest {
   readonly method: string;
@@ -59,12 +59,9 @@ export async function startAwsEndpoint(respond: (request: AwsRequest, index: num
       res.end(JSON.stringify(response.json));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  const origin = await listenOnLoopback(server);
   return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    origin,
     requests,
     async close() {
       server.closeAllConnections();

@@ -7,7 +7,6 @@
  * raw and stop the engine.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
   DeleteTableCommand,
@@ -15,6 +14,7 @@ import {
   ScanCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
+import { listenOnLoopback } from './loopback';
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server;
@@ -41,12 +41,7 @@ let tableCounter = 0;
 
 export async function startDynalite(): Promise<LocalDynamo> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = await listenOnLoopback(server);
   const overridden = [...Object.keys(TEST_ENV), 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'];
   const saved = Object.fromEntries(overridden.map((key) => [key, process.env[key]]));
   Object.assign(process.env, TEST_ENV, { AWS_ENDPOINT_URL_DYNAMODB: endpoint });

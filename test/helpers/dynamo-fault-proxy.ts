@@ -5,7 +5,7 @@
  * produce this fault; the proxy does it without touching the engine or the handler.
  */
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback';
 
 export interface DynamoFaultProxy {
   /** Point the SDK here (`AWS_ENDPOINT_URL_DYNAMODB`). */
@@ -64,14 +64,10 @@ export async function startDynamoFaultProxy(upstreamEndpoint: string): Promise<D
       forward.end(Buffer.concat(chunks));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const endpoint = await listenOnLoopback(server);
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     loseResponses(operation, count) {
       toLose.set(operation, count);
     },

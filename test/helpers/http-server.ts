@@ -5,7 +5,7 @@
  * exercise timeouts. `close()` also drops keep-alive and hanging connections.
  */
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback';
 
 export interface RecordedRequest {
   readonly method: string;
@@ -80,13 +80,9 @@ export async function startHttpServer(responder: Responder = () => ({ status: 40
       }
     })();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const origin = await listenOnLoopback(server);
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin,
     requests,
     respond(next) {
       current = next;

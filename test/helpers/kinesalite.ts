@@ -4,7 +4,6 @@
  * kinesalite rejects the SDK's default HTTP/2, so the client uses `NodeHttpHandler` (HTTP/1.1).
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   CreateStreamCommand,
   DescribeStreamCommand,
@@ -15,6 +14,7 @@ import {
   type _Record as KinesisRecord,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { listenOnLoopback } from './loopback';
 // kinesalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const kinesalite = require('kinesalite') as (options: Record<string, unknown>) => Server;
@@ -48,12 +48,7 @@ export interface LocalKinesis {
 
 export async function startKinesalite(): Promise<LocalKinesis> {
   const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 50 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = await listenOnLoopback(server);
   const client = new KinesisClient({
     endpoint,
     region: TEST_REGION,

@@ -10,7 +10,6 @@
  * outlives the test process, however that ends) or on SIGTERM.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyHandler } from 'aws-lambda';
@@ -20,18 +19,12 @@ import { READY_MARKER, type LocalStackInfo } from './protocol';
 import { createSiteHandler } from './site-server';
 import { apiScope, WEB_APP_ITEM_SCHEMA, type WebAppAuthMetadata, type WebAppRuntimeConfig } from '../../lib/web-app/runtime-config';
 import { startDynalite } from '../helpers/dynalite';
+import { listenOnLoopback } from '../helpers/loopback';
 
 const ROOT = join(__dirname, '..', '..');
 const RESOURCE_NAME = 'items';
 const CLIENT_ID = 'web-app-local-client';
 
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 /** A server whose handler is attached later: the origins must be known before the handlers are made. */
 function lateServer(): { server: Server; attach(handler: (req: IncomingMessage, res: ServerResponse) => void): void } {
@@ -55,8 +48,8 @@ async function main(): Promise<void> {
 
   const site = lateServer();
   const identity = lateServer();
-  const siteOrigin = await listen(site.server);
-  const providerOrigin = await listen(identity.server);
+  const siteOrigin = await listenOnLoopback(site.server);
+  const providerOrigin = await listenOnLoopback(identity.server);
 
   // The handler's configuration, as the construct sets it; read by the bundle at import.
   Object.assign(process.env, {
@@ -134,7 +127,7 @@ async function main(): Promise<void> {
       default: return answer(404, { message: `no control ${url.pathname}` });
     }
   });
-  const controlOrigin = await listen(control);
+  const controlOrigin = await listenOnLoopback(control);
 
   let stopping = false;
   const stop = (): void => {

@@ -8,11 +8,10 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-
-const ROOT = join(__dirname, '..');
+import { ROOT } from './bundle';
 
 /** projen tasks: each stays runnable on its own (`npx projen eslint`). */
-export const CHECK_TASKS = ['test:types', 'eslint', 'api:check'] as const;
+const CHECK_TASKS = ['test:types', 'eslint', 'api:check'] as const;
 
 interface Outcome { readonly task: string; readonly ok: boolean; readonly seconds: number }
 

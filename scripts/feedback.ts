@@ -17,11 +17,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const ROOT = join(__dirname, '..');
+import { ROOT } from './bundle';
 
 /** The targets on the 2-core machine CI runs on. */
-export const FEEDBACK_TARGETS = { setUpSeconds: 45, testSeconds: 300 } as const;
+const FEEDBACK_TARGETS = { setUpSeconds: 45, testSeconds: 300 } as const;
 
 interface Step { readonly name: string; readonly command: string; readonly args: readonly string[] }
 

@@ -16,6 +16,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   license: 'Apache-2.0',
   keywords: ['aws-cdk', 'cdk', 'serverless', 'lambda', 'api-gateway', 'dynamodb', 'reference-architecture'],
   defaultReleaseBranch: 'main',
+  // Written out, not left to projen's default: api:check fails on any break of a stable API.
+  stability: 'stable',
   projenrcTs: true,
   // tsx runs .projenrc.ts and the scripts alike: no ts-node in the dependency tree.
   projenrcTsOptions: { runner: typescript.TypeScriptRunner.tsx() },
@@ -125,10 +127,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@stylistic/eslint-plugin@2.13.0',
     'eslint-import-resolver-typescript@4.4.5',
     'eslint-plugin-import@2.32.0',
-    'jsii-diff@1.134.0',
     'jsii-docgen@10.12.6',
-    'jsii-pacmak@1.140.0',
-    'projen@0.103.25',
   ],
 
   gitignore: ['/assets/', '/cdk.out/', '/.bench/', '*.tsbuildinfo'],
@@ -137,6 +136,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
 // projen drops this from devDeps when it computes the peer set; re-add it explicitly.
 project.addDevDeps('constructs@10.8.1');
+// The project adds these three without a version after it applies the devDeps option, which
+// turned their pins there into caret ranges: pin them after construction instead.
+project.addDevDeps('jsii-diff@1.134.0', 'jsii-pacmak@1.140.0', 'projen@0.103.25');
+
+// The candidate of the v1 API, whose jsii stability is "stable" (CHANGELOG.md). projen writes
+// 0.0.0 unless told otherwise: this repository has no release workflow to bump it from git tags.
+project.package.addVersion('1.0.0-rc.0');
 
 // npm 11 lists every install script not named here, and does not run it. None of the four is
 // needed: esbuild finds its binary in its platform package, the LevelDB bindings of dynalite
@@ -150,8 +156,13 @@ project.package.addField('allowScripts', { '@parcel/watcher': false, 'classic-le
 project.jest!.config.transform = { '^.+\\.tsx?$': '<rootDir>/test/esbuild-transform.cjs' };
 project.deps.removeDependency('ts-jest');
 project.addTask('api:check', {
-  description: 'Fail when API.md is not what the public API generates (scripts/check-api.ts)',
+  description: 'Fail when API.md is stale or the public API breaks api-baseline/assembly.jsii (scripts/check-api.ts)',
   exec: 'tsx scripts/check-api.ts',
+});
+// After a deliberate API change, recorded in CHANGELOG.md: api:check compares with this record.
+project.addTask('api:baseline', {
+  description: 'Record the public API of lib/ in api-baseline/assembly.jsii, which api:check compares with (scripts/api-baseline.ts)',
+  steps: [{ spawn: project.compileTask.name }, { exec: 'tsx scripts/api-baseline.ts' }],
 });
 project.addTask('test:types', {
   description: 'Type-check every folder: lib, lambda, test, examples, bin, scripts, projenrc (tsconfig.dev.json), and web',
@@ -197,7 +208,7 @@ new javascript.TypescriptConfig(project, {
 });
 
 // Published package: compiled lib (.js + .d.ts), .jsii, API.md and the pre-built handler assets.
-for (const pattern of ['/lib/**/*.ts', '!/lib/**/*.d.ts', '/bin/', '/examples/', '/lambda/', '/scripts/', '/web/', 'cdk.json', 'cdk.out/', '/.ci/', '/.bench/']) {
+for (const pattern of ['/lib/**/*.ts', '!/lib/**/*.d.ts', '/api-baseline/', '/bin/', '/examples/', '/lambda/', '/scripts/', '/web/', 'cdk.json', 'cdk.out/', '/.ci/', '/.bench/']) {
   project.addPackageIgnore(pattern);
 }
 

@@ -6,8 +6,9 @@ import { AlarmTopic, RestfulMicroservice } from '../lib';
 /**
  * The RESTful microservice deployed by canary: every change publishes a version, CodeDeploy
  * smoke-tests it (pre-traffic hook: `GET /items` must answer 200), shifts 10% of traffic to it
- * for 5 minutes, checks its errors (post-traffic hook) and rolls back on any rollback alarm,
- * including the API's 5XX rate. The API reaches the alias through the stage variable `lambdaAlias`.
+ * for 5 minutes, checks its errors (post-traffic hook) and rolls back on any rollback alarm:
+ * the new version's errors, throttles and p99 duration, and the API's 5XX rate. The alarm topic
+ * receives them all. The API reaches the alias through the stage variable `lambdaAlias`.
  */
 export class CanaryDeploymentExampleStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
@@ -18,7 +19,6 @@ export class CanaryDeploymentExampleStack extends Stack {
       invokeAliasThroughStageVariable: true,
       deployment: {
         deploymentConfig: codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
-        alarmTopic: alarms.topic,
         preTrafficHook: {
           smokeTestPayload: {
             resource: '/items',
@@ -34,8 +34,6 @@ export class CanaryDeploymentExampleStack extends Stack {
         postTrafficHook: { window: Duration.minutes(10), maxErrors: 0 },
       },
     });
-    const serverErrors = service.restApi.alarms.find((a) => a.node.id === 'ServerErrorRateAlarm');
-    if (serverErrors) service.deployment!.addRollbackAlarm(serverErrors);
     new CfnOutput(this, 'ItemsUrl', { value: service.url, description: 'Collection URL (IAM/SigV4-signed requests)' });
     new CfnOutput(this, 'AliasArn', { value: service.deployment!.alias.functionArn });
   }

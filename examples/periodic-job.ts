@@ -23,7 +23,7 @@ export class PeriodicJobExampleStack extends Stack {
       alarmTopic: alarms.topic,
       dashboard: true,
     });
-    new CfnOutput(this, 'SecretArn', { value: job.secret.secretArn, description: 'Set the API token here' });
+    new CfnOutput(this, 'SecretArn', { value: job.apiCredential.secretArn, description: 'Set the API token here' });
     new CfnOutput(this, 'TableName', { value: job.table.tableName });
     new CfnOutput(this, 'FailedRunsQueueUrl', { value: job.failedRunsQueue.queueUrl });
   }

@@ -2,14 +2,14 @@
 // for users. Everything else under lib/ is internal and may change in any release.
 
 // ---- patterns
-export { CanaryDeployment } from './canary';
+export { CanaryDeployment } from './core/canary-deployment';
 export type {
   AliasProvisionedConcurrencyOptions,
   CanaryDeploymentOptions,
   CanaryDeploymentProps,
   PostTrafficHookOptions,
   PreTrafficHookOptions,
-} from './canary';
+} from './core/canary-deployment';
 export { FileStorageService } from './efs';
 export type { FileStorageFileSystemOptions, FileStorageServiceProps } from './efs';
 export { FanOut, FanOutConsumerCode } from './fan-out';
@@ -26,8 +26,9 @@ export { WebApplication } from './web-app';
 export type { WebApplicationCustomDomain, WebApplicationProps } from './web-app';
 
 // ---- props shared by the patterns
-export type { PatternHandlerProps, PatternTableProps } from './core/pattern-props';
-export type { ResourceApiProps } from './core/resource-api';
+export type { PatternOperationsProps } from './core/operations';
+export type { PatternCodeProps, PatternHandlerProps, PatternTableProps } from './core/pattern-props';
+export type { CollectionApiProps, ResourceApiProps } from './core/resource-api';
 export type { PatternVpcProps } from './core/vpc';
 
 // ---- building blocks

@@ -1,9 +1,9 @@
 /**
  * `npx projen checks` (part of `npm test`): the static checks, side by side.
  *
- * Each is single-threaded (tsc, ESLint, jsii + jsii-docgen), so on a 2-core machine two run at
- * once in about half the time one after the other takes. Each check's output is printed whole
- * when it ends, so outputs never interleave. Exits non-zero when any check fails.
+ * Each is single-threaded (tsc, ESLint, jsii + jsii-docgen + jsii-diff), so on a 2-core machine
+ * two run at once in about half the time one after the other takes. Each check's output is
+ * printed whole when it ends, so outputs never interleave. Exits non-zero when any check fails.
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';

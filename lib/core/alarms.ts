@@ -16,6 +16,14 @@ export interface AlarmDefinition {
   readonly datapointsToAlarm?: number;
   /** @default NOT_BREACHING: no traffic is not an incident */
   readonly treatMissingData?: cloudwatch.TreatMissingData;
+  /**
+   * The alarm measures failures that new code causes, as a rate that recovers by itself (an
+   * API's 5XX rate, a queue's oldest message age), so a canary deployment rolls back on it.
+   * Depth alarms (messages waiting in a dead-letter queue) never qualify: one old message would
+   * stop every deployment until someone drains the queue.
+   * @default false
+   */
+  readonly rollsBackDeployment?: boolean;
 }
 
 /**
@@ -24,6 +32,8 @@ export interface AlarmDefinition {
  */
 export class AlarmFactory {
   public readonly alarms: cloudwatch.Alarm[] = [];
+  /** The alarms added with `rollsBackDeployment`. */
+  public readonly rollbackAlarms: cloudwatch.Alarm[] = [];
 
   constructor(private readonly scope: Construct, private readonly alarmTopic?: sns.ITopic) {}
 
@@ -44,6 +54,7 @@ export class AlarmFactory {
       alarm.addOkAction(action);
     }
     this.alarms.push(alarm);
+    if (definition.rollsBackDeployment) this.rollbackAlarms.push(alarm);
     return alarm;
   }
 }

@@ -9,20 +9,28 @@ import { mergeProps } from './merge';
 import { acknowledgeNagFindings, NagAcknowledgement } from './nag';
 import { createLibraryTable } from './table';
 
-/** The handler of a pattern: the reference handler (default), your code on the library's defaults, or your function. */
-export interface PatternHandlerProps {
-  /**
-   * Use this function instead of creating one. It gets the pattern's triggers and grants, and its
-   * environment variables when it is a `lambda.Function`.
-   * @default - a new function
-   */
-  readonly existingFunction?: lambda.IFunction;
+/**
+ * The code of a pattern's function: the reference handler (default), or your code on the
+ * library's defaults. Patterns whose function needs settings fixed at creation (VPC placement,
+ * a file system mount) take only these.
+ */
+export interface PatternCodeProps {
   /** Your own handler code instead of the reference handler; it receives the same environment variables. @default - the reference handler */
   readonly code?: lambda.Code;
   /** The handler export of `code`. @default 'index.handler' */
   readonly handler?: string;
   /** Overrides of the created function's props, merged over the library's and the pattern's defaults. @default - none */
   readonly functionProps?: lambda.FunctionOptions;
+}
+
+/** The handler of a pattern: the reference handler (default), your code on the library's defaults, or your function. */
+export interface PatternHandlerProps extends PatternCodeProps {
+  /**
+   * Use this function instead of creating one. It gets the pattern's triggers and grants, and its
+   * environment variables when it is a `lambda.Function`.
+   * @default - a new function
+   */
+  readonly existingFunction?: lambda.IFunction;
 }
 
 /** The table of a pattern. The reference handlers need the key schema `pk` (S) + `sk` (S). */

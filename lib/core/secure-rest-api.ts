@@ -94,6 +94,8 @@ export class SecureRestApi extends Construct {
   public readonly apiKey?: apigw.IApiKey;
   public readonly usagePlan?: apigw.UsagePlan;
   public readonly alarms: cloudwatch.IAlarm[];
+  /** The alarms of `alarms` that a canary deployment of the API's backend rolls back on: the 5XX rate. */
+  public readonly rollbackAlarms: cloudwatch.IAlarm[];
   private readonly authorizationConfig: ApiAuthorizationConfig;
   private readonly requestValidator: apigw.RequestValidator;
 
@@ -186,6 +188,7 @@ export class SecureRestApi extends Construct {
       threshold: errorRateThreshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
+      rollsBackDeployment: true,
       description: `More than ${errorRateThreshold}% of requests to ${this.node.path} (stage ${this.stage.stageName}) failed with a 5XX in 5 minutes. Check the handler's errors and logs, and the access log's integrationError.`,
     });
     alarms.add('LatencyP99Alarm', {
@@ -196,6 +199,7 @@ export class SecureRestApi extends Construct {
       description: `p99 latency of ${this.node.path} (stage ${this.stage.stageName}) above ${latencyThreshold.toMilliseconds()} ms for 15 minutes.`,
     });
     this.alarms = alarms.alarms;
+    this.rollbackAlarms = alarms.rollbackAlarms;
   }
 
   /** The URL of the stage. */
@@ -214,10 +218,12 @@ export class SecureRestApi extends Construct {
 
   /**
    * Routes like `addLambdaRoute`, but the integration invokes `<fn>:${stageVariables.<stageVariable>}`:
-   * the alias (or version) the stage variable names. Set the variable with `setStageVariable` and
-   * let the API invoke each alias it may name with `grantQualifierInvoke`.
+   * the alias (or version) the stage variable names. Set the variable with `_setStageVariable` and
+   * let the API invoke each alias it may name with `_grantQualifierInvoke`.
+   *
+   * @internal for the patterns that route through stage variables; not part of the public API.
    */
-  public addLambdaQualifierRoute(path: string, fn: lambda.IFunction, stageVariable: string, httpMethod: string = 'ANY'): apigw.Method {
+  public _addLambdaQualifierRoute(path: string, fn: lambda.IFunction, stageVariable: string, httpMethod: string = 'ANY'): apigw.Method {
     if (!/^[A-Za-z0-9_]+$/.test(stageVariable)) {
       throw new InvalidPropsError('SecureRestApi', `stage variable names are letters, digits and '_', got '${stageVariable}'`);
     }
@@ -228,8 +234,11 @@ export class SecureRestApi extends Construct {
     }), httpMethod);
   }
 
-  /** Lets this stage invoke `fn` qualified by `qualifier` (an alias name or version), for `addLambdaQualifierRoute`. */
-  public grantQualifierInvoke(id: string, fn: lambda.IFunction, qualifier: string): lambda.CfnPermission {
+  /**
+   * Lets this stage invoke `fn` qualified by `qualifier` (an alias name or version), for `_addLambdaQualifierRoute`.
+   * @internal for the patterns that route through stage variables; not part of the public API.
+   */
+  public _grantQualifierInvoke(id: string, fn: lambda.IFunction, qualifier: string): lambda.CfnPermission {
     return new lambda.CfnPermission(this, id, {
       action: 'lambda:InvokeFunction',
       functionName: `${fn.functionArn}:${qualifier}`,
@@ -238,16 +247,21 @@ export class SecureRestApi extends Construct {
     });
   }
 
-  /** Sets a stage variable. */
-  public setStageVariable(name: string, value: string): void {
+  /**
+   * Sets a stage variable.
+   * @internal for the patterns that route through stage variables; not part of the public API.
+   */
+  public _setStageVariable(name: string, value: string): void {
     (this.stage.node.defaultChild as apigw.CfnStage).addPropertyOverride(`Variables.${name}`, value);
   }
 
   /**
    * An API Gateway canary release on the stage: `percentTraffic` percent of requests run with
    * `stageVariableOverrides` (e.g. another Lambda qualifier), the rest with the stage variables.
+   *
+   * @internal for the patterns that route through stage variables; not part of the public API.
    */
-  public enableStageCanary(percentTraffic: number, stageVariableOverrides: Record<string, string>): void {
+  public _enableStageCanary(percentTraffic: number, stageVariableOverrides: Record<string, string>): void {
     if (!Token.isUnresolved(percentTraffic) && !(percentTraffic > 0 && percentTraffic < 100)) {
       throw new InvalidPropsError('SecureRestApi', `a stage canary's percentTraffic must be in (0, 100), got ${percentTraffic}`);
     }

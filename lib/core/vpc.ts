@@ -109,8 +109,8 @@ export interface PatternVpcProps {
    * @default - a new `PrivateServiceVpc`
    */
   readonly existingVpc?: ec2.IVpc;
-  /** Props of the created VPC. @default - 2 AZs, isolated subnets, no NAT gateway, flow logs */
-  readonly vpcProps?: PrivateServiceVpcProps;
+  /** Settings of the created `PrivateServiceVpc`. @default - 2 AZs, isolated subnets, no NAT gateway, flow logs */
+  readonly vpcOptions?: PrivateServiceVpcProps;
   /** Subnets of the function in `existingVpc`. @default - the private subnets of existingVpc (isolated when it has no private subnets with egress) */
   readonly vpcSubnets?: ec2.SubnetSelection;
 }
@@ -127,7 +127,7 @@ export interface PatternNetwork {
 export function patternNetwork(
   scope: Construct, construct: string, props: PatternVpcProps, interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[] = [],
 ): PatternNetwork {
-  assertExclusive(construct, props, 'existingVpc', 'vpcProps');
+  assertExclusive(construct, props, 'existingVpc', 'vpcOptions');
   if (props.existingVpc) {
     return { vpc: props.existingVpc, functionSubnets: props.vpcSubnets ?? defaultPrivateSubnets(props.existingVpc) };
   }
@@ -135,8 +135,8 @@ export function patternNetwork(
     throw new InvalidPropsError(construct, 'vpcSubnets selects subnets of existingVpc; the created VPC places the function in its Application subnets');
   }
   const privateServiceVpc = new PrivateServiceVpc(scope, 'Network', {
-    ...props.vpcProps,
-    interfaceEndpoints: [...(props.vpcProps?.interfaceEndpoints ?? []), ...interfaceEndpoints],
+    ...props.vpcOptions,
+    interfaceEndpoints: [...(props.vpcOptions?.interfaceEndpoints ?? []), ...interfaceEndpoints],
   });
   return { vpc: privateServiceVpc.vpc, functionSubnets: privateServiceVpc.applicationSubnets, privateServiceVpc };
 }

@@ -7,15 +7,16 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AlarmFactory } from '../core/alarms';
 import { addApiHandlerAlarms, createPatternApi, SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS } from '../core/api-service';
-import { createAlarmDashboard } from '../core/dashboard';
+import { CanaryDeployment } from '../core/canary-deployment';
 import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { mergeProps } from '../core/merge';
 import { ALARM_PERIOD } from '../core/metrics';
-import { patternHandler, PatternHandlerProps, validatePatternProps } from '../core/pattern-props';
+import { completeOperations, PatternOperationsProps, patternDeployment } from '../core/operations';
+import { PatternCodeProps, PatternHandlerProps, patternHandler, validatePatternProps } from '../core/pattern-props';
+import { collectionApiEnvironment, CollectionApiProps, validateCollectionApiProps } from '../core/resource-api';
 import { SecureRestApi, SecureRestApiProps } from '../core/secure-rest-api';
 import { patternNetwork, PatternVpcProps, PrivateServiceVpc } from '../core/vpc';
 
@@ -41,7 +42,11 @@ export interface FileStorageFileSystemOptions {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-export interface FileStorageServiceProps extends PatternHandlerProps, PatternVpcProps {
+/**
+ * Props of `FileStorageService`. The function is created here (a Lambda file system mount and
+ * VPC placement are set at creation), so it takes your `code`, not an existing function.
+ */
+export interface FileStorageServiceProps extends PatternCodeProps, PatternVpcProps, CollectionApiProps, PatternOperationsProps {
   /**
    * Serve this file system (it must have mount targets in the function's subnets and a security
    * group). Its file system policy stays yours: see the README for the statements to add.
@@ -49,7 +54,7 @@ export interface FileStorageServiceProps extends PatternHandlerProps, PatternVpc
    */
   readonly existingFileSystem?: efs.IFileSystem;
   /** Settings of the created file system. @default - elastic throughput, IA after 30 days, backups, RETAIN */
-  readonly fileSystemProps?: FileStorageFileSystemOptions;
+  readonly fileSystemOptions?: FileStorageFileSystemOptions;
   /** POSIX identity every file operation of the function runs as. @default uid 1001, gid 1001 */
   readonly posixUser?: efs.PosixUser;
   /** Directory of the file system the access point exposes as its root; created with the POSIX owner. @default '/files' */
@@ -61,19 +66,9 @@ export interface FileStorageServiceProps extends PatternHandlerProps, PatternVpc
 
   /** Largest file the API accepts (413 above); at most 4 MiB, Lambda's 6 MB payload after base64. @default Size.mebibytes(4) */
   readonly maxFileSize?: Size;
-  /** Answer 428 to an overwrite or delete without `If-Match`. @default false */
-  readonly requireIfMatch?: boolean;
-  /** Page size of `GET /files` without `limit`. @default 100 */
-  readonly defaultPageSize?: number;
-  /** Largest `limit` a client may ask for. @default 1000 */
-  readonly maxPageSize?: number;
 
   /** Props of the API building block (binary media types are always `*\/*`). @default - REGIONAL, IAM auth, 100 rps */
   readonly apiProps?: SecureRestApiProps;
-  /** Receives the actions of every alarm. @default - alarms have no actions */
-  readonly alarmTopic?: sns.ITopic;
-  /** Create a CloudWatch dashboard of the alarms. @default false */
-  readonly dashboard?: boolean;
   /** Alarm when NFS client connections reach this many (each warm function instance holds one). @default 500 */
   readonly clientConnectionsThreshold?: number;
   /** Alarm when throughput utilization stays above this percent for 15 minutes. @default 80 */
@@ -86,9 +81,6 @@ export interface FileStorageServiceProps extends PatternHandlerProps, PatternVpc
 const FileStorageEnvironment = {
   MOUNT_PATH: 'MOUNT_PATH',
   MAX_FILE_BYTES: 'MAX_FILE_BYTES',
-  DEFAULT_PAGE_SIZE: 'DEFAULT_PAGE_SIZE',
-  MAX_PAGE_SIZE: 'MAX_PAGE_SIZE',
-  REQUIRE_IF_MATCH: 'REQUIRE_IF_MATCH',
 } as const;
 
 const NAME = 'FileStorageService';
@@ -121,6 +113,8 @@ export class FileStorageService extends Construct {
   public readonly mountPath: string;
   public readonly alarms: cloudwatch.IAlarm[];
   public readonly dashboard?: cloudwatch.Dashboard;
+  /** The CodeDeploy deployment of the handler when `deployment` is set. */
+  public readonly deployment?: CanaryDeployment;
 
   constructor(scope: Construct, id: string, props: FileStorageServiceProps = {}) {
     super(scope, id);
@@ -168,16 +162,17 @@ export class FileStorageService extends Construct {
       restApiProps: mergeProps<apigw.RestApiProps>({}, props.apiProps?.restApiProps, { binaryMediaTypes: ['*/*'] }),
     });
     this.api = this.restApi.api;
-    this.restApi.addLambdaRoute('/files', this.handler);
-    this.restApi.addLambdaRoute('/files/{path+}', this.handler);
+    const { deployment, invokeTarget } = patternDeployment(this, NAME, this.handler, props.alarmTopic, props.deployment);
+    this.deployment = deployment;
+    this.restApi.addLambdaRoute('/files', invokeTarget);
+    this.restApi.addLambdaRoute('/files/{path+}', invokeTarget);
 
     const alarms = new AlarmFactory(this, props.alarmTopic);
     addApiHandlerAlarms(alarms, this.handler, this.node.path);
     this.addFileSystemAlarms(alarms, props);
-    this.alarms = [...this.restApi.alarms, ...alarms.alarms];
-    if (props.dashboard) {
-      this.dashboard = createAlarmDashboard(this, 'Dashboard', this.alarms);
-    }
+    ({ alarms: this.alarms, dashboard: this.dashboard } = completeOperations(this, props, [...this.restApi.alarms, ...alarms.alarms], [
+      { deployment, rollbackAlarms: this.restApi.rollbackAlarms },
+    ]));
   }
 
   /** The invoke URL of the file collection, e.g. `https://.../prod/files`. */
@@ -185,8 +180,13 @@ export class FileStorageService extends Construct {
     return `${this.restApi.url}files`;
   }
 
+  /** Lets `grantee` call the API (`execute-api:Invoke` on its stage), for the default IAM authorization. */
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.restApi.grantInvoke(grantee);
+  }
+
   private createFileSystem(props: FileStorageServiceProps, subnets: ec2.SubnetSelection): efs.FileSystem {
-    const options = props.fileSystemProps ?? {};
+    const options = props.fileSystemOptions ?? {};
     const securityGroup = new ec2.SecurityGroup(this, 'FileSystemSecurityGroup', {
       vpc: this.vpc,
       description: `${this.node.path} file system: NFS from the function only`,
@@ -242,10 +242,8 @@ export class FileStorageService extends Construct {
     const env: Record<string, string> = {
       [FileStorageEnvironment.MOUNT_PATH]: this.mountPath,
       [FileStorageEnvironment.MAX_FILE_BYTES]: String((props.maxFileSize ?? Size.mebibytes(4)).toBytes()),
-      [FileStorageEnvironment.REQUIRE_IF_MATCH]: String(props.requireIfMatch ?? false),
+      ...collectionApiEnvironment(props),
     };
-    if (props.defaultPageSize !== undefined) env[FileStorageEnvironment.DEFAULT_PAGE_SIZE] = String(props.defaultPageSize);
-    if (props.maxPageSize !== undefined) env[FileStorageEnvironment.MAX_PAGE_SIZE] = String(props.maxPageSize);
     return env;
   }
 
@@ -280,7 +278,7 @@ export class FileStorageService extends Construct {
       evaluationPeriods: 3,
       description: `${this.node.path}: the file system used more than ${utilization}% of its permitted throughput for 15 minutes; requests will slow down. Consider elastic or provisioned throughput.`,
     });
-    if ((props.fileSystemProps?.performanceMode ?? efs.PerformanceMode.GENERAL_PURPOSE) === efs.PerformanceMode.GENERAL_PURPOSE) {
+    if ((props.fileSystemOptions?.performanceMode ?? efs.PerformanceMode.GENERAL_PURPOSE) === efs.PerformanceMode.GENERAL_PURPOSE) {
       alarms.add('PercentIOLimitAlarm', {
         metric: efsMetric('PercentIOLimit', cloudwatch.Stats.MAXIMUM),
         threshold: 95,
@@ -289,7 +287,7 @@ export class FileStorageService extends Construct {
         description: `${this.node.path}: the file system is near the I/O limit of General Purpose mode for 15 minutes.`,
       });
     }
-    if (props.fileSystemProps?.throughputMode === efs.ThroughputMode.BURSTING) {
+    if (props.fileSystemOptions?.throughputMode === efs.ThroughputMode.BURSTING) {
       const credits = props.burstCreditBalanceThreshold ?? Size.gibibytes(100);
       alarms.add('BurstCreditBalanceAlarm', {
         metric: efsMetric('BurstCreditBalance', cloudwatch.Stats.MINIMUM),
@@ -303,10 +301,11 @@ export class FileStorageService extends Construct {
 
 function validate(props: FileStorageServiceProps): void {
   validatePatternProps(NAME, props);
-  if (props.existingFunction !== undefined) {
+  // The types leave existingFunction out; this stops callers without types.
+  if ((props as PatternHandlerProps).existingFunction !== undefined) {
     throw new InvalidPropsError(NAME, 'existingFunction cannot be used: a Lambda file system mount and VPC placement are set when a function is created. Pass your code with code/handler (and functionProps) instead');
   }
-  assertExclusive(NAME, props, 'existingFileSystem', 'fileSystemProps');
+  assertExclusive(NAME, props, 'existingFileSystem', 'fileSystemOptions');
   if (props.existingFileSystem && !props.existingVpc) {
     throw new InvalidPropsError(NAME, 'existingFileSystem needs existingVpc: the VPC that holds its mount targets');
   }
@@ -315,8 +314,8 @@ function validate(props: FileStorageServiceProps): void {
       throw new InvalidPropsError(NAME, `functionProps.${key} is set by the pattern (network and mount); use existingVpc/vpcSubnets/mountPath instead`);
     }
   }
-  if (props.mountPath !== undefined && !MOUNT_PATH_PATTERN.test(props.mountPath)) {
-    throw new InvalidPropsError(NAME, `mountPath must be /mnt/<name> (Lambda mounts file systems under /mnt), got '${props.mountPath}'`);
+  if (props.mountPath !== undefined && (!MOUNT_PATH_PATTERN.test(props.mountPath) || ['/mnt/.', '/mnt/..'].includes(props.mountPath))) {
+    throw new InvalidPropsError(NAME, `mountPath must be /mnt/<name> (Lambda mounts file systems under /mnt), got '${props.mountPath}' (not . or ..)`);
   }
   if (props.rootDirectoryPath !== undefined && (!ROOT_DIRECTORY_PATTERN.test(props.rootDirectoryPath) || props.rootDirectoryPath.split('/').some((s) => s === '.' || s === '..'))) {
     throw new InvalidPropsError(NAME, `rootDirectoryPath must be an absolute path below / without . or .. segments (the root of the file system is never exposed), got '${props.rootDirectoryPath}'`);
@@ -337,14 +336,13 @@ function validate(props: FileStorageServiceProps): void {
       throw new InvalidPropsError(NAME, `maxFileSize must be 1 byte..4 MiB (Lambda's 6 MB payload limit after base64), got ${bytes} bytes`);
     }
   }
-  assertIntegerInRange(NAME, 'maxPageSize', props.maxPageSize, 1, 1000);
-  assertIntegerInRange(NAME, 'defaultPageSize', props.defaultPageSize, 1, props.maxPageSize ?? 1000);
+  validateCollectionApiProps(NAME, props);
   assertIntegerInRange(NAME, 'clientConnectionsThreshold', props.clientConnectionsThreshold, 1, 1_000_000);
   const utilization = props.throughputUtilizationThresholdPercent;
   if (utilization !== undefined && !(utilization > 0 && utilization <= 100)) {
     throw new InvalidPropsError(NAME, `throughputUtilizationThresholdPercent must be in (0, 100], got ${utilization}`);
   }
-  if (props.burstCreditBalanceThreshold !== undefined && props.fileSystemProps?.throughputMode !== efs.ThroughputMode.BURSTING) {
-    throw new InvalidPropsError(NAME, 'burstCreditBalanceThreshold applies only to fileSystemProps.throughputMode BURSTING (elastic and provisioned throughput have no burst credits)');
+  if (props.burstCreditBalanceThreshold !== undefined && props.fileSystemOptions?.throughputMode !== efs.ThroughputMode.BURSTING) {
+    throw new InvalidPropsError(NAME, 'burstCreditBalanceThreshold applies only to fileSystemOptions.throughputMode BURSTING (elastic and provisioned throughput have no burst credits)');
   }
 }

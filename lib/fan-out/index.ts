@@ -9,15 +9,15 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CanaryDeployment, CanaryDeploymentOptions, patternDeployment } from '../canary';
 import { AlarmFactory } from '../core/alarms';
 import { referenceHandlerCode } from '../core/assets';
-import { createAlarmDashboard } from '../core/dashboard';
+import { CanaryDeployment, CanaryDeploymentOptions } from '../core/canary-deployment';
 import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { createLibraryFunction } from '../core/function';
 import { mergeProps } from '../core/merge';
 import { LambdaMetrics, SqsMetrics } from '../core/metrics';
 import { acknowledgeNagFindings, NagAcknowledgement } from '../core/nag';
+import { completeOperations, DeploymentRollback, PatternOperationsProps, patternDeployment } from '../core/operations';
 import { PatternTableProps } from '../core/pattern-props';
 import { createTerminalQueue } from '../core/queue';
 import { QUEUE_DEFAULTS } from '../core/sqs-defaults';
@@ -69,9 +69,10 @@ export interface FanOutConsumer {
   /** Most concurrent invocations for this queue (2..1000), so one subscriber cannot starve the account. @default 5 */
   readonly maxConcurrency?: number;
   /**
-   * Deploy the consumer through CodeDeploy (alias, canary shifting, rollback alarms, hooks);
-   * the queue's event source mapping then invokes the alias.
-   * @default - the mapping invokes the function's latest code directly
+   * How this consumer is deployed through CodeDeploy, instead of the pattern's `deployment`
+   * (alias, canary shifting, rollback on the new version's alarms and on this queue's oldest
+   * message age); the queue's event source mapping invokes the alias.
+   * @default - the pattern's `deployment`
    */
   readonly deployment?: CanaryDeploymentOptions;
 }
@@ -94,7 +95,7 @@ export interface FanOutSubscriber {
   readonly oldestMessageAgeThreshold?: Duration;
 }
 
-export interface FanOutProps extends PatternTableProps {
+export interface FanOutProps extends PatternTableProps, PatternOperationsProps {
   /** Use this topic instead of creating one. Set `fifo` to match it. @default - a new KMS-encrypted, TLS-only topic */
   readonly existingTopic?: sns.ITopic;
   /** Overrides of the created topic. @default - none */
@@ -105,10 +106,6 @@ export interface FanOutProps extends PatternTableProps {
   readonly subscribers: FanOutSubscriber[];
   /** Deploy the reference order-event publisher (validates, publishes with filter attributes). @default true */
   readonly publisher?: boolean;
-  /** @default - alarms have no actions */
-  readonly alarmTopic?: sns.ITopic;
-  /** @default false */
-  readonly dashboard?: boolean;
 }
 
 /** What was created for one subscriber. */
@@ -144,13 +141,15 @@ export class FanOut extends Construct {
   public readonly redrive: lambda.IFunction;
   public readonly alarms: cloudwatch.IAlarm[];
   public readonly dashboard?: cloudwatch.Dashboard;
+  /** The key of the created topic; undefined with `existingTopic`. */
+  private readonly topicKey?: kms.IKey;
+  private readonly rollbacks: DeploymentRollback[] = [];
 
   constructor(scope: Construct, id: string, props: FanOutProps) {
     super(scope, id);
     this.fifo = props.fifo ?? false;
     validate(props, this.fifo);
 
-    let topicKey: kms.IKey | undefined;
     if (props.existingTopic) {
       this.topic = props.existingTopic;
     } else {
@@ -159,7 +158,7 @@ export class FanOut extends Construct {
         contentBasedDeduplication: this.fifo || undefined,
       }));
       this.topic = created.topic;
-      topicKey = created.key;
+      this.topicKey = created.key;
     }
 
     const needsTable = props.subscribers.some((s) => s.consumer !== undefined);
@@ -174,7 +173,7 @@ export class FanOut extends Construct {
     }
 
     const alarms = new AlarmFactory(this, props.alarmTopic);
-    this.subscriptions = props.subscribers.map((subscriber) => this.addSubscriber(subscriber, alarms));
+    this.subscriptions = props.subscribers.map((subscriber) => this.addSubscriber(subscriber, alarms, props));
 
     if (props.publisher ?? true) {
       const publisher = createLibraryFunction(this, 'Publisher', {
@@ -183,13 +182,7 @@ export class FanOut extends Construct {
         description: `${this.node.path}: validates order events and publishes them with filter attributes`,
         environment: { TOPIC_ARN: this.topic.topicArn, FIFO: String(this.fifo) },
       });
-      if (topicKey) {
-        // What grantPublish does, without its `kms:GenerateDataKey*` wildcard.
-        publisher.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }));
-        topicKey.grant(publisher.function, 'kms:GenerateDataKey', 'kms:Decrypt');
-      } else {
-        this.topic.grantPublish(publisher.function);
-      }
+      this.grantPublish(publisher.function);
       acknowledgeNagFindings(publisher.function, synchronousFunctionFindings('Callers invoke the publisher synchronously and get its answer'));
       this.publisher = publisher.function;
     }
@@ -215,11 +208,19 @@ export class FanOut extends Construct {
     acknowledgeNagFindings(redrive.function, synchronousFunctionFindings('An operator invokes the redrive function synchronously and reads its answer'));
     this.redrive = redrive.function;
 
-    this.alarms = alarms.alarms;
-    if (props.dashboard) this.dashboard = createAlarmDashboard(this, 'Dashboard', this.alarms);
+    ({ alarms: this.alarms, dashboard: this.dashboard } = completeOperations(this, props, alarms.alarms, this.rollbacks));
   }
 
-  private addSubscriber(subscriber: FanOutSubscriber, alarms: AlarmFactory): FanOutSubscription {
+  /** Lets `grantee` publish to the topic (and use its key, when the topic was created here). */
+  public grantPublish(grantee: iam.IGrantable): iam.Grant {
+    if (!this.topicKey) return this.topic.grantPublish(grantee);
+    // What Topic.grantPublish does, without its `kms:GenerateDataKey*` wildcard.
+    const publish = iam.Grant.addToPrincipalOrResource({ grantee, actions: ['sns:Publish'], resourceArns: [this.topic.topicArn], resource: this.topic });
+    this.topicKey.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
+    return publish;
+  }
+
+  private addSubscriber(subscriber: FanOutSubscriber, alarms: AlarmFactory, props: FanOutProps): FanOutSubscription {
     const id = pascalCase(subscriber.name);
     const fifoProps: Partial<sqs.QueueProps> = this.fifo ? { fifo: true, contentBasedDeduplication: true } : {};
     const deadLetterQueue = createTerminalQueue(this, `${id}DeadLetterQueue`, `messages the ${subscriber.name} consumer failed ${subscriber.maxReceiveCount ?? 5} times`, fifoProps);
@@ -258,7 +259,7 @@ export class FanOut extends Construct {
       } else {
         this.table.grantReadWriteData(consumer);
       }
-      const applied = patternDeployment(this, NAME, created.function, spec.deployment, `${id}ConsumerDeployment`);
+      const applied = patternDeployment(this, NAME, created.function, props.alarmTopic, spec.deployment ?? props.deployment, `${id}ConsumerDeployment`);
       deployment = applied.deployment;
       applied.invokeTarget.addEventSource(new sources.SqsEventSource(queue, {
         batchSize: spec.batchSize ?? 10,
@@ -292,13 +293,15 @@ export class FanOut extends Construct {
       description: `SNS could not deliver messages to the ${subscriber.name} queue (queue policy or encryption); they wait in the subscription DLQ.`,
     });
     const maxAge = subscriber.oldestMessageAgeThreshold ?? Duration.minutes(15);
-    alarms.add(`${id}OldestMessageAlarm`, {
+    const oldestMessage = alarms.add(`${id}OldestMessageAlarm`, {
       metric: SqsMetrics.oldestMessageAgeInSeconds(queue),
       threshold: maxAge.toSeconds(),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
       description: `The oldest message of the ${subscriber.name} queue is older than ${maxAge.toHumanString()} for 15 minutes: the consumer falls behind or is stuck.`,
     });
+    // Only this subscriber's queue says whether this consumer's new version fails.
+    this.rollbacks.push({ deployment, rollbackAlarms: [oldestMessage] });
     return { name: subscriber.name, queue, deadLetterQueue, subscriptionDeadLetterQueue, subscription, consumer, deployment };
   }
 }

@@ -8,15 +8,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CanaryDeployment, CanaryDeploymentOptions, patternDeployment } from '../canary';
 import { AlarmFactory } from '../core/alarms';
-import { createAlarmDashboard } from '../core/dashboard';
+import { CanaryDeployment } from '../core/canary-deployment';
 import { assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { ALARM_PERIOD, DynamoDbMetrics, LambdaMetrics, SqsMetrics } from '../core/metrics';
 import { acknowledgeNagFindings } from '../core/nag';
+import { completeOperations, PatternOperationsProps, patternDeployment } from '../core/operations';
 import {
   grantPatternTable, patternHandler, PatternHandlerProps, patternTable, PatternTableProps, usesReferenceHandler, validatePatternProps,
 } from '../core/pattern-props';
@@ -60,7 +59,7 @@ export interface PeriodicJobSourceApi {
   readonly authHeader?: string;
 }
 
-export interface PeriodicJobProps extends PatternHandlerProps, PatternTableProps {
+export interface PeriodicJobProps extends PatternHandlerProps, PatternTableProps, PatternOperationsProps {
   /** Name of the job in run records and the `JobName` metric dimension. @default - the construct id */
   readonly jobName?: string;
   /** When the job runs. `ScheduleExpression.rate`, `.cron` (with a time zone) or `.expression`. @default rate(1 hour) */
@@ -78,8 +77,8 @@ export interface PeriodicJobProps extends PatternHandlerProps, PatternTableProps
 
   /** The API to poll; required with the reference handler. @default - none */
   readonly sourceApi?: PeriodicJobSourceApi;
-  /** The secret holding the API credential (a token, or JSON `{"token": "..."}`). @default - a new secret whose value you set */
-  readonly existingSecret?: secretsmanager.ISecret;
+  /** The secret holding the source API's credential (a token, or JSON `{"token": "..."}`). @default - a new secret whose value you set */
+  readonly existingApiCredential?: secretsmanager.ISecret;
 
 
   /** Lambda's retries of a failed run (0..2). @default 2 */
@@ -89,16 +88,6 @@ export interface PeriodicJobProps extends PatternHandlerProps, PatternTableProps
 
   /** Alarm when no run succeeded for two intervals. @default true */
   readonly missedRunAlarm?: boolean;
-  /**
-   * Deploy the handler through CodeDeploy: an alias on each new version, canary traffic shifting,
-   * rollback alarms and optional hooks. The schedule then invokes the alias.
-   * @default - the schedule invokes the function's latest code directly
-   */
-  readonly deployment?: CanaryDeploymentOptions;
-  /** @default - alarms have no actions */
-  readonly alarmTopic?: sns.ITopic;
-  /** @default false */
-  readonly dashboard?: boolean;
 }
 
 const NAME = 'PeriodicJob';
@@ -107,6 +96,13 @@ const JOB_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const RATE_PATTERN = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON_PATTERN = /^cron\((\S+ ){5}\S+\)$/;
 const MAX_MISSED_RUN_INTERVAL = Duration.days(1);
+// The handler reads its settings with the same rules (lambda/periodic-job/lib/config.ts); the
+// contract tests run both sides over the same values.
+const QUERY_PARAM_PATTERN = /^[\x21-\x22\x24-\x25\x27-\x3c\x3e-\x7e]{1,64}$/;
+const DOT_PATH_PATTERN = /^[\x21-\x2d\x2f-\x7e]{1,64}(?:\.[\x21-\x2d\x2f-\x7e]{1,64}){0,9}$/;
+const HEADER_NAME_PATTERN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+/** An `itemsPath` that says the response body is the items array. */
+const WHOLE_BODY = ['', '.'];
 /** Exactly what the reference handler calls: stored hashes are read in batches, changed records put conditionally. */
 const REFERENCE_HANDLER_TABLE_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:PutItem'];
 const REFERENCE_HANDLER_OPERATIONS = [dynamodb.Operation.BATCH_GET_ITEM, dynamodb.Operation.PUT_ITEM];
@@ -127,7 +123,8 @@ export class PeriodicJob extends Construct {
   public readonly scheduleDeadLetterQueue: sqs.IQueue;
   /** Runs that failed after Lambda's retries. */
   public readonly failedRunsQueue: sqs.IQueue;
-  public readonly secret: secretsmanager.ISecret;
+  /** The source API's credential, read by the handler. */
+  public readonly apiCredential: secretsmanager.ISecret;
   public readonly table: dynamodb.ITable;
   public readonly handler: lambda.IFunction;
   public readonly logGroup?: logs.ILogGroup;
@@ -144,8 +141,8 @@ export class PeriodicJob extends Construct {
 
     // Run records carry `expiresAt` (90 days by default); job records never expire.
     this.table = patternTable(this, NAME, props, { timeToLiveAttribute: 'expiresAt' });
-    if (props.existingSecret) {
-      this.secret = props.existingSecret;
+    if (props.existingApiCredential) {
+      this.apiCredential = props.existingApiCredential;
     } else {
       const secret = new secretsmanager.Secret(this, 'ApiCredential', {
         description: `API credential of the periodic job ${this.jobName}: set its value to the token (or JSON {"token": "..."})`,
@@ -154,13 +151,13 @@ export class PeriodicJob extends Construct {
         id: 'AwsSolutions-SMG4',
         reason: 'The credential is issued by the external API provider; it is rotated when the provider rotates it, which a Lambda rotation function cannot do.',
       }]);
-      this.secret = secret;
+      this.apiCredential = secret;
     }
 
     const environment = {
       TABLE_NAME: this.table.tableName,
       JOB_NAME: this.jobName,
-      SECRET_ARN: this.secret.secretArn,
+      SECRET_ARN: this.apiCredential.secretArn,
       POWERTOOLS_METRICS_NAMESPACE: PeriodicJob.METRICS_NAMESPACE,
       ...sourceApiEnvironment(props.sourceApi),
     };
@@ -176,7 +173,7 @@ export class PeriodicJob extends Construct {
         reason: 'Failed asynchronous runs go to an on-failure destination (the failed-runs queue), which carries the error and the event, unlike a DLQ.',
       }],
     }));
-    const { deployment, invokeTarget } = patternDeployment(this, NAME, this.handler, props.deployment);
+    const { deployment, invokeTarget } = patternDeployment(this, NAME, this.handler, props.alarmTopic, props.deployment);
     this.deployment = deployment;
     // Asynchronous invoke settings apply per qualifier: they belong on what the schedule invokes.
     invokeTarget.configureAsyncInvoke({
@@ -185,7 +182,7 @@ export class PeriodicJob extends Construct {
       onFailure: new destinations.SqsDestination(this.failedRunsQueue),
     });
     grantPatternTable(this.table, this.handler, props, REFERENCE_HANDLER_TABLE_ACTIONS);
-    this.secret.grantRead(this.handler);
+    this.apiCredential.grantRead(this.handler);
 
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup');
     this.scheduleDeadLetterQueue = createTerminalQueue(this, 'ScheduleDeadLetterQueue', 'schedule deliveries Scheduler could not make');
@@ -268,8 +265,9 @@ export class PeriodicJob extends Construct {
         description: `No run of ${this.jobName} succeeded for two intervals (${interval.toHumanString()} each): the schedule is off, deliveries fail or every run fails.`,
       });
     }
-    this.alarms = alarms.alarms;
-    if (props.dashboard) this.dashboard = createAlarmDashboard(this, 'Dashboard', this.alarms);
+    // Runs are minutes to hours apart, so no rate alarm of the job can judge a canary in time:
+    // the new version's own errors, throttles and duration roll it back.
+    ({ alarms: this.alarms, dashboard: this.dashboard } = completeOperations(this, props, alarms.alarms, [{ deployment, rollbackAlarms: [] }]));
   }
 }
 
@@ -302,8 +300,24 @@ function validate(props: PeriodicJobProps, jobName: string, schedule: scheduler.
   }
   const api = props.sourceApi;
   if (api) {
-    if (!Token.isUnresolved(api.url) && !/^https?:\/\/[^\s/]+/.test(api.url)) {
-      throw new InvalidPropsError(NAME, `sourceApi.url must be an http(s) URL, got '${api.url}'`);
+    if (!Token.isUnresolved(api.url) && !isSourceUrl(api.url)) {
+      throw new InvalidPropsError(NAME, `sourceApi.url must be an http(s) URL without user info or fragment (the credential goes in the secret), got '${api.url}'`);
+    }
+    const checks: Array<[string, string | undefined, RegExp, string]> = [
+      ['pageParam', api.pageParam, QUERY_PARAM_PATTERN, 'a query parameter name (1..64 printable characters without space, #, & or =)'],
+      ['cursorParam', api.cursorParam, QUERY_PARAM_PATTERN, 'a query parameter name (1..64 printable characters without space, #, & or =)'],
+      ['cursorField', api.cursorField, DOT_PATH_PATTERN, 'a dot path of 1..10 field names'],
+      ['idField', api.idField, DOT_PATH_PATTERN, 'a dot path of 1..10 field names'],
+      ['authHeader', api.authHeader, HEADER_NAME_PATTERN, 'an HTTP header name'],
+    ];
+    if (api.itemsPath !== undefined && !WHOLE_BODY.includes(api.itemsPath)) checks.push(['itemsPath', api.itemsPath, DOT_PATH_PATTERN, 'a dot path of 1..10 field names, or \'\' for a body that is the array']);
+    for (const [name, value, pattern, what] of checks) {
+      if (value !== undefined && !Token.isUnresolved(value) && !pattern.test(value)) {
+        throw new InvalidPropsError(NAME, `sourceApi.${name} must be ${what}, got '${value}'`);
+      }
+    }
+    if (api.pagingStyle === PagingStyle.CURSOR && api.itemsPath !== undefined && WHOLE_BODY.includes(api.itemsPath)) {
+      throw new InvalidPropsError(NAME, 'sourceApi.itemsPath must name a field with CURSOR paging: the cursor is read from the response body object');
     }
     assertIntegerInRange(NAME, 'sourceApi.maxPages', api.maxPages, 1, 10_000);
     assertIntegerInRange(NAME, 'sourceApi.maxAttempts', api.maxAttempts, 1, 10);
@@ -341,6 +355,15 @@ function validate(props: PeriodicJobProps, jobName: string, schedule: scheduler.
     }
   }
   return interval;
+}
+
+function isSourceUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '' && url.hash === '';
+  } catch {
+    return false;
+  }
 }
 
 function assertSecondsInRange(name: string, value: Duration | undefined, min: number, max: number): void {

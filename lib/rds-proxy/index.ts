@@ -3,24 +3,24 @@ import { CfnElement, CustomResource, Duration, FileSystem, Names, RemovalPolicy,
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { CanaryDeployment, CanaryDeploymentOptions, patternDeployment } from '../canary';
 import { AlarmFactory } from '../core/alarms';
 import { ApiAuthorizationKind } from '../core/api-authorization';
 import { addApiHandlerAlarms, createPatternApi, SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS } from '../core/api-service';
 import { referenceHandlerCode } from '../core/assets';
-import { createAlarmDashboard } from '../core/dashboard';
+import { CanaryDeployment } from '../core/canary-deployment';
 import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { createLibraryFunction } from '../core/function';
 import { ALARM_PERIOD } from '../core/metrics';
 import { acknowledgeNagFindings } from '../core/nag';
-import { patternHandler, PatternHandlerProps, validatePatternProps } from '../core/pattern-props';
+import { completeOperations, PatternOperationsProps, patternDeployment } from '../core/operations';
+import { PatternCodeProps, PatternHandlerProps, patternHandler, validatePatternProps } from '../core/pattern-props';
 import { resourceApiEnvironment, ResourceApiProps, validateResourceApiProps } from '../core/resource-api';
 import { SecureRestApi, SecureRestApiProps } from '../core/secure-rest-api';
 import { patternNetwork, PatternVpcProps, PrivateServiceVpc } from '../core/vpc';
@@ -57,28 +57,26 @@ export interface RelationalProxyOptions {
   readonly borrowTimeout?: Duration;
 }
 
-export interface RelationalMicroserviceProps extends PatternHandlerProps, PatternVpcProps, ResourceApiProps {
-  /** Serve this Aurora PostgreSQL cluster (with `existingSecret`, its admin credentials) instead of creating one. @default - a new cluster */
+/**
+ * Props of `RelationalMicroservice`. The function is created here (it is placed in the VPC and
+ * granted proxy access at creation), so it takes your `code`, not an existing function.
+ */
+export interface RelationalMicroserviceProps extends PatternCodeProps, PatternVpcProps, ResourceApiProps, PatternOperationsProps {
+  /** Serve this Aurora PostgreSQL cluster (with `existingAdminSecret`, its admin credentials) instead of creating one. @default - a new cluster */
   readonly existingCluster?: rds.IDatabaseCluster;
-  /** The admin secret (`username`, `password`) of `existingCluster`. @default - the generated secret */
-  readonly existingSecret?: secretsmanager.ISecret;
+  /** The admin secret (`username`, `password`) of `existingCluster`. @default - the generated secret of the created cluster */
+  readonly existingAdminSecret?: secretsmanager.ISecret;
   /** Settings of the created cluster. @default - 0.5..4 ACUs, writer only, encrypted, IAM auth, deletion protection, 7-day backups */
-  readonly databaseProps?: RelationalDatabaseOptions;
+  readonly databaseOptions?: RelationalDatabaseOptions;
   /** Settings of the proxy. @default - TLS required, IAM auth, 30 min idle timeout, 90% of max connections */
-  readonly proxyProps?: RelationalProxyOptions;
+  readonly proxyOptions?: RelationalProxyOptions;
   /** Database user the API connects as, created by the migrations with DML rights only. @default 'app_user' */
   readonly apiDatabaseUser?: string;
   /** A local directory of `NNNN_name.sql` files applied instead of the reference schema (shipped as a layer). @default - the reference schema */
   readonly migrationsDirectory?: string;
 
-  /** Props of the API building block. @default - REGIONAL, IAM auth, 100 rps */
+  /** Props of the API building block: endpoint type, authorization, throttling, cache, usage plan, resource policy, CORS, WAF. @default - REGIONAL, IAM auth, 100 rps */
   readonly apiProps?: SecureRestApiProps;
-  /** Deploy the API handler through CodeDeploy; the API then invokes the alias. @default - no alias */
-  readonly deployment?: CanaryDeploymentOptions;
-  /** Receives the actions of every alarm. @default - alarms have no actions */
-  readonly alarmTopic?: sns.ITopic;
-  /** Create a CloudWatch dashboard of the alarms. @default false */
-  readonly dashboard?: boolean;
   /** Alarm when the proxy's client connections reach this many. @default 500 */
   readonly clientConnectionsThreshold?: number;
   /** Alarm when borrowing a database connection takes longer on average. @default Duration.millis(100) */
@@ -137,22 +135,22 @@ export class RelationalMicroservice extends Construct {
     const migrationsSecurityGroup = securityGroup('MigrationsSecurityGroup', 'migrations function, PostgreSQL to the proxy and HTTPS to Secrets Manager');
     this.proxySecurityGroup = securityGroup('ProxySecurityGroup', 'RDS Proxy, PostgreSQL from the functions to the database');
 
-    const databaseProps = props.databaseProps ?? {};
+    const databaseOptions = props.databaseOptions ?? {};
     let databaseConnections: ec2.Connections;
     if (props.existingCluster) {
-      this.adminSecret = props.existingSecret!;
+      this.adminSecret = props.existingAdminSecret!;
       databaseConnections = props.existingCluster.connections;
     } else {
       const databaseSecurityGroup = securityGroup('DatabaseSecurityGroup', 'Aurora PostgreSQL, from the proxy and the rotation functions');
-      this.cluster = this.createCluster(databaseProps, dataSubnets, databaseSecurityGroup);
+      this.cluster = this.createCluster(databaseOptions, dataSubnets, databaseSecurityGroup);
       this.adminSecret = this.cluster.secret!;
       databaseConnections = this.cluster.connections;
     }
     this.apiUserSecret = new rds.DatabaseSecret(this, 'ApiUserSecret', { username: apiUser, excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\' });
     if (this.cluster) {
       const attached = (this.apiUserSecret as rds.DatabaseSecret).attach(this.cluster);
-      this.addRotation(this.cluster.secret!, 'AdminSecretRotation', databaseProps, network.functionSubnets, databaseConnections);
-      this.addRotation(attached, 'ApiUserSecretRotation', databaseProps, network.functionSubnets, databaseConnections);
+      this.addRotation(this.cluster.secret!, 'AdminSecretRotation', databaseOptions, network.functionSubnets, databaseConnections);
+      this.addRotation(attached, 'ApiUserSecretRotation', databaseOptions, network.functionSubnets, databaseConnections);
     }
 
     this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
@@ -163,9 +161,9 @@ export class RelationalMicroservice extends Construct {
       securityGroups: [this.proxySecurityGroup],
       requireTLS: true,
       iamAuth: true,
-      idleClientTimeout: props.proxyProps?.idleClientTimeout ?? Duration.minutes(30),
-      maxConnectionsPercent: props.proxyProps?.maxConnectionsPercent ?? 90,
-      borrowTimeout: props.proxyProps?.borrowTimeout ?? Duration.seconds(30),
+      idleClientTimeout: props.proxyOptions?.idleClientTimeout ?? Duration.minutes(30),
+      maxConnectionsPercent: props.proxyOptions?.maxConnectionsPercent ?? 90,
+      borrowTimeout: props.proxyOptions?.borrowTimeout ?? Duration.seconds(30),
       debugLogging: false,
       // Proxy names are unique per account and region: derive one from the construct path.
       dbProxyName: Names.uniqueResourceName(this, { maxLength: 60, separator: '-' }).toLowerCase().replace(/^[^a-z]+/, ''),
@@ -174,7 +172,7 @@ export class RelationalMicroservice extends Construct {
     this.proxySecurityGroup.connections.allowFrom(this.functionSecurityGroup, ec2.Port.tcp(POSTGRES_PORT), 'PostgreSQL from the API function');
     this.proxySecurityGroup.connections.allowFrom(migrationsSecurityGroup, ec2.Port.tcp(POSTGRES_PORT), 'PostgreSQL from the migrations function');
 
-    const databaseName = databaseProps.databaseName ?? 'app';
+    const databaseName = databaseOptions.databaseName ?? 'app';
     const connectionEnvironment = (user: string) => ({
       DB_HOST: this.proxy.endpoint,
       DB_PORT: String(POSTGRES_PORT),
@@ -203,7 +201,7 @@ export class RelationalMicroservice extends Construct {
 
     this.restApi = createPatternApi(this, NAME, props);
     this.api = this.restApi.api;
-    const { deployment, invokeTarget } = patternDeployment(this, NAME, this.handler, props.deployment);
+    const { deployment, invokeTarget } = patternDeployment(this, NAME, this.handler, props.alarmTopic, props.deployment);
     this.deployment = deployment;
     this.restApi.addLambdaRoute(`/${this.resourceName}`, invokeTarget);
     this.restApi.addLambdaRoute(`/${this.resourceName}/{id}`, invokeTarget);
@@ -211,13 +209,19 @@ export class RelationalMicroservice extends Construct {
     const alarms = new AlarmFactory(this, props.alarmTopic);
     addApiHandlerAlarms(alarms, this.handler, this.node.path);
     this.addDatabaseAlarms(alarms, props);
-    this.alarms = [...this.restApi.alarms, ...alarms.alarms];
-    if (props.dashboard) this.dashboard = createAlarmDashboard(this, 'Dashboard', this.alarms);
+    ({ alarms: this.alarms, dashboard: this.dashboard } = completeOperations(this, props, [...this.restApi.alarms, ...alarms.alarms], [
+      { deployment, rollbackAlarms: this.restApi.rollbackAlarms },
+    ]));
   }
 
   /** The invoke URL of the collection, e.g. `https://.../prod/items`. */
   public get url(): string {
     return `${this.restApi.url}${this.resourceName}`;
+  }
+
+  /** Lets `grantee` call the API (`execute-api:Invoke` on its stage), for the default IAM authorization. */
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.restApi.grantInvoke(grantee);
   }
 
   private createCluster(options: RelationalDatabaseOptions, subnets: ec2.SubnetSelection, securityGroup: ec2.ISecurityGroup): rds.DatabaseCluster {
@@ -377,12 +381,13 @@ export class RelationalMicroservice extends Construct {
 function validate(props: RelationalMicroserviceProps): void {
   validatePatternProps(NAME, props);
   validateResourceApiProps(NAME, props, props.apiProps?.authorization?.kind ?? ApiAuthorizationKind.IAM);
-  if (props.existingFunction !== undefined) {
+  // The types leave existingFunction out; this stops callers without types.
+  if ((props as PatternHandlerProps).existingFunction !== undefined) {
     throw new InvalidPropsError(NAME, 'existingFunction cannot be used: the function is placed in the VPC and granted proxy access when it is created. Pass your code with code/handler instead');
   }
-  assertExclusive(NAME, props, 'existingCluster', 'databaseProps');
-  if ((props.existingCluster === undefined) !== (props.existingSecret === undefined)) {
-    throw new InvalidPropsError(NAME, 'existingCluster and existingSecret go together: the proxy needs the cluster and its admin credentials');
+  assertExclusive(NAME, props, 'existingCluster', 'databaseOptions');
+  if ((props.existingCluster === undefined) !== (props.existingAdminSecret === undefined)) {
+    throw new InvalidPropsError(NAME, 'existingCluster and existingAdminSecret go together: the proxy needs the cluster and its admin credentials');
   }
   if (props.existingCluster && !props.existingVpc) {
     throw new InvalidPropsError(NAME, 'existingCluster needs existingVpc: the VPC of the cluster');
@@ -395,21 +400,21 @@ function validate(props: RelationalMicroserviceProps): void {
   if (props.apiDatabaseUser !== undefined && (!DB_IDENTIFIER.test(props.apiDatabaseUser) || props.apiDatabaseUser === ADMIN_USER)) {
     throw new InvalidPropsError(NAME, `apiDatabaseUser must be a lowercase PostgreSQL identifier other than '${ADMIN_USER}', got '${props.apiDatabaseUser}'`);
   }
-  const db = props.databaseProps ?? {};
+  const db = props.databaseOptions ?? {};
   const min = db.minCapacity ?? 0.5;
   const max = db.maxCapacity ?? 4;
   if (!Token.isUnresolved(min) && !Token.isUnresolved(max)) {
     if (min < 0 || max > 256 || min > max || (min * 2) % 1 !== 0 || (max * 2) % 1 !== 0 || max < 1) {
-      throw new InvalidPropsError(NAME, `databaseProps capacities must be multiples of 0.5 ACU with 0 <= minCapacity <= maxCapacity <= 256 and maxCapacity >= 1, got ${min}..${max}`);
+      throw new InvalidPropsError(NAME, `databaseOptions capacities must be multiples of 0.5 ACU with 0 <= minCapacity <= maxCapacity <= 256 and maxCapacity >= 1, got ${min}..${max}`);
     }
   }
   if (db.databaseName !== undefined && !DB_IDENTIFIER.test(db.databaseName)) {
-    throw new InvalidPropsError(NAME, `databaseProps.databaseName must be a lowercase PostgreSQL identifier, got '${db.databaseName}'`);
+    throw new InvalidPropsError(NAME, `databaseOptions.databaseName must be a lowercase PostgreSQL identifier, got '${db.databaseName}'`);
   }
   const backupDays = db.backupRetention?.toDays();
   if (backupDays !== undefined && !Token.isUnresolved(backupDays) && (backupDays < 1 || backupDays > 35)) {
-    throw new InvalidPropsError(NAME, `databaseProps.backupRetention must be 1..35 days, got ${backupDays}`);
+    throw new InvalidPropsError(NAME, `databaseOptions.backupRetention must be 1..35 days, got ${backupDays}`);
   }
-  assertIntegerInRange(NAME, 'proxyProps.maxConnectionsPercent', props.proxyProps?.maxConnectionsPercent, 1, 100);
+  assertIntegerInRange(NAME, 'proxyOptions.maxConnectionsPercent', props.proxyOptions?.maxConnectionsPercent, 1, 100);
   assertIntegerInRange(NAME, 'clientConnectionsThreshold', props.clientConnectionsThreshold, 1, 1_000_000);
 }

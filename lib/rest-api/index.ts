@@ -1,31 +1,24 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { CanaryDeployment, CanaryDeploymentOptions, patternDeployment } from '../canary';
 import { AlarmFactory } from '../core/alarms';
 import { ApiAuthorizationKind } from '../core/api-authorization';
 import { addApiHandlerAlarms, createPatternApi, SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS } from '../core/api-service';
-import { createAlarmDashboard } from '../core/dashboard';
+import { CanaryDeployment } from '../core/canary-deployment';
 import { InvalidPropsError } from '../core/errors';
 import { DynamoDbMetrics } from '../core/metrics';
+import { completeOperations, PatternOperationsProps, patternDeployment } from '../core/operations';
 import { grantPatternTable, patternHandler, PatternHandlerProps, patternTable, PatternTableProps, validatePatternProps } from '../core/pattern-props';
 import { resourceApiEnvironment, ResourceApiProps, validateResourceApiProps } from '../core/resource-api';
 import { SecureRestApi, SecureRestApiProps } from '../core/secure-rest-api';
 
-export interface RestfulMicroserviceProps extends PatternHandlerProps, PatternTableProps, ResourceApiProps {
+export interface RestfulMicroserviceProps extends PatternHandlerProps, PatternTableProps, ResourceApiProps, PatternOperationsProps {
   /** Props of the API building block: endpoint type, authorization, throttling, cache, usage plan, resource policy, CORS, WAF. @default - REGIONAL, IAM auth, 100 rps */
   readonly apiProps?: SecureRestApiProps;
-
-  /**
-   * Deploy the handler through CodeDeploy: an alias on each new version, canary traffic shifting,
-   * rollback alarms and optional hooks. The API then invokes the alias.
-   * @default - the API invokes the function's latest code directly
-   */
-  readonly deployment?: CanaryDeploymentOptions;
   /**
    * With `deployment`: the integration invokes the qualifier named by the stage variable
    * `lambdaAlias` (set to the alias), so one stage variable decides which alias the API calls.
@@ -38,11 +31,6 @@ export interface RestfulMicroserviceProps extends PatternHandlerProps, PatternTa
    * @default - no stage canary
    */
   readonly stageCanaryPercent?: number;
-
-  /** Receives the actions of every alarm. @default - alarms have no actions */
-  readonly alarmTopic?: sns.ITopic;
-  /** Create a CloudWatch dashboard of the alarms. @default false */
-  readonly dashboard?: boolean;
 }
 
 
@@ -91,16 +79,16 @@ export class RestfulMicroservice extends Construct {
 
     this.restApi = createPatternApi(this, NAME, props);
     this.api = this.restApi.api;
-    const { deployment, invokeTarget } = patternDeployment(this, NAME, this.handler, props.deployment);
+    const { deployment, invokeTarget } = patternDeployment(this, NAME, this.handler, props.alarmTopic, props.deployment);
     this.deployment = deployment;
     const paths = [`/${this.resourceName}`, `/${this.resourceName}/{id}`];
     if (deployment && props.invokeAliasThroughStageVariable) {
-      for (const path of paths) this.restApi.addLambdaQualifierRoute(path, this.handler, ALIAS_STAGE_VARIABLE);
-      this.restApi.setStageVariable(ALIAS_STAGE_VARIABLE, deployment.alias.aliasName);
-      this.restApi.grantQualifierInvoke('AliasInvokePermission', this.handler, deployment.alias.aliasName);
+      for (const path of paths) this.restApi._addLambdaQualifierRoute(path, this.handler, ALIAS_STAGE_VARIABLE);
+      this.restApi._setStageVariable(ALIAS_STAGE_VARIABLE, deployment.alias.aliasName);
+      this.restApi._grantQualifierInvoke('AliasInvokePermission', this.handler, deployment.alias.aliasName);
       if (props.stageCanaryPercent !== undefined) {
-        this.restApi.enableStageCanary(props.stageCanaryPercent, { [ALIAS_STAGE_VARIABLE]: deployment.version.version });
-        this.restApi.grantQualifierInvoke('CanaryVersionInvokePermission', this.handler, deployment.version.version);
+        this.restApi._enableStageCanary(props.stageCanaryPercent, { [ALIAS_STAGE_VARIABLE]: deployment.version.version });
+        this.restApi._grantQualifierInvoke('CanaryVersionInvokePermission', this.handler, deployment.version.version);
       }
     } else {
       for (const path of paths) this.restApi.addLambdaRoute(path, invokeTarget);
@@ -113,15 +101,19 @@ export class RestfulMicroservice extends Construct {
       threshold: 1,
       description: `DynamoDB throttled requests of ${this.node.path} in the last 5 minutes (hot partition or provisioned capacity too low).`,
     });
-    this.alarms = [...this.restApi.alarms, ...alarms.alarms];
-    if (props.dashboard) {
-      this.dashboard = createAlarmDashboard(this, 'Dashboard', this.alarms);
-    }
+    ({ alarms: this.alarms, dashboard: this.dashboard } = completeOperations(this, props, [...this.restApi.alarms, ...alarms.alarms], [
+      { deployment, rollbackAlarms: this.restApi.rollbackAlarms },
+    ]));
   }
 
   /** The invoke URL of the collection, e.g. `https://.../prod/items`. */
   public get url(): string {
     return `${this.restApi.url}${this.resourceName}`;
+  }
+
+  /** Lets `grantee` call the API (`execute-api:Invoke` on its stage), for the default IAM authorization. */
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.restApi.grantInvoke(grantee);
   }
 
   private handlerEnvironment(props: RestfulMicroserviceProps): Record<string, string> {

@@ -5,15 +5,14 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CanaryDeployment, CanaryDeploymentOptions, patternDeployment } from '../canary';
 import { AlarmFactory } from '../core/alarms';
-import { createAlarmDashboard } from '../core/dashboard';
+import { CanaryDeployment } from '../core/canary-deployment';
 import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { mergeProps } from '../core/merge';
 import { ALARM_PERIOD, DynamoDbMetrics, LambdaMetrics, SqsMetrics } from '../core/metrics';
+import { completeOperations, PatternOperationsProps, patternDeployment } from '../core/operations';
 import { grantPatternTable, patternHandler, PatternHandlerProps, patternTable, PatternTableProps, validatePatternProps } from '../core/pattern-props';
 import { createTerminalQueue } from '../core/queue';
 
@@ -35,7 +34,7 @@ export interface StreamEventSourceOptions {
   readonly startingPosition?: lambda.StartingPosition;
 }
 
-export interface StreamProcessorProps extends PatternHandlerProps, PatternTableProps {
+export interface StreamProcessorProps extends PatternHandlerProps, PatternTableProps, PatternOperationsProps {
   /** Use this stream instead of creating one. @default - a new stream */
   readonly existingStream?: kinesis.IStream;
   /** Overrides of the created stream (e.g. `streamMode: PROVISIONED, shardCount`, `retentionPeriod`). @default - on-demand, encrypted with the AWS-managed key, 24 h retention */
@@ -55,16 +54,6 @@ export interface StreamProcessorProps extends PatternHandlerProps, PatternTableP
 
   /** Iterator age (stream and Lambda) above which an alarm fires. @default Duration.minutes(1) */
   readonly iteratorAgeThreshold?: Duration;
-  /**
-   * Deploy the handler through CodeDeploy: an alias on each new version, canary traffic shifting,
-   * rollback alarms and optional hooks. The trigger then invokes the alias.
-   * @default - the trigger invokes the function's latest code directly
-   */
-  readonly deployment?: CanaryDeploymentOptions;
-  /** Receives the actions of every alarm. @default - alarms have no actions */
-  readonly alarmTopic?: sns.ITopic;
-  /** Create a CloudWatch dashboard of the alarms. @default false */
-  readonly dashboard?: boolean;
 }
 
 const NAME = 'StreamProcessor';
@@ -158,7 +147,7 @@ export class StreamProcessor extends Construct {
     } else {
       eventSource = new sources.KinesisEventSource(this.stream, eventSourceOptions);
     }
-    const { deployment, invokeTarget } = patternDeployment(this, NAME, this.handler, props.deployment);
+    const { deployment, invokeTarget } = patternDeployment(this, NAME, this.handler, props.alarmTopic, props.deployment);
     this.deployment = deployment;
     invokeTarget.addEventSource(eventSource);
     this.eventSourceMappingId = eventSource.eventSourceMappingId;
@@ -185,6 +174,8 @@ export class StreamProcessor extends Construct {
       threshold: iteratorAge.toMilliseconds(),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
+      // Partial batch failures are not Lambda errors: a version that fails records shows here first.
+      rollsBackDeployment: true,
       description: `The handler of ${this.node.path} receives records older than ${iteratorAge.toHumanString()} for 15 minutes (a blocked shard or too little parallelism).`,
     });
     alarms.add('HandlerErrorsAlarm', {
@@ -214,8 +205,9 @@ export class StreamProcessor extends Construct {
       threshold: 1,
       description: `DynamoDB throttled writes of ${this.node.path} in the last 5 minutes; affected records are retried.`,
     });
-    this.alarms = alarms.alarms;
-    if (props.dashboard) this.dashboard = createAlarmDashboard(this, 'Dashboard', this.alarms);
+    ({ alarms: this.alarms, dashboard: this.dashboard } = completeOperations(this, props, alarms.alarms, [
+      { deployment, rollbackAlarms: alarms.rollbackAlarms },
+    ]));
   }
 }
 

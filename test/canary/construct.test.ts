@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import {
   CanaryDeployment, CanaryDeploymentProps, FanOut, FanOutConsumerCode, PeriodicJob, RestfulMicroservice, StreamProcessor,
 } from '../../lib';
+import { allowedPermissions, actionsOn } from '../helpers/iam';
 import { nagFindings } from '../helpers/nag';
 
 function targetFunction(stack: Stack, timeout = Duration.seconds(10), id = 'Target'): lambda.Function {
@@ -185,15 +186,10 @@ describe('CanaryDeployment options', () => {
           }),
         },
       });
-      template.hasResourceProperties('AWS::IAM::Policy', {
-        PolicyName: Match.stringLikeRegexp('PostTrafficHookRole'),
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            { Action: 'cloudwatch:GetMetricData', Effect: 'Allow', Resource: '*' },
-            { Action: 'codedeploy:PutLifecycleEventHookExecutionStatus', Effect: 'Allow', Resource: groupArn },
-          ]),
-        },
-      });
+      expect(allowedPermissions(template, /PostTrafficHookRole/)).toEqual(expect.arrayContaining([
+        ...actionsOn('*', 'cloudwatch:GetMetricData'),
+        ...actionsOn(stack.resolve(deployment.deploymentGroup.deploymentGroupArn), 'codedeploy:PutLifecycleEventHookExecutionStatus'),
+      ]));
     });
 
     test('has no unacknowledged cdk-nag findings (the target function is the test\'s own)', () => {
@@ -234,6 +230,7 @@ describe('CanaryDeployment options', () => {
     ['a post window over 3 hours', { postTrafficHook: { window: Duration.hours(4) } }, /window must be 1..180 minutes/],
     ['an error rate over 100', { postTrafficHook: { maxErrorRatePercent: 101 } }, /maxErrorRatePercent must be in 0..100/],
     ['a status code 700', { preTrafficHook: { expectedStatusCode: 700 } }, /expectedStatusCode must be an integer in 100..599/],
+    ['an empty expected body text', { preTrafficHook: { expectedBodyContains: '' } }, /expectedBodyContains must not be empty/],
     ['a huge smoke test payload', { preTrafficHook: { smokeTestPayload: { big: 'x'.repeat(4000) } } }, /Lambda allows 4 KB/],
   ])('rejects %s', (_name, props, message) => {
     const stack = new Stack(new App(), 'Test');

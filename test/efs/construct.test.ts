@@ -115,7 +115,7 @@ describe('FileStorageService defaults', () => {
       Runtime: 'nodejs24.x',
       FileSystemConfigs: [{ Arn: Match.anyValue(), LocalMountPath: '/mnt/data' }],
       VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('FilesFunctionSecurityGroup'), 'GroupId'] }], SubnetIds: Match.anyValue() },
-      Environment: { Variables: { MOUNT_PATH: '/mnt/data', MAX_FILE_BYTES: String(4 * 1024 * 1024), REQUIRE_IF_MATCH: 'false', POWERTOOLS_SERVICE_NAME: 'files' } },
+      Environment: { Variables: { MOUNT_PATH: '/mnt/data', MAX_FILE_BYTES: String(4 * 1024 * 1024), REQUIRE_IF_MATCH: 'true', POWERTOOLS_SERVICE_NAME: 'files' } },
     });
     template.hasResourceProperties('AWS::IAM::Role', {
       ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole']] }],
@@ -180,11 +180,11 @@ describe('FileStorageService options', () => {
       rootDirectoryPermissions: '700',
       mountPath: '/mnt/models',
       maxFileSize: Size.mebibytes(1),
-      requireIfMatch: true,
+      requireIfMatch: false,
       defaultPageSize: 10,
       maxPageSize: 50,
       clientConnectionsThreshold: 50,
-      fileSystemProps: { throughputMode: efs.ThroughputMode.BURSTING, performanceMode: efs.PerformanceMode.MAX_IO },
+      fileSystemOptions: { throughputMode: efs.ThroughputMode.BURSTING, performanceMode: efs.PerformanceMode.MAX_IO },
       burstCreditBalanceThreshold: Size.gibibytes(10),
     });
     template.hasResourceProperties('AWS::EFS::AccessPoint', {
@@ -193,7 +193,7 @@ describe('FileStorageService options', () => {
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       FileSystemConfigs: [{ Arn: Match.anyValue(), LocalMountPath: '/mnt/models' }],
-      Environment: { Variables: Match.objectLike({ MOUNT_PATH: '/mnt/models', MAX_FILE_BYTES: '1048576', REQUIRE_IF_MATCH: 'true', DEFAULT_PAGE_SIZE: '10', MAX_PAGE_SIZE: '50' }) },
+      Environment: { Variables: Match.objectLike({ MOUNT_PATH: '/mnt/models', MAX_FILE_BYTES: '1048576', REQUIRE_IF_MATCH: 'false', DEFAULT_PAGE_SIZE: '10', MAX_PAGE_SIZE: '50' }) },
     });
     template.hasResourceProperties('AWS::EFS::FileSystem', { ThroughputMode: 'bursting', PerformanceMode: 'maxIO' });
     const ids = service.alarms.map((a) => a.node.id);
@@ -212,16 +212,18 @@ describe('FileStorageService options', () => {
   });
 
   test.each<[string, (stack: Stack) => FileStorageServiceProps, RegExp]>([
-    ['existingFunction', (s) => ({ existingFunction: lambda.Function.fromFunctionName(s, 'F', 'f') }), /existingFunction cannot be used/],
-    ['existingFileSystem with fileSystemProps', (s) => {
+    // The types reject existingFunction (see 'the types leave existingFunction out'); callers without types get this error.
+    ['existingFunction from a caller without types', (s) => ({ existingFunction: lambda.Function.fromFunctionName(s, 'F', 'f') }) as unknown as FileStorageServiceProps, /existingFunction cannot be used/],
+    ['existingFileSystem with fileSystemOptions', (s) => {
       const vpc = new ec2.Vpc(s, 'V');
-      return { existingVpc: vpc, existingFileSystem: new efs.FileSystem(s, 'Fs', { vpc }), fileSystemProps: {} };
+      return { existingVpc: vpc, existingFileSystem: new efs.FileSystem(s, 'Fs', { vpc }), fileSystemOptions: {} };
     }, /mutually exclusive/],
     ['existingFileSystem without existingVpc', (s) => ({ existingFileSystem: new efs.FileSystem(s, 'Fs', { vpc: new ec2.Vpc(s, 'V') }) }), /needs existingVpc/],
-    ['existingVpc with vpcProps', (s) => ({ existingVpc: new ec2.Vpc(s, 'V'), vpcProps: {} }), /mutually exclusive/],
+    ['existingVpc with vpcOptions', (s) => ({ existingVpc: new ec2.Vpc(s, 'V'), vpcOptions: {} }), /mutually exclusive/],
     ['vpcSubnets without existingVpc', () => ({ vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }), /vpcSubnets selects subnets of existingVpc/],
     ['functionProps.vpc', (s) => ({ functionProps: { vpc: new ec2.Vpc(s, 'V') } }), /functionProps.vpc is set by the pattern/],
     ['mountPath outside /mnt', () => ({ mountPath: '/data' }), /mountPath must be \/mnt\/<name>/],
+    ['mountPath is /mnt/..', () => ({ mountPath: '/mnt/..' }), /mountPath must be \/mnt\/<name> .*got '\/mnt\/..' \(not . or ..\)/],
     ['rootDirectoryPath /', () => ({ rootDirectoryPath: '/' }), /rootDirectoryPath must be/],
     ['rootDirectoryPath with ..', () => ({ rootDirectoryPath: '/a/../b' }), /without \. or \.\. segments/],
     ['root uid', () => ({ posixUser: { uid: '0', gid: '1000' } }), /posixUser.uid must be a numeric id other than 0/],
@@ -230,17 +232,23 @@ describe('FileStorageService options', () => {
     ['maxFileSize above 4 MiB', () => ({ maxFileSize: Size.mebibytes(5) }), /maxFileSize must be 1 byte..4 MiB/],
     ['defaultPageSize above maxPageSize', () => ({ maxPageSize: 10, defaultPageSize: 11 }), /defaultPageSize must be an integer in 1..10/],
     ['utilization threshold', () => ({ throughputUtilizationThresholdPercent: 0 }), /throughputUtilizationThresholdPercent/],
-    ['burst credits without bursting', () => ({ burstCreditBalanceThreshold: Size.gibibytes(1) }), /only to fileSystemProps.throughputMode BURSTING/],
-    ['natGateways out of range', () => ({ vpcProps: { natGateways: 7 } }), /natGateways must be an integer in 0..6/],
+    ['burst credits without bursting', () => ({ burstCreditBalanceThreshold: Size.gibibytes(1) }), /only to fileSystemOptions.throughputMode BURSTING/],
+    ['natGateways out of range', () => ({ vpcOptions: { natGateways: 7 } }), /natGateways must be an integer in 0..6/],
   ])('rejects %s at synth time', (_name, props, message) => {
     const stack = new Stack(new App(), 'Test');
     expect(() => new FileStorageService(stack, 'Files', props(stack))).toThrow(message);
   });
 
   test('NAT gateways put the function in private subnets with egress, and nag stays clean', () => {
-    const { stack, template } = build({ vpcProps: { natGateways: 1 } });
+    const { stack, template } = build({ vpcOptions: { natGateways: 1 } });
     template.resourceCountIs('AWS::EC2::NatGateway', 1);
     template.hasResourceProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false, Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-type', Value: 'Private' }]) });
     expect(nagFindings(stack)).toEqual([]);
   });
+});
+
+test('the types leave existingFunction out: the function is created with settings an existing one cannot take', () => {
+  // @ts-expect-error existingFunction is not a prop of FileStorageServiceProps
+  const props: FileStorageServiceProps = { existingFunction: undefined };
+  expect(props).toEqual({ existingFunction: undefined });
 });

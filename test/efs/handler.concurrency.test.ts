@@ -24,7 +24,8 @@ afterEach(async () => {
 });
 
 function load(env: Env = {}): Invoke {
-  return loadEfsFiles({ MOUNT_PATH: mount.root, ...env }).invoke;
+  // These tests replace and delete without If-Match.
+  return loadEfsFiles({ MOUNT_PATH: mount.root, REQUIRE_IF_MATCH: 'false', ...env }).invoke;
 }
 
 interface Version {

@@ -40,9 +40,9 @@ test('fails with one error listing every bad variable and the value given', () =
   expect(problems).toEqual([
     'MOUNT_PATH must be an absolute path, got "mnt/data"',
     'MAX_FILE_BYTES must be an integer in 1..4194304, got "4194305"',
+    'REQUIRE_IF_MATCH must be true or false, got "yes"',
     'MAX_PAGE_SIZE must be an integer in 1..1000, got "0"',
     'DEFAULT_PAGE_SIZE must be an integer in 1..1000, got "many"',
-    'REQUIRE_IF_MATCH must be true or false, got "yes"',
   ]);
   for (const problem of problems) expect(err.message).toContain(problem);
 });
@@ -66,8 +66,8 @@ test('fails when DEFAULT_PAGE_SIZE exceeds MAX_PAGE_SIZE', () => {
 });
 
 test.each<[Env, string]>([
-  [{ MAX_PAGE_SIZE: '10' }, 'DEFAULT_PAGE_SIZE follows a MAX_PAGE_SIZE below 100'],
-  [{ MAX_FILE_BYTES: '1', DEFAULT_PAGE_SIZE: '1000', REQUIRE_IF_MATCH: 'true' }, 'the limits of every range'],
+  [{ MAX_PAGE_SIZE: '10' }, 'DEFAULT_PAGE_SIZE follows a MAX_PAGE_SIZE below 25'],
+  [{ MAX_FILE_BYTES: '1', DEFAULT_PAGE_SIZE: '1000', MAX_PAGE_SIZE: '1000', REQUIRE_IF_MATCH: 'true' }, 'the limits of every range'],
   [{ MOUNT_PATH: '/mnt/data/' }, 'a trailing slash on MOUNT_PATH'],
 ])('accepts %j (%s)', (env) => {
   expect(() => loadEfsFiles({ MOUNT_PATH: '/mnt/data', ...env })).not.toThrow();

@@ -33,7 +33,8 @@ afterEach(async () => {
 });
 
 function load(env: Env = {}): Invoke {
-  return loadEfsFiles({ MOUNT_PATH: mount.root, ...env }).invoke;
+  // These tests replace and delete without If-Match; the If-Match tests turn it back on.
+  return loadEfsFiles({ MOUNT_PATH: mount.root, REQUIRE_IF_MATCH: 'false', ...env }).invoke;
 }
 
 function etagOf(response: APIGatewayProxyResult): string {
@@ -395,8 +396,17 @@ describe('conditional requests', () => {
     expect(del.statusCode).toBe(204);
   });
 
-  test('REQUIRE_IF_MATCH defaults to false: blind replacement and deletion work', async () => {
-    const invoke = load();
+  test('REQUIRE_IF_MATCH defaults to true, as the construct\'s requireIfMatch: a blind replacement is 428', async () => {
+    const invoke = loadEfsFiles({ MOUNT_PATH: mount.root }).invoke;
+    await invoke(fileEvent('PUT', 'doc', { body: 'v1' }));
+
+    const put = await invoke(fileEvent('PUT', 'doc', { body: 'v2' }));
+
+    expect(put.statusCode).toBe(428);
+  });
+
+  test('REQUIRE_IF_MATCH=false: blind replacement and deletion work', async () => {
+    const invoke = load({ REQUIRE_IF_MATCH: 'false' });
     await invoke(fileEvent('PUT', 'doc', { body: 'v1' }));
 
     const put = await invoke(fileEvent('PUT', 'doc', { body: 'v2' }));
@@ -626,7 +636,7 @@ describe('routing and the error model', () => {
   test('a missing mount is a 503 with Retry-After, logged as an error, and the handler keeps working once it is back', async () => {
     // Prepare
     const missing = join(mount.base, 'not-mounted');
-    const invoke = loadEfsFiles({ MOUNT_PATH: missing, POWERTOOLS_LOG_LEVEL: 'ERROR' }).invoke;
+    const invoke = loadEfsFiles({ MOUNT_PATH: missing, POWERTOOLS_LOG_LEVEL: 'ERROR', REQUIRE_IF_MATCH: 'false' }).invoke;
     const logged: string[] = [];
     // Powertools writes ERROR to stderr.
     const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {

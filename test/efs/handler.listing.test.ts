@@ -31,7 +31,8 @@ afterEach(async () => {
 });
 
 function load(env: Env = {}): Invoke {
-  return loadEfsFiles({ MOUNT_PATH: mount.root, ...env }).invoke;
+  // Large pages and blind deletes keep these tests about listing; the defaults are config tests.
+  return loadEfsFiles({ MOUNT_PATH: mount.root, DEFAULT_PAGE_SIZE: '100', MAX_PAGE_SIZE: '1000', REQUIRE_IF_MATCH: 'false', ...env }).invoke;
 }
 
 async function put(invoke: Invoke, path: string, body = path, contentType?: string): Promise<APIGatewayProxyResult> {

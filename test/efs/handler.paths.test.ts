@@ -16,7 +16,7 @@ let invoke: Invoke;
 
 beforeAll(async () => {
   mount = await createTempMount();
-  ({ invoke } = loadEfsFiles({ MOUNT_PATH: mount.root }));
+  ({ invoke } = loadEfsFiles({ MOUNT_PATH: mount.root, REQUIRE_IF_MATCH: 'false' }));
 });
 
 afterAll(async () => {
@@ -89,7 +89,7 @@ describe('links', () => {
 
   beforeAll(async () => {
     links = await createTempMount();
-    ({ invoke: linkedInvoke } = loadEfsFiles({ MOUNT_PATH: links.root }));
+    ({ invoke: linkedInvoke } = loadEfsFiles({ MOUNT_PATH: links.root, REQUIRE_IF_MATCH: 'false' }));
     await linkedInvoke(fileEvent('PUT', 'real/inside.txt', { body: 'inside' }));
     await symlink('../outside', join(links.root, 'link-dir'));
     await symlink('../outside/secret.txt', join(links.root, 'link-file'));

@@ -28,7 +28,7 @@ let linkSnapshot: Record<string, string>;
 
 beforeAll(async () => {
   mount = await createTempMount();
-  ({ invoke } = loadEfsFiles({ MOUNT_PATH: mount.root, MAX_FILE_BYTES: '4096' }));
+  ({ invoke } = loadEfsFiles({ MOUNT_PATH: mount.root, MAX_FILE_BYTES: '4096', REQUIRE_IF_MATCH: 'false', MAX_PAGE_SIZE: '1000' }));
   await invoke(fileEvent('PUT', 'real/inside.txt', { body: 'inside' }));
   await symlink('../outside', join(mount.root, 'link-dir'));
   await symlink('../outside/secret.txt', join(mount.root, 'link-file'));

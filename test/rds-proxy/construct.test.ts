@@ -153,8 +153,8 @@ describe('RelationalMicroservice defaults', () => {
 describe('RelationalMicroservice options', () => {
   test('capacities, a reader, database name, proxy settings and the API user reach the template', () => {
     const { template } = build({
-      databaseProps: { minCapacity: 0, maxCapacity: 16, reader: true, databaseName: 'orders', backupRetention: Duration.days(14) },
-      proxyProps: { idleClientTimeout: Duration.minutes(5), maxConnectionsPercent: 50, borrowTimeout: Duration.seconds(5) },
+      databaseOptions: { minCapacity: 0, maxCapacity: 16, reader: true, databaseName: 'orders', backupRetention: Duration.days(14) },
+      proxyOptions: { idleClientTimeout: Duration.minutes(5), maxConnectionsPercent: 50, borrowTimeout: Duration.seconds(5) },
       apiDatabaseUser: 'orders_api',
       resourceName: 'orders',
     });
@@ -175,7 +175,7 @@ describe('RelationalMicroservice options', () => {
         engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_5 }),
       });
       const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Secret', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:admin-AbCdEf');
-      return { existingVpc: vpc, existingCluster: cluster, existingSecret: secret };
+      return { existingVpc: vpc, existingCluster: cluster, existingAdminSecret: secret };
     });
     template.resourceCountIs('AWS::RDS::DBCluster', 0);
     template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
@@ -201,20 +201,21 @@ describe('RelationalMicroservice options', () => {
   });
 
   test.each<[string, (stack: Stack) => RelationalMicroserviceProps, RegExp]>([
-    ['existingFunction', (s) => ({ existingFunction: lambda.Function.fromFunctionName(s, 'F', 'f') }), /existingFunction cannot be used/],
-    ['existingCluster without existingSecret', (s) => ({ existingVpc: new ec2.Vpc(s, 'V'), existingCluster: rds.DatabaseCluster.fromDatabaseClusterAttributes(s, 'C', { clusterIdentifier: 'c' }) }), /go together/],
-    ['existingCluster with databaseProps', (s) => ({
+    // The types reject existingFunction (see 'the types leave existingFunction out'); callers without types get this error.
+    ['existingFunction from a caller without types', (s) => ({ existingFunction: lambda.Function.fromFunctionName(s, 'F', 'f') }) as unknown as RelationalMicroserviceProps, /existingFunction cannot be used/],
+    ['existingCluster without existingAdminSecret', (s) => ({ existingVpc: new ec2.Vpc(s, 'V'), existingCluster: rds.DatabaseCluster.fromDatabaseClusterAttributes(s, 'C', { clusterIdentifier: 'c' }) }), /go together/],
+    ['existingCluster with databaseOptions', (s) => ({
       existingVpc: new ec2.Vpc(s, 'V'),
       existingCluster: rds.DatabaseCluster.fromDatabaseClusterAttributes(s, 'C', { clusterIdentifier: 'c' }),
-      existingSecret: secretsmanager.Secret.fromSecretNameV2(s, 'S', 's'),
-      databaseProps: {},
+      existingAdminSecret: secretsmanager.Secret.fromSecretNameV2(s, 'S', 's'),
+      databaseOptions: {},
     }), /mutually exclusive/],
-    ['min capacity above max', () => ({ databaseProps: { minCapacity: 8, maxCapacity: 4 } }), /multiples of 0.5 ACU/],
-    ['a capacity of 0.3', () => ({ databaseProps: { minCapacity: 0.3 } }), /multiples of 0.5 ACU/],
+    ['min capacity above max', () => ({ databaseOptions: { minCapacity: 8, maxCapacity: 4 } }), /multiples of 0.5 ACU/],
+    ['a capacity of 0.3', () => ({ databaseOptions: { minCapacity: 0.3 } }), /multiples of 0.5 ACU/],
     ['the admin user for the API', () => ({ apiDatabaseUser: 'postgres' }), /apiDatabaseUser must be a lowercase PostgreSQL identifier other than 'postgres'/],
-    ['a database name with a quote', () => ({ databaseProps: { databaseName: 'a"b' } }), /databaseName must be a lowercase PostgreSQL identifier/],
-    ['a 40-day backup retention', () => ({ databaseProps: { backupRetention: Duration.days(40) } }), /backupRetention must be 1..35 days/],
-    ['maxConnectionsPercent 0', () => ({ proxyProps: { maxConnectionsPercent: 0 } }), /maxConnectionsPercent must be an integer in 1..100/],
+    ['a database name with a quote', () => ({ databaseOptions: { databaseName: 'a"b' } }), /databaseName must be a lowercase PostgreSQL identifier/],
+    ['a 40-day backup retention', () => ({ databaseOptions: { backupRetention: Duration.days(40) } }), /backupRetention must be 1..35 days/],
+    ['maxConnectionsPercent 0', () => ({ proxyOptions: { maxConnectionsPercent: 0 } }), /maxConnectionsPercent must be an integer in 1..100/],
     ['functionProps.vpc', (s) => ({ functionProps: { vpc: new ec2.Vpc(s, 'V') } }), /functionProps.vpc is set by the pattern/],
     ['a bad resource name', () => ({ resourceName: 'Items' }), /resourceName must be lowercase/],
     ['itemOwnerClaim with IAM authorization (no claims)', () => ({ itemOwnerClaim: 'sub' }), /itemOwnerClaim needs an authorizer that supplies claims.*got 'iam'/],
@@ -230,4 +231,10 @@ describe('RelationalMicroservice options', () => {
       expect(JSON.stringify(method.Properties.Integration.Uri)).toMatch(/ItemsDeploymentAlias/);
     }
   });
+});
+
+test('the types leave existingFunction out: the function is created with settings an existing one cannot take', () => {
+  // @ts-expect-error existingFunction is not a prop of RelationalMicroserviceProps
+  const props: RelationalMicroserviceProps = { existingFunction: undefined };
+  expect(props).toEqual({ existingFunction: undefined });
 });

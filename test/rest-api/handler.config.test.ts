@@ -48,9 +48,9 @@ describe('configuration', () => {
       'TABLE_NAME is required',
       'RESOURCE_NAME must match ^[a-z][a-z0-9-]{0,62}$, got "Bad Name"',
       'REQUIRE_IF_MATCH must be true or false, got "yes"',
-      'MAX_BODY_BYTES must be an integer in 1..262144, got "300000"',
       'MAX_PAGE_SIZE must be an integer in 1..1000, got "ten"',
       'DEFAULT_PAGE_SIZE must be an integer in 1..1000, got "0"',
+      'MAX_BODY_BYTES must be an integer in 1..262144, got "300000"',
       'ITEM_SCHEMA is not valid JSON',
       expect.stringMatching(/^CORS_ALLOW_ORIGINS has invalid origins "ftp:\/\/bad.example\/path"/),
     ]);

@@ -19,7 +19,7 @@
  * | TARGET_VERSION | (required) | version number being deployed, the `ExecutedVersion` dimension |
  * | WINDOW_MINUTES | 10 | 1..180, metrics of the last N minutes (whole minutes, up to the current one) |
  * | MAX_ERRORS | 0 | 0..1000000000; more errors than this fail the deployment |
- * | MAX_ERROR_RATE_PERCENT | none | 0..100, decimal notation (`0.5`); a higher error rate fails it, once MIN_INVOCATIONS is reached |
+ * | MAX_ERROR_RATE_PERCENT | none | 0..100, decimal notation (`0.5`, or `1e-7` as `String(n)` writes tiny numbers); a higher error rate fails it, once MIN_INVOCATIONS is reached |
  * | MIN_INVOCATIONS | 1 | 1..1000000000; fewer invocations do not evaluate the rate |
  * | REQUIRE_INVOCATIONS | `false` | `true`: no invocation of the new version in the window fails it |
  *
@@ -34,8 +34,11 @@ export const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Lambda alias names: not all digits (that would be a version). */
 export const ALIAS_NAME_PATTERN = /^(?!\d+$)[A-Za-z0-9_-]{1,128}$/;
 export const VERSION_PATTERN = /^[1-9]\d{0,9}$/;
-/** Plain decimal notation, as `String(n)` writes a percentage (no exponent, sign or unit). */
-const PERCENT_PATTERN = /^\d{1,3}(?:\.\d{1,20})?$/;
+/**
+ * A percentage as `String(n)` writes it (how the construct passes `maxErrorRatePercent`): decimal
+ * notation, or a negative exponent below 1e-6 (`1e-7`); no sign, unit or positive exponent.
+ */
+const PERCENT_PATTERN = /^(?:\d{1,3}(?:\.\d{1,20})?|\d(?:\.\d{1,20})?e-\d{1,3})$/;
 const COUNT_LIMIT = 1_000_000_000;
 
 export interface PreTrafficConfig {

@@ -5,24 +5,19 @@
  * |---|---|---|
  * | MOUNT_PATH | (required) | absolute path where the access point is mounted; files live under it |
  * | MAX_FILE_BYTES | 4194304 | 1..4194304 (a 4 MiB file is ~5.6 MB as base64, within Lambda's 6 MB payload) |
- * | DEFAULT_PAGE_SIZE | 100 | 1..MAX_PAGE_SIZE |
- * | MAX_PAGE_SIZE | 1000 | 1..1000 |
- * | REQUIRE_IF_MATCH | `false` | `true`: replacing or deleting an existing file without If-Match -> 428 |
+ * | REQUIRE_IF_MATCH, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE | see `../../shared/collection-config.ts` | |
  */
 import { isAbsolute, normalize } from 'node:path';
+import { readCollectionSettings, type CollectionSettings } from '../../shared/collection-config';
 import { EnvReader, quoteValue } from '../../shared/config';
 
 /** Lambda's synchronous payload limit is 6 MB; base64 makes 4 MiB of bytes about 5.6 MB. */
 export const MAX_FILE_BYTES_LIMIT = 4_194_304;
-export const MAX_PAGE_SIZE_LIMIT = 1000;
 
-export interface FilesConfig {
+export interface FilesConfig extends CollectionSettings {
   /** Normalized absolute path, without a trailing slash. */
   readonly mountPath: string;
   readonly maxFileBytes: number;
-  readonly defaultPageSize: number;
-  readonly maxPageSize: number;
-  readonly requireIfMatch: boolean;
 }
 
 /** Reads and validates the configuration; throws one `ConfigError` listing every problem. */
@@ -38,12 +33,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FilesConfig {
     }
   }
   const maxFileBytes = reader.integerInRange('MAX_FILE_BYTES', MAX_FILE_BYTES_LIMIT, 1, MAX_FILE_BYTES_LIMIT);
-  const maxPageSize = reader.integerInRange('MAX_PAGE_SIZE', MAX_PAGE_SIZE_LIMIT, 1, MAX_PAGE_SIZE_LIMIT);
-  const defaultPageSize = reader.integerInRange('DEFAULT_PAGE_SIZE', Math.min(100, maxPageSize), 1, MAX_PAGE_SIZE_LIMIT);
-  if (defaultPageSize > maxPageSize) {
-    reader.problem('DEFAULT_PAGE_SIZE', `must not exceed MAX_PAGE_SIZE (${maxPageSize}), got "${defaultPageSize}"`);
-  }
-  const requireIfMatch = reader.booleanFlag('REQUIRE_IF_MATCH', false);
+  const collection = readCollectionSettings(reader);
   reader.done();
-  return { mountPath, maxFileBytes, defaultPageSize, maxPageSize, requireIfMatch };
+  return { mountPath, maxFileBytes, ...collection };
 }

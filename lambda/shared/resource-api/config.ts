@@ -5,15 +5,14 @@
  * | variable | default | rule |
  * |---|---|---|
  * | RESOURCE_NAME | `items` | `^[a-z][a-z0-9-]{0,62}$`; the paths are `/<name>` and `/<name>/{id}` |
- * | REQUIRE_IF_MATCH | `true` | `true`: PUT/DELETE without If-Match -> 428 |
+ * | REQUIRE_IF_MATCH, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE | see `../collection-config.ts` | |
  * | MAX_BODY_BYTES | 65536 | 1..262144 |
- * | DEFAULT_PAGE_SIZE | 25 | 1..MAX_PAGE_SIZE |
- * | MAX_PAGE_SIZE | 100 | 1..1000 |
  * | ITEM_SCHEMA | none | a JSON Schema (draft-07, or 2020-12 via `$schema`) for the client fields |
  * | CORS_ALLOW_ORIGINS | none | `*` or comma separated origins |
  * | ITEM_OWNER_CLAIM | none | an authorizer claim (e.g. `sub`): every item belongs to the caller it names, and a request only ever sees its own caller's items |
  */
 import { compileItemSchema, type ItemValidator } from './schema';
+import { readCollectionSettings, type CollectionSettings } from '../collection-config';
 import type { EnvReader } from '../config';
 import { parseCorsOrigins, type CorsConfig } from '../http';
 import { OWNER_CLAIM_PATTERN } from './owner';
@@ -25,12 +24,9 @@ export const MAX_BODY_BYTES_LIMIT = 262_144;
 /** Response headers a browser client needs to read. */
 export const EXPOSED_HEADERS = ['ETag', 'Location', 'Idempotent-Replayed'] as const;
 
-export interface ResourceApiSettings {
+export interface ResourceApiSettings extends CollectionSettings {
   readonly resourceName: string;
-  readonly requireIfMatch: boolean;
   readonly maxBodyBytes: number;
-  readonly defaultPageSize: number;
-  readonly maxPageSize: number;
   readonly validateItem?: ItemValidator;
   readonly cors?: CorsConfig;
   /** The authorizer claim that owns items (`requestOwner`); `undefined`: one collection shared by every caller. */
@@ -40,13 +36,8 @@ export interface ResourceApiSettings {
 /** Reads the contract's variables in a fixed order; problems go to `reader` (call `reader.done()` after). */
 export function readResourceApiSettings(reader: EnvReader): ResourceApiSettings {
   const resourceName = reader.stringWithDefault('RESOURCE_NAME', 'items', { pattern: RESOURCE_NAME_PATTERN });
-  const requireIfMatch = reader.booleanFlag('REQUIRE_IF_MATCH', true);
+  const collection = readCollectionSettings(reader);
   const maxBodyBytes = reader.integerInRange('MAX_BODY_BYTES', 65_536, 1, MAX_BODY_BYTES_LIMIT);
-  const maxPageSize = reader.integerInRange('MAX_PAGE_SIZE', 100, 1, 1000);
-  const defaultPageSize = reader.integerInRange('DEFAULT_PAGE_SIZE', Math.min(25, maxPageSize), 1, 1000);
-  if (defaultPageSize > maxPageSize) {
-    reader.problem('DEFAULT_PAGE_SIZE', `must not exceed MAX_PAGE_SIZE (${maxPageSize}), got "${defaultPageSize}"`);
-  }
   const validateItem = reader.parsed('ITEM_SCHEMA', compileItemSchema);
   const origins = reader.parsed('CORS_ALLOW_ORIGINS', (value) => {
     const parsed = parseCorsOrigins(value);
@@ -56,10 +47,8 @@ export function readResourceApiSettings(reader: EnvReader): ResourceApiSettings 
   const ownerClaim = reader.optionalString('ITEM_OWNER_CLAIM', { pattern: OWNER_CLAIM_PATTERN });
   return {
     resourceName,
-    requireIfMatch,
+    ...collection,
     maxBodyBytes,
-    defaultPageSize,
-    maxPageSize,
     ...(validateItem ? { validateItem } : {}),
     ...(origins ? { cors: { allowOrigins: origins, exposeHeaders: EXPOSED_HEADERS } } : {}),
     ...(ownerClaim !== undefined ? { ownerClaim } : {}),

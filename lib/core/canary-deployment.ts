@@ -5,11 +5,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AlarmFactory } from '../core/alarms';
-import { referenceHandlerCode } from '../core/assets';
-import { assertIntegerInRange, InvalidPropsError } from '../core/errors';
-import { createLibraryFunction } from '../core/function';
-import { acknowledgeNagFindings } from '../core/nag';
+import { AlarmFactory } from './alarms';
+import { referenceHandlerCode } from './assets';
+import { createAlarmDashboard } from './dashboard';
+import { assertIntegerInRange, InvalidPropsError } from './errors';
+import { createLibraryFunction } from './function';
+import { acknowledgeNagFindings } from './nag';
 
 /** The smoke test the reference pre-traffic hook runs against the new version before any traffic shifts. */
 export interface PreTrafficHookOptions {
@@ -54,7 +55,11 @@ export interface CanaryDeploymentOptions {
   readonly aliasName?: string;
   /** How traffic shifts to the new version. @default LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES */
   readonly deploymentConfig?: codedeploy.ILambdaDeploymentConfig;
-  /** More alarms that roll a deployment back (e.g. the API's 5XX rate). @default - only the alarms created here */
+  /**
+   * More alarms that roll a deployment back. A pattern adds its own rollback alarms (e.g. its
+   * API's 5XX rate) to these. CodeDeploy takes at most 10 alarms, 3 of which are created here.
+   * @default - only the alarms created here (and the pattern's)
+   */
   readonly rollbackAlarms?: cloudwatch.IAlarm[];
   /** Errors of the new version per minute that roll back. @default 1 */
   readonly errorsThreshold?: number;
@@ -66,19 +71,23 @@ export interface CanaryDeploymentOptions {
   readonly postTrafficHook?: PostTrafficHookOptions;
   /** @default - none: the alias is served on demand */
   readonly provisionedConcurrency?: AliasProvisionedConcurrencyOptions;
-  /** Receives the actions of the rollback alarms. @default - alarms have no actions */
-  readonly alarmTopic?: sns.ITopic;
 }
 
 export interface CanaryDeploymentProps extends CanaryDeploymentOptions {
   /** The function to deploy; its triggers must invoke `alias`, not the function. */
   readonly function: lambda.Function;
+  /** Receives the actions of the alarms created here. A pattern passes its own `alarmTopic`. @default - alarms have no actions */
+  readonly alarmTopic?: sns.ITopic;
+  /** Create a CloudWatch dashboard of the alarms created here. @default false */
+  readonly dashboard?: boolean;
 }
 
 const NAME = 'CanaryDeployment';
 const ALIAS_NAME_PATTERN = /^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$/;
 const ROLLBACK_PERIOD = Duration.minutes(1);
 const DEFAULT_TIMEOUT = Duration.seconds(3);
+/** CodeDeploy's limit of alarms per deployment group. */
+const MAX_ROLLBACK_ALARMS = 10;
 
 /**
  * Deploys a function through an alias (default `live`) on its current version with CodeDeploy:
@@ -92,8 +101,11 @@ export class CanaryDeployment extends Construct {
   public readonly deploymentGroup: codedeploy.LambdaDeploymentGroup;
   /** The alarms created here; with `rollbackAlarms` they roll a deployment back. */
   public readonly alarms: cloudwatch.IAlarm[];
+  /** Every alarm that rolls a deployment back: `alarms`, `rollbackAlarms` and those added later. */
+  public readonly rollbackAlarms: cloudwatch.IAlarm[];
   public readonly preTrafficHook?: lambda.IFunction;
   public readonly postTrafficHook?: lambda.IFunction;
+  public readonly dashboard?: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: CanaryDeploymentProps) {
     super(scope, id);
@@ -145,17 +157,25 @@ export class CanaryDeployment extends Construct {
       description: `p99 duration of the version of ${fn.node.path} behind alias ${aliasName} above ${durationThreshold.toMilliseconds()} ms for 2 minutes: CodeDeploy rolls a running deployment back.`,
     });
     this.alarms = alarms.alarms;
+    if (props.dashboard) this.dashboard = createAlarmDashboard(this, 'Dashboard', this.alarms);
 
     this.preTrafficHook = props.preTrafficHook && (props.preTrafficHook.function ?? this.createPreTrafficHook(props.preTrafficHook));
     this.postTrafficHook = props.postTrafficHook && (props.postTrafficHook.function ?? this.createPostTrafficHook(props.postTrafficHook, aliasName));
 
+    this.rollbackAlarms = [...this.alarms, ...(props.rollbackAlarms ?? [])];
     this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'DeploymentGroup', {
       alias: this.alias,
       deploymentConfig: props.deploymentConfig ?? codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
-      alarms: [...this.alarms, ...(props.rollbackAlarms ?? [])],
+      alarms: [...this.rollbackAlarms],
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
       preHook: this.preTrafficHook,
       postHook: this.postTrafficHook,
+    });
+    // Alarms can still be added after construction, so the limit is checked at synthesis.
+    this.node.addValidation({
+      validate: () => this.rollbackAlarms.length > MAX_ROLLBACK_ALARMS
+        ? [`${NAME}: ${this.rollbackAlarms.length} rollback alarms, CodeDeploy takes at most ${MAX_ROLLBACK_ALARMS} per deployment group (3 are the new version's own)`]
+        : [],
     });
     acknowledgeNagFindings(this.deploymentGroup.role, [
       {
@@ -174,6 +194,8 @@ export class CanaryDeployment extends Construct {
 
   /** Another alarm that rolls a running deployment back (e.g. the 5XX rate of the API in front). */
   public addRollbackAlarm(alarm: cloudwatch.IAlarm): void {
+    if (this.rollbackAlarms.includes(alarm)) return;
+    this.rollbackAlarms.push(alarm);
     this.deploymentGroup.addAlarm(alarm);
   }
 
@@ -267,28 +289,12 @@ function validate(props: CanaryDeploymentProps): void {
   if (pre?.function && smokeTestSet) {
     throw new InvalidPropsError(NAME, 'preTrafficHook.function replaces the reference hook: its smoke test settings would be ignored');
   }
+  if (pre?.expectedBodyContains === '') {
+    throw new InvalidPropsError(NAME, 'preTrafficHook.expectedBodyContains must not be empty (every body contains it); leave it out to not check the body');
+  }
   if (pre?.expectedStatusCode !== undefined) assertIntegerInRange(NAME, 'preTrafficHook.expectedStatusCode', pre.expectedStatusCode, 100, 599);
   const hookEnvBytes = JSON.stringify(pre?.smokeTestPayload ?? {}).length + JSON.stringify(pre?.expectedFields ?? {}).length;
   if (hookEnvBytes > 3500) {
     throw new InvalidPropsError(NAME, `preTrafficHook smoke test payload and expected fields take ${hookEnvBytes} bytes; Lambda allows 4 KB of environment in total`);
   }
-}
-
-/** A pattern's `deployment` prop applied: the deployment, and what the pattern's triggers must invoke. */
-export interface PatternDeployment {
-  readonly deployment?: CanaryDeployment;
-  /** The alias with a deployment, the function without. */
-  readonly invokeTarget: lambda.IFunction;
-}
-
-/** Used by every pattern: creates the `Deployment` when asked and returns what triggers must target. */
-export function patternDeployment(
-  scope: Construct, construct: string, handler: lambda.IFunction, options?: CanaryDeploymentOptions, id: string = 'Deployment',
-): PatternDeployment {
-  if (!options) return { invokeTarget: handler };
-  if (!(handler instanceof lambda.Function)) {
-    throw new InvalidPropsError(construct, 'deployment needs a function created in this app (a lambda.Function), to publish its versions; an imported existingFunction cannot be deployed through CodeDeploy here');
-  }
-  const deployment = new CanaryDeployment(scope, id, { ...options, function: handler });
-  return { deployment, invokeTarget: deployment.alias };
 }

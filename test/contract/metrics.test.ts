@@ -1,0 +1,130 @@
+/**
+ * The metrics a construct alarms on are the metrics its handlers emit or read:
+ * - an alarm on a metric of our own namespace watches what a reference handler emits: the
+ *   periodic job's missed-run alarm is checked against the EMF the poller prints when it runs
+ *   with the construct's environment (namespace, name, dimension name and value);
+ * - the post-traffic hook reads the same Lambda series as the deployment's rollback alarms
+ *   (`Errors` of the new version through the alias), for a deployment alone and one made by a pattern.
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
+import { loadPostTrafficConfig } from '../../lambda/canary/lib/config';
+import { errorMetricQueries } from '../../lambda/canary/lib/error-metrics';
+import {
+  CanaryDeployment, FanOut, FanOutConsumerCode, FileStorageService, PeriodicJob, RelationalMicroservice, RestfulMicroservice, StreamProcessor,
+  WebApplication,
+} from '../../lib';
+import { type AlarmMetric, alarmMetrics, deployedFunction, loadRecordingReads, newStack } from '../helpers/contract';
+import { loadPoller, usePollerHarness } from '../helpers/load-poller';
+
+const isOwnNamespace = (m: AlarmMetric): boolean => !m.namespace.startsWith('AWS/');
+
+test('only the periodic job alarms on a metric of its own namespace (the one the next test checks)', () => {
+  const stack = newStack();
+  const target = new lambda.Function(stack, 'Target', {
+    runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+  });
+  new RestfulMicroservice(stack, 'Items');
+  new RelationalMicroservice(stack, 'Rows');
+  new FileStorageService(stack, 'Files');
+  new StreamProcessor(stack, 'Events');
+  new FanOut(stack, 'Orders', { subscribers: [{ name: 'audit', consumer: { code: FanOutConsumerCode.audit() } }] });
+  new WebApplication(stack, 'Web');
+  new CanaryDeployment(stack, 'Deployment', { function: target, preTrafficHook: {}, postTrafficHook: {} });
+  new PeriodicJob(stack, 'Sync', { sourceApi: { url: 'https://api.example.com/v1/catalog' } });
+
+  const own = alarmMetrics(stack).filter(isOwnNamespace);
+
+  expect(own.length).toBeGreaterThan(0);
+  expect(own.filter((m) => !m.alarm.startsWith('Sync'))).toEqual([]);
+});
+
+describe('PeriodicJob: the missed-run alarm watches what the poller emits', () => {
+  const harness = usePollerHarness(() => ({ json: { items: [{ id: 'a' }] } }));
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let secrets: AwsStub<any, any, any> | undefined;
+  let stdout: string[];
+  let spy: jest.SpyInstance;
+
+  beforeEach(() => {
+    stdout = [];
+    spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout.push(String(chunk));
+      return true;
+    });
+  });
+
+  afterEach(() => {
+    spy.mockRestore();
+    secrets?.restore();
+  });
+
+  interface EmfDirective {
+    readonly Namespace: string;
+    readonly Dimensions: string[][];
+    readonly Metrics: Array<{ Name: string }>;
+  }
+
+  test.each([
+    ['the construct id as the job name', {}],
+    ['a job name', { jobName: 'catalog-sync' }],
+  ])('%s', async (_name, props) => {
+    // Prepare: the construct's environment, with the table and the source on local engines.
+    const stack = newStack();
+    new PeriodicJob(stack, 'Sync', { sourceApi: { url: `${harness.server.origin}/items` }, ...props });
+    const alarmed = alarmMetrics(stack).filter(isOwnNamespace);
+    const { environment } = deployedFunction(stack, 'periodic-job/poller');
+    const poller = loadPoller({ ...environment, TABLE_NAME: harness.tableName, POWERTOOLS_METRICS_DISABLED: 'false' });
+    secrets = mockClient(poller.secretsManager.SecretsManagerClient);
+    secrets.on(poller.secretsManager.GetSecretValueCommand).resolves({ SecretString: 'token' });
+
+    // Act
+    await poller.invoke();
+
+    // Assess
+    const emf = stdout.join('').split('\n').filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: EmfDirective[] } });
+    expect(alarmed.length).toBeGreaterThan(0);
+    for (const metric of alarmed) {
+      const emitted = emf.flatMap((line) => line._aws.CloudWatchMetrics
+        .filter((d) => d.Namespace === metric.namespace && d.Metrics.some((m) => m.Name === metric.metricName))
+        .map((d) => ({ dimensions: d.Dimensions, values: Object.fromEntries(d.Dimensions.flat().map((name) => [name, line[name]])) })));
+      expect(emitted).toEqual([{ dimensions: [Object.keys(metric.dimensions)], values: metric.dimensions }]);
+    }
+  });
+});
+
+describe('CanaryDeployment: the post-traffic hook reads the series the rollback alarm watches', () => {
+  function check(stack: Stack): void {
+    const { environment } = deployedFunction(stack, 'canary/post-traffic');
+    const { config, error } = loadRecordingReads(loadPostTrafficConfig, environment);
+    expect(error).toBeUndefined();
+    const read = errorMetricQueries(config as ReturnType<typeof loadPostTrafficConfig>).map((q) => ({
+      namespace: q.MetricStat!.Metric!.Namespace,
+      metricName: q.MetricStat!.Metric!.MetricName,
+      dimensions: Object.fromEntries(q.MetricStat!.Metric!.Dimensions!.map((d) => [d.Name, d.Value])),
+    }));
+    const alarmed = alarmMetrics(stack).filter((m) => m.namespace === 'AWS/Lambda' && 'ExecutedVersion' in m.dimensions);
+
+    expect(read.find((m) => m.metricName === 'Errors')).toBeDefined();
+    for (const series of read.filter((m) => m.metricName === 'Errors')) {
+      expect(alarmed).toContainEqual(expect.objectContaining(series));
+    }
+  }
+
+  test('a deployment of a function', () => {
+    const stack = newStack();
+    const target = new lambda.Function(stack, 'Target', {
+      runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    });
+    new CanaryDeployment(stack, 'Deployment', { function: target, aliasName: 'prod', postTrafficHook: { window: Duration.minutes(20) } });
+    check(stack);
+  });
+
+  test('the deployment of a pattern', () => {
+    const stack = newStack();
+    new RestfulMicroservice(stack, 'Items', { deployment: { postTrafficHook: {} } });
+    check(stack);
+  });
+});

@@ -28,7 +28,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   peerDependencyOptions: { pinnedDevDependency: false },
   constructsVersion: '10.8.1',
   jsiiVersion: '6.0.16',
-  typescriptVersion: '~6.0.3',
+  typescriptVersion: '6.0.3',
   minNodeVersion: '20.0.0',
 
   srcdir: 'lib',
@@ -80,7 +80,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'cdk-nag@3.0.2',
     'esbuild@0.28.2',
     'tsx@4.23.15',
-    '@types/node@^24',
+    '@types/node@24.19.2',
     '@types/aws-lambda@8.10.164',
     // handler runtime dependencies: bundled into assets/, never installed by users
     // Powertools packages share one @aws-lambda-powertools/commons version: keep them aligned.
@@ -117,16 +117,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@sparticuz/chromium@153.0.0',
     'oidc-provider@9.13.3',
     'jose@6.2.18',
-    // exact pins for what projen would otherwise add with a caret
-    'jest@30.5.2',
-    '@types/jest@30.0.0',
-    'jest-junit@17.0.0',
-    'eslint@9.39.5',
-    '@typescript-eslint/eslint-plugin@8.73.0',
-    '@typescript-eslint/parser@8.73.0',
-    '@stylistic/eslint-plugin@2.13.0',
-    'eslint-import-resolver-typescript@4.4.5',
-    'eslint-plugin-import@2.32.0',
     'jsii-docgen@10.12.6',
   ],
 
@@ -136,9 +126,15 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
 // projen drops this from devDeps when it computes the peer set; re-add it explicitly.
 project.addDevDeps('constructs@10.8.1');
-// The project adds these three without a version after it applies the devDeps option, which
-// turned their pins there into caret ranges: pin them after construction instead.
-project.addDevDeps('jsii-diff@1.134.0', 'jsii-pacmak@1.140.0', 'projen@0.103.25');
+// The project adds its own tools (jest, eslint and its plugins, jsii-*, projen) with
+// a range after it applies the devDeps option, which turned their pins there into ranges: pin
+// them after construction instead.
+project.addDevDeps(
+  'jsii-diff@1.134.0', 'jsii-pacmak@1.140.0', 'projen@0.103.25',
+  'jest@30.5.2', '@types/jest@30.0.0', 'jest-junit@17.0.0',
+  'eslint@9.39.5', '@typescript-eslint/eslint-plugin@8.73.0', '@typescript-eslint/parser@8.73.0', '@stylistic/eslint-plugin@2.13.0',
+  'eslint-import-resolver-typescript@4.4.5', 'eslint-plugin-import@2.32.0',
+);
 
 // The candidate of the v1 API, whose jsii stability is "stable" (CHANGELOG.md). projen writes
 // 0.0.0 unless told otherwise: this repository has no release workflow to bump it from git tags.

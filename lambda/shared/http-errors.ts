@@ -159,6 +159,17 @@ export class ServiceUnavailableError extends HttpError {
   }
 }
 
+/**
+ * 503: a write was sent but its answer was lost, and reading the store did not show it applied.
+ * It may still apply (or have applied after the read); a retry with the same Idempotency-Key
+ * (POST) or If-Match (PUT, DELETE) settles it.
+ */
+export class OutcomeUnknownError extends ServiceUnavailableError {
+  constructor() {
+    super('The write was sent but its outcome is unknown: retry it with the same Idempotency-Key or If-Match', 1);
+  }
+}
+
 export function isHttpError(err: unknown): err is HttpError {
   return err instanceof HttpError;
 }

@@ -43,10 +43,13 @@ async function storedVersion(id: string): Promise<number | undefined> {
   return rows.length === 0 ? undefined : Number(rows[0].version);
 }
 
-function expectServiceUnavailable(response: APIGatewayProxyResult): void {
+const RETRY_LATER = 'Service temporarily unavailable, retry later';
+const OUTCOME_UNKNOWN = 'The write was sent but its outcome is unknown: retry it with the same Idempotency-Key or If-Match';
+
+function expectServiceUnavailable(response: APIGatewayProxyResult, message: string | RegExp = RETRY_LATER): void {
   expect(response.statusCode).toBe(503);
   expect(responseHeader(response, 'retry-after')).toBe('1');
-  expect(jsonBody(response)).toEqual({ error: 'ServiceUnavailable', message: 'Service temporarily unavailable, retry later', requestId: expect.any(String) });
+  expect(jsonBody(response)).toEqual({ error: 'ServiceUnavailable', message: typeof message === 'string' ? message : expect.stringMatching(message), requestId: expect.any(String) });
 }
 
 describe('a dropped connection', () => {
@@ -77,7 +80,7 @@ describe('a dropped connection', () => {
     expect(proxy.connections).toBe(connections + 1);
   });
 
-  test('dropped after the server ran a write: 503 (never a retry that could apply it twice); the next request succeeds', async () => {
+  test('dropped after the server ran a write: the handler finds its own write and answers 200 (never a retry that could apply it twice)', async () => {
     // Prepare
     const item = await create({ v: 1 });
     proxy.dropNext(/^UPDATE items/, 'after');
@@ -88,15 +91,17 @@ describe('a dropped connection', () => {
     const retry = await api.invoke(itemEvent('PUT', 'items', item.id, { json: { v: 2 }, headers: { 'If-Match': '"1"' } }));
     const read = await api.invoke(itemEvent('GET', 'items', item.id));
 
-    // Assess: the write happened once; the client's conditional retry learns so (412)
-    expectServiceUnavailable(put);
+    // Assess: the write happened once and was answered as such; a client's conditional retry learns so (412)
+    expect(put.statusCode).toBe(200);
+    expect(responseHeader(put, 'etag')).toBe('"2"');
+    expect(jsonBody(put)).toMatchObject({ version: 2, v: 2 });
     expect(await storedVersion(item.id)).toBe(2);
     expect(retry.statusCode).toBe(412);
     expect(read.statusCode).toBe(200);
     expect(jsonBody(read)).toMatchObject({ version: 2, v: 2 });
   });
 
-  test('dropped before a create reached the server: 503, nothing stored; the retry with the same Idempotency-Key creates it once', async () => {
+  test('dropped before a create reached the server: 503 outcome unknown, nothing stored; the retry with the same Idempotency-Key creates it once', async () => {
     const key = `drop-${Date.now()}`;
     proxy.dropNext(/^INSERT INTO items/, 'before');
 
@@ -104,7 +109,7 @@ describe('a dropped connection', () => {
     const retry = await api.invoke(collectionEvent('POST', 'items', { json: { k: 1 }, headers: { 'Idempotency-Key': key } }));
     const replay = await api.invoke(collectionEvent('POST', 'items', { json: { k: 1 }, headers: { 'Idempotency-Key': key } }));
 
-    expectServiceUnavailable(first);
+    expectServiceUnavailable(first, OUTCOME_UNKNOWN);
     expect(retry.statusCode).toBe(201);
     expect(responseHeader(retry, 'idempotent-replayed')).toBeUndefined();
     expect(responseHeader(replay, 'idempotent-replayed')).toBe('true');
@@ -123,13 +128,15 @@ describe('a dropped connection', () => {
     const after = await api.invoke(itemEvent('DELETE', 'items', item.id, { headers: { 'If-Match': '"1"' } }));
 
     expect(read.statusCode).toBe(200);
-    expectServiceUnavailable(del);
+    // The handler read the item after the failure: still there, so the delete did not apply.
+    expectServiceUnavailable(del, OUTCOME_UNKNOWN);
     expect(after.statusCode).toBe(204);
   });
 
   test('a hung statement is abandoned before the invocation deadline with a 503; the next request uses a new connection', async () => {
     const item = await create({ v: 1 });
     proxy.hangNext(/^UPDATE items/);
+    const before = proxy.connections;
     const started = Date.now();
 
     const put = await api.invoke(
@@ -137,16 +144,16 @@ describe('a dropped connection', () => {
       lambdaContext({ getRemainingTimeInMillis: () => 1_200 }),
     );
     const elapsed = Date.now() - started;
-    const connections = proxy.connections;
     const read = await api.invoke(itemEvent('GET', 'items', item.id));
 
-    expectServiceUnavailable(put);
+    // Outcome unknown, or the read that would settle it ran out of time too: 503 either way.
+    expectServiceUnavailable(put, /retry/);
     // The 503 shows the statement was abandoned at the deadline; no upper bound on the time, which
     // a loaded machine can stretch.
     expect(elapsed).toBeGreaterThanOrEqual(600);
     expect(read.statusCode).toBe(200);
     expect(jsonBody(read)).toMatchObject({ version: 1 });
-    expect(proxy.connections).toBe(connections + 1);
+    expect(proxy.connections).toBeGreaterThan(before);
   });
 });
 
@@ -297,5 +304,29 @@ describe('Database', () => {
     } finally {
       await db.close();
     }
+  });
+});
+
+describe('a lost answer to a write that applied: the handler reads its own write back', () => {
+  test('POST without an Idempotency-Key: 201 with the item, stored once', async () => {
+    const before = (await pg.engine.query<{ n: number }>('SELECT count(*)::int AS n FROM items')).rows[0].n;
+    proxy.dropNext(/^INSERT INTO items/, 'after');
+
+    const response = await api.invoke(collectionEvent('POST', 'items', { json: { lost: 'insert' } }));
+
+    expect(response.statusCode).toBe(201);
+    const { id } = jsonBody<{ id: string }>(response);
+    expect(responseHeader(response, 'location')).toMatch(new RegExp(`/items/${id}$`));
+    expect((await pg.engine.query<{ n: number }>('SELECT count(*)::int AS n FROM items')).rows[0].n).toBe(before + 1);
+  });
+
+  test('DELETE with If-Match: 204, and the item is gone', async () => {
+    const item = await create({ lost: 'delete' });
+    proxy.dropNext(/^DELETE FROM items/, 'after');
+
+    const response = await api.invoke(itemEvent('DELETE', 'items', item.id, { headers: { 'If-Match': '"1"' } }));
+
+    expect(response.statusCode).toBe(204);
+    expect(await storedVersion(item.id)).toBeUndefined();
   });
 });

@@ -287,7 +287,8 @@ export class Database {
       if (!isConnectionLost(err)) throw err;
       this.discard(connection);
       const timedOut = err instanceof DatabaseTimeoutError;
-      if (!(reused && options.retrySafe && !timedOut && signal?.aborted !== true)) throw unavailable(err);
+      if (!options.retrySafe) throw new StatementOutcomeUnknownError(err);
+      if (!(reused && !timedOut && signal?.aborted !== true)) throw unavailable(err);
       this.options.logger?.warn('database connection lost; retrying the read on a new connection', { reason: errorText(err) });
       const fresh = await this.connect(signal);
       try {
@@ -370,6 +371,16 @@ export class Database {
     connection.broken = true;
     if (this.connection === connection) this.connection = undefined;
     closeQuietly(connection.client);
+  }
+}
+
+/**
+ * The connection was lost (or the deadline hit) while a statement that changes data ran: it may
+ * or may not have committed. A 503 unless the caller settles it by reading (the item store does).
+ */
+export class StatementOutcomeUnknownError extends ServiceUnavailableError {
+  constructor(cause: unknown) {
+    super('The write was sent but its outcome is unknown: retry it with the same Idempotency-Key or If-Match', RETRY_AFTER_SECONDS, cause);
   }
 }
 

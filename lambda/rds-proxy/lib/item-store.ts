@@ -10,7 +10,7 @@
  * list an item's fields in jsonb order: shorter keys first, then bytewise), and the last page of a
  * list never carries a `nextToken` (DynamoDB may return one that leads to an empty page).
  */
-import type { Queryable } from './db';
+import { StatementOutcomeUnknownError, type Queryable } from './db';
 import { ValidationError, type ErrorDetail } from '../../shared/http-errors';
 import type { ItemRecord } from '../../shared/resource-api/item';
 import type { ItemStore } from '../../shared/resource-api/routes';
@@ -82,14 +82,15 @@ export function postgresItemStore(db: Queryable, resourceName: string, owner?: s
   const scope = owner ?? SHARED_OWNER;
   return {
     async insert(item) {
-      const result = await db.query(
+      const result = await outcomeOf(db.query(
         `INSERT INTO items (resource, owner, id, version, created_at, updated_at, data, request_hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
          ON CONFLICT (resource, owner, id) DO NOTHING`,
         [resourceName, scope, item.id, item.version, item.createdAt, item.updatedAt, JSON.stringify(item.data), item.requestHash ?? null],
         { retrySafe: false },
-      );
-      return result.rowCount === 1;
+      ));
+      if (result === undefined) return { status: 'unknown' };
+      return result.rowCount === 1 ? { status: 'applied', result: item } : { status: 'refused', retried: false };
     },
 
     async get(id) {
@@ -123,25 +124,37 @@ export function postgresItemStore(db: Queryable, resourceName: string, owner?: s
       // the same If-Match cannot both succeed.
       const set = 'SET data = $4::jsonb, updated_at = $5, version = version + 1';
       const values: unknown[] = [resourceName, scope, id, JSON.stringify(data), updatedAt];
-      const result = versions === undefined
-        ? await db.query<ItemRow>(`UPDATE items ${set} WHERE resource = $1 AND owner = $2 AND id = $3 RETURNING ${COLUMNS}`, values, { retrySafe: false })
-        : await db.query<ItemRow>(
+      const result = await outcomeOf(versions === undefined
+        ? db.query<ItemRow>(`UPDATE items ${set} WHERE resource = $1 AND owner = $2 AND id = $3 RETURNING ${COLUMNS}`, values, { retrySafe: false })
+        : db.query<ItemRow>(
           `UPDATE items ${set} WHERE resource = $1 AND owner = $2 AND id = $3 AND version = ANY($6::bigint[]) RETURNING ${COLUMNS}`,
           [...values, versions.map(String)],
           { retrySafe: false },
-        );
-      return result.rows.length === 0 ? undefined : toRecord(result.rows[0]);
+        ));
+      if (result === undefined) return { status: 'unknown' };
+      return result.rows.length === 0 ? { status: 'refused', retried: false } : { status: 'applied', result: toRecord(result.rows[0]) };
     },
 
     async delete(id, versions) {
-      const result = versions === undefined
-        ? await db.query('DELETE FROM items WHERE resource = $1 AND owner = $2 AND id = $3', [resourceName, scope, id], { retrySafe: false })
-        : await db.query(
+      const result = await outcomeOf(versions === undefined
+        ? db.query('DELETE FROM items WHERE resource = $1 AND owner = $2 AND id = $3', [resourceName, scope, id], { retrySafe: false })
+        : db.query(
           'DELETE FROM items WHERE resource = $1 AND owner = $2 AND id = $3 AND version = ANY($4::bigint[])',
           [resourceName, scope, id, versions.map(String)],
           { retrySafe: false },
-        );
-      return result.rowCount === 1;
+        ));
+      if (result === undefined) return { status: 'unknown' };
+      return result.rowCount === 1 ? { status: 'applied', result: undefined } : { status: 'refused', retried: false };
     },
   };
+}
+
+/** A write statement's result, or `undefined` when its connection was lost after it was sent. */
+async function outcomeOf<T>(statement: Promise<T>): Promise<T | undefined> {
+  try {
+    return await statement;
+  } catch (err) {
+    if (err instanceof StatementOutcomeUnknownError) return undefined;
+    throw err;
+  }
 }

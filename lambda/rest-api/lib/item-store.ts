@@ -10,7 +10,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, typ
 import { isConditionalCheckFailed, jsonToMarshallable } from '../../shared/dynamodb';
 import { PayloadTooLargeError } from '../../shared/http-errors';
 import type { ItemRecord } from '../../shared/resource-api/item';
-import type { ItemStore } from '../../shared/resource-api/routes';
+import type { ItemStore, WriteOutcome } from '../../shared/resource-api/routes';
 import { assertDynamoStorable } from '../../shared/validate';
 
 export interface DynamoItemStoreOptions {
@@ -82,10 +82,9 @@ export function dynamoItemStore(options: DynamoItemStoreOptions): ItemStore {
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': 'pk' },
         }), sendOptions);
-        return true;
+        return { status: 'applied', result: item };
       } catch (err) {
-        if (isConditionalCheckFailed(err)) return false;
-        throw err;
+        return refusedOrThrow(err);
       }
     },
 
@@ -124,10 +123,9 @@ export function dynamoItemStore(options: DynamoItemStoreOptions): ItemStore {
           ExpressionAttributeValues: { ...condition.values, ':data': jsonToMarshallable(data), ':now': updatedAt, ':one': 1 },
           ReturnValues: 'ALL_NEW',
         }), sendOptions);
-        return (result.Attributes ?? {}) as StoredItem;
+        return { status: 'applied', result: (result.Attributes ?? {}) as StoredItem };
       } catch (err) {
-        if (isConditionalCheckFailed(err)) return undefined;
-        throw err;
+        return refusedOrThrow(err);
       }
     },
 
@@ -141,11 +139,20 @@ export function dynamoItemStore(options: DynamoItemStoreOptions): ItemStore {
           ExpressionAttributeNames: condition.names,
           ...(Object.keys(condition.values).length > 0 ? { ExpressionAttributeValues: condition.values } : {}),
         }), sendOptions);
-        return true;
+        return { status: 'applied', result: undefined };
       } catch (err) {
-        if (isConditionalCheckFailed(err)) return false;
-        throw err;
+        return refusedOrThrow(err);
       }
     },
   };
+}
+
+/**
+ * A failed condition is `refused`; `retried` when the SDK sent the write more than once (an
+ * earlier attempt timed out or lost its connection, and may have applied).
+ */
+function refusedOrThrow(err: unknown): WriteOutcome<never> {
+  if (!isConditionalCheckFailed(err)) throw err;
+  const attempts = (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+  return { status: 'refused', retried: attempts > 1 };
 }

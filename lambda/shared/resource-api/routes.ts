@@ -15,12 +15,14 @@ import { formatEtag, noneMatchHits, parseEntityTagCondition, strongVersions, typ
 import { idFromIdempotencyKey, newItemId, parseIdempotencyKey, parseItemId, requestHash } from './ids';
 import { assertNoServerOwnedFields, toRepresentation, type ItemRecord } from './item';
 import { decodePageToken, encodePageToken } from './page-token';
+import { canonicalJson } from '../canonical-json';
 import { emptyResponse, getHeader, getSingleHeader, getSingleQueryParameter, parsePageLimit, jsonResponse, parseJsonBody } from '../http';
 import {
   ConflictError,
   HttpStatus,
   MethodNotAllowedError,
   NotFoundError,
+  OutcomeUnknownError,
   PreconditionFailedError,
   PreconditionRequiredError,
   UnprocessableEntityError,
@@ -34,21 +36,36 @@ export interface ItemPage {
 }
 
 /**
+ * What became of a conditional write.
+ * - `applied`: it applied, with this result.
+ * - `refused`: its condition was not met. `retried`: the store sent it more than once (an earlier
+ *   attempt's response was lost), so the condition may have failed on that attempt's own effect.
+ * - `unknown`: the connection was lost after the write was sent; it may or may not have applied.
+ * The routes settle `retried` and `unknown` by reading the item: this request's own write is
+ * recognised by what it wrote (its clock reading and fields), so a lost response never turns a
+ * successful write into an error.
+ */
+export type WriteOutcome<T> =
+  | { readonly status: 'applied'; readonly result: T }
+  | { readonly status: 'refused'; readonly retried: boolean }
+  | { readonly status: 'unknown' };
+
+/**
  * Storage of one resource's items. `versions`: the write applies only when the item exists and
  * its version is one of them; `undefined` means any existing version. Each method is one atomic
- * operation; failures other than "condition not met" are thrown.
+ * operation; failures other than those `WriteOutcome` names are thrown.
  */
 export interface ItemStore {
-  /** Stores a new item unless one with its id exists; `false` when one does. */
-  insert(item: ItemRecord): Promise<boolean>;
+  /** Stores a new item unless one with its id exists (`refused`). */
+  insert(item: ItemRecord): Promise<WriteOutcome<ItemRecord>>;
   /** A strongly consistent read. */
   get(id: string): Promise<ItemRecord | undefined>;
   /** Up to `limit` items with ids greater than `afterId` (all when `undefined`), in id order. */
   list(afterId: string | undefined, limit: number): Promise<ItemPage>;
-  /** Replaces the client fields, sets `updatedAt` and increments the version; `undefined` when the condition is not met. */
-  replace(id: string, data: Record<string, unknown>, updatedAt: string, versions: readonly number[] | undefined): Promise<ItemRecord | undefined>;
-  /** Deletes the item; `false` when the condition is not met. */
-  delete(id: string, versions: readonly number[] | undefined): Promise<boolean>;
+  /** Replaces the client fields, sets `updatedAt` and increments the version. */
+  replace(id: string, data: Record<string, unknown>, updatedAt: string, versions: readonly number[] | undefined): Promise<WriteOutcome<ItemRecord>>;
+  /** Deletes the item. */
+  delete(id: string, versions: readonly number[] | undefined): Promise<WriteOutcome<void>>;
 }
 
 export interface ResourceRouteDeps {
@@ -99,14 +116,18 @@ async function createItem(event: ResourceRequest, deps: ResourceRouteDeps): Prom
   const hash = idempotencyKey === undefined ? undefined : requestHash(data);
   const now = timestamp(deps);
   const item: ItemRecord = { id, version: 1, createdAt: now, updatedAt: now, data, ...(hash !== undefined ? { requestHash: hash } : {}) };
-  if (await store.insert(item)) return createdResponse(event, item, false);
+  const outcome = await store.insert(item);
+  if (outcome.status === 'applied') return createdResponse(event, item, false);
 
   const existing = await store.get(id);
+  // After an attempt whose answer was lost, an item with this request's clock reading and fields
+  // is that attempt's: answer as the one write it was. A generated id (no key) can only be held
+  // by this request's own attempt, whatever the store saw.
+  const settle = outcome.status === 'unknown' || outcome.retried || hash === undefined;
+  if (settle && existing !== undefined && isOwnWrite(existing, item.createdAt, data)) return createdResponse(event, existing, false);
+  if (outcome.status === 'unknown') throw new OutcomeUnknownError();
   if (hash === undefined) {
-    // The id was generated for this request (a random UUID), so an item that already has it is
-    // this request's own earlier attempt: applied, but its response lost and the write retried.
-    // Its creation time (this request's clock reading) confirms it. Answer as the one write it was.
-    if (existing !== undefined && existing.createdAt === item.createdAt) return createdResponse(event, existing, false);
+    // The id was generated for this request (a random UUID): only a collision gets here.
     throw new ConflictError('An item with the generated id already exists; retry the request');
   }
   if (existing === undefined) throw new ConflictError('The item of this Idempotency-Key changed concurrently; retry the request');
@@ -147,7 +168,16 @@ async function replaceItem(event: ResourceRequest, deps: ResourceRouteDeps): Pro
   const versions = matchableVersions(ifMatch);
   if (versions !== undefined && versions.length === 0) return preconditionOutcome(id, deps);
 
-  const item = await deps.store.replace(id, data, timestamp(deps), versions);
+  const updatedAt = timestamp(deps);
+  const outcome = await deps.store.replace(id, data, updatedAt, versions);
+  let item = outcome.status === 'applied' ? outcome.result : undefined;
+  if (outcome.status === 'unknown' || (outcome.status === 'refused' && outcome.retried)) {
+    const current = await deps.store.get(id);
+    // This request's own replacement: its clock reading and fields, one version above one If-Match allowed.
+    const own = current !== undefined && isOwnWrite(current, updatedAt, data) && (versions === undefined || versions.includes(current.version - 1));
+    if (own) item = current;
+    else if (outcome.status === 'unknown') throw new OutcomeUnknownError();
+  }
   if (item === undefined) return preconditionOutcome(id, deps);
   return jsonResponse(HttpStatus.OK, toRepresentation(item), { etag: formatEtag(item.version) });
 }
@@ -158,7 +188,16 @@ async function deleteItem(event: ResourceRequest, deps: ResourceRouteDeps): Prom
   const versions = matchableVersions(ifMatch);
   if (versions !== undefined && versions.length === 0) return preconditionOutcome(id, deps);
 
-  if (!(await deps.store.delete(id, versions))) return preconditionOutcome(id, deps);
+  const outcome = await deps.store.delete(id, versions);
+  if (outcome.status !== 'applied') {
+    const settle = outcome.status === 'unknown' || outcome.retried;
+    // After an attempt whose answer was lost, an item that is gone was removed by that attempt (or
+    // by another delete): either way it is gone, as this request asked.
+    if (!(settle && (await deps.store.get(id)) === undefined)) {
+      if (outcome.status === 'unknown') throw new OutcomeUnknownError();
+      return preconditionOutcome(id, deps);
+    }
+  }
   return emptyResponse(HttpStatus.NoContent);
 }
 
@@ -208,6 +247,11 @@ function createdResponse(event: ResourceRequest, item: ItemRecord, replayed: boo
   });
 }
 
+
+/** An item this request wrote: its clock reading (unique to the request) and the fields it sent. */
+function isOwnWrite(item: ItemRecord, writtenAt: string, data: Record<string, unknown>): boolean {
+  return item.updatedAt === writtenAt && canonicalJson(item.data) === canonicalJson(data);
+}
 
 function timestamp(deps: ResourceRouteDeps): string {
   return (deps.now ?? (() => new Date()))().toISOString();

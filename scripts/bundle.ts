@@ -55,6 +55,12 @@ export const HANDLER_BUILD_OPTIONS: BuildOptions = {
   target: 'node24',
   format: 'esm',
   minify: true,
+  // Class names are data: error names go into logs, run records and Lambda's `errorType`.
+  keepNames: true,
+  // A map beside each bundle, without the sources' text: stack traces in the logs point at
+  // lambda/ and node_modules/ lines when the function runs with --enable-source-maps.
+  sourcemap: 'linked',
+  sourcesContent: false,
   treeShaking: true,
   mainFields: ['module', 'main'],
   banner: { js: ESM_REQUIRE_BANNER },

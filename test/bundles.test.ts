@@ -4,7 +4,7 @@
  * and stay within its size budget. Each pattern's handler tests also run its bundle against a
  * local engine (e.g. test/rest-api/handler.bundle.test.ts).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUNDLE_BUDGET_BYTES, discoverHandlers } from '../scripts/bundle';
 import { HANDLER_IMPORT_ENV } from '../scripts/handler-env';
@@ -33,5 +33,35 @@ describe.each(handlers.map((h) => [h.assetName]))('bundle %s', (assetName) => {
     const run = await runInFreshNode<{ handlerType: string }>(
       `const m = await import(${JSON.stringify(file)}); report({ handlerType: typeof m.handler });`, HANDLER_IMPORT_ENV[assetName]);
     expect(run).toEqual(expect.objectContaining({ handlerType: 'function' }));
+  });
+});
+
+/**
+ * Error names are data: logs, run records and Lambda's `errorType` carry them. esbuild's
+ * `keepNames` registers each class under its source name (`static{<fn>(this,"Name")}`), a form
+ * that appears in no bundle built without it.
+ */
+const NAMED_ERRORS: Record<string, readonly string[]> = {
+  'periodic-job/poller': ['UpstreamStatusError', 'DeadlineExceededError'],
+  'rest-api/api': ['NotFoundError', 'PreconditionFailedError', 'OutcomeUnknownError'],
+  'rds-proxy/api': ['NotFoundError', 'PreconditionFailedError', 'StatementOutcomeUnknownError'],
+};
+
+describe.each(handlers.map((h) => [h.assetName]))('bundle %s keeps names and ships a source map', (assetName) => {
+  const file = join(ASSETS, assetName, 'index.mjs');
+  const bundle = readFileSync(file, 'utf8');
+
+  test('every class of ours it throws is registered under its source name', () => {
+    // ConfigError: every handler validates its configuration at cold start.
+    for (const name of ['ConfigError', ...(NAMED_ERRORS[assetName] ?? [])]) {
+      expect([name, bundle.includes(`(this,"${name}")`)]).toEqual([name, true]);
+    }
+  });
+
+  test('links the map beside it, which names the sources (without their text)', () => {
+    expect(bundle.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map')).toBe(true);
+    const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[]; sourcesContent?: unknown };
+    expect(map.sources.some((source) => source.includes(`lambda/${assetName.split('/')[0]}/`))).toBe(true);
+    expect(map.sourcesContent).toBeUndefined();
   });
 });

@@ -59,6 +59,9 @@ export function createLibraryFunction(scope: Construct, id: string, options: Lib
       role,
       environment: {
         POWERTOOLS_SERVICE_NAME: options.serviceName,
+        // Stack traces in the logs point at the sources through the maps shipped beside the
+        // bundles. It costs about 20 ms of cold start; `functionProps.environment` may turn it off.
+        NODE_OPTIONS: '--enable-source-maps',
         ...user.environment,
         ...options.environment,
       },

@@ -5,12 +5,16 @@
 
 /**
  * Viewer request on `/api/*`: drops the `/api` prefix, so `/api/items/1` reaches the REST API
- * stage as `/items/1` (the origin path adds the stage name).
+ * stage as `/items/1` (the origin path adds the stage name), and says so in
+ * `X-Forwarded-Prefix: /api`, so that the API answers with the paths the client uses
+ * (`Location: /api/items/<id>`).
  */
 export const API_PREFIX_STRIP_CODE = [
   'function handler(event) {',
   '  var request = event.request;',
   "  request.uri = request.uri.replace(/^\\/api(?=\\/|$)/, '') || '/';",
+  '  request.headers = request.headers || {};',
+  "  request.headers['x-forwarded-prefix'] = { value: '/api' };",
   '  return request;',
   '}',
 ].join('\n');

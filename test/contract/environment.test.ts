@@ -22,7 +22,7 @@ import {
 import { ASSETS_DIR, discoverHandlers, ROOT } from '../../scripts/bundle';
 import {
   type ConfigLoader, type DeployedFunction, deployedFunctions, documentedDefault, documentedProperties, LAMBDA_RUNTIME_ENV, loadRecordingReads,
-  newStack, READ_BY_POWERTOOLS, cognitoAuthorization, targetFunction,
+  newStack, READ_OUTSIDE_THE_LOADER, cognitoAuthorization, targetFunction,
 } from '../helpers/contract';
 import { runInFreshNode } from '../helpers/fresh-node';
 
@@ -288,7 +288,7 @@ describe.each(SCENARIOS)('$name', (scenario) => {
     });
 
     test('every variable the construct sets is one the handler reads', () => {
-      const unread = Object.keys(fn.environment).filter((name) => !read.has(name) && !READ_BY_POWERTOOLS.has(name));
+      const unread = Object.keys(fn.environment).filter((name) => !read.has(name) && !READ_OUTSIDE_THE_LOADER.has(name));
       expect(unread).toEqual([]);
     });
 

@@ -25,11 +25,12 @@ export const LAMBDA_RUNTIME_ENV: Readonly<Record<string, string>> = {
 };
 
 /**
- * Variables the construct sets that the handler reads outside its config loader: the logs'
- * service name (`createLogger` in lambda/shared/logger.ts, and Powertools itself). Any other
- * variable must be read by the loader.
+ * Variables the construct sets that are read outside the handler's config loader: the logs'
+ * service name (`createLogger` in lambda/shared/logger.ts, and Powertools itself) and Node's own
+ * options (`--enable-source-maps`, for the maps beside the bundles). Any other variable must be
+ * read by the loader.
  */
-export const READ_BY_POWERTOOLS: ReadonlySet<string> = new Set(['POWERTOOLS_SERVICE_NAME']);
+export const READ_OUTSIDE_THE_LOADER: ReadonlySet<string> = new Set(['POWERTOOLS_SERVICE_NAME', 'NODE_OPTIONS']);
 
 export type Env = Record<string, string>;
 

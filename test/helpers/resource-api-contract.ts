@@ -168,6 +168,20 @@ export function describeResourceApiContract(name: string, createBackend: () => C
         expect(jsonBody<Item>(response).id).toBe(item.id);
       });
 
+      test('Location is the path the client used behind a proxy that removed a prefix (X-Forwarded-Prefix)', async () => {
+        const response = await invoke(collectionEvent('POST', 'items', { json: { a: 1 }, headers: { 'X-Forwarded-Prefix': '/api' } }));
+
+        expect(response.statusCode).toBe(201);
+        expect(responseHeader(response, 'location')).toBe(`/api/items/${jsonBody<Item>(response).id}`);
+      });
+
+      test.each(['api', '/api/', '/a b', 'https://evil.example/x', '/api, /other'])('an X-Forwarded-Prefix that is not a path prefix (%j) is ignored', async (prefix) => {
+        const response = await invoke(collectionEvent('POST', 'items', { json: { a: 1 }, headers: { 'X-Forwarded-Prefix': prefix } }));
+
+        expect(response.statusCode).toBe(201);
+        expect(responseHeader(response, 'location')).toBe(`/prod/items/${jsonBody<Item>(response).id}`);
+      });
+
       test('Location uses event.path when requestContext.path is absent', async () => {
         const event = collectionEvent('POST', 'items', { json: { a: 1 } });
 

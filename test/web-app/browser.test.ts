@@ -557,6 +557,8 @@ describe('the SPA, as alice and then bob use it', () => {
     for (let i = 1; i <= 20; i++) {
       const response = await callApi(token, 'POST', '', { body: { title: `Chore ${String(i).padStart(2, '0')}` } });
       expect(response.status).toBe(201);
+      // The path the browser uses, not the API stage's: CloudFront's function passes the prefix on.
+      expect(response.headers.get('location')).toMatch(/^\/api\/items\/[0-9a-f-]{36}$/);
     }
     await page.reload();
     const items = page.getByRole('list', { name: 'Saved items' }).getByRole('listitem');

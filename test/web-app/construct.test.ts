@@ -256,6 +256,10 @@ describe('the CloudFront Functions', () => {
     expect(strip({ request: { uri, method: 'GET' } }).uri).toBe(expected);
   });
 
+  test('the stripped prefix is passed on in X-Forwarded-Prefix, for the API\'s Location headers', () => {
+    expect(strip({ request: { uri: '/api/items', headers: {} } }).headers).toEqual({ 'x-forwarded-prefix': { value: '/api' } });
+  });
+
   test('a path that only starts with "api" keeps its prefix', () => {
     expect(strip({ request: { uri: '/apix/items' } }).uri).toBe('/apix/items');
   });

@@ -63,13 +63,18 @@ export function createSiteHandler(options: SiteServerOptions): (req: IncomingMes
 
   async function serveApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const request = stripApiPrefix({ request: { uri: url.pathname, method: req.method ?? 'GET', querystring: {}, headers: {} } });
+    const functionHeaders = (request.headers ?? {}) as Record<string, { value: string }>;
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const response = await options.api.handle({
       method: req.method ?? 'GET',
       path: request.uri,
       query: url.search.replace(/^\?/, ''),
-      headers: rawHeaderPairs(req.rawHeaders),
+      // The viewer's headers, with those the function sets replacing any the viewer sent.
+      headers: [
+        ...rawHeaderPairs(req.rawHeaders).filter(([name]) => !(name.toLowerCase() in functionHeaders)),
+        ...Object.entries(functionHeaders).map(([name, header]) => [name, header.value] as const),
+      ],
       body: Buffer.concat(chunks),
       sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
     });

@@ -238,8 +238,22 @@ async function preconditionOutcome(id: string, deps: ResourceRouteDeps): Promise
   throw new PreconditionFailedError('The item has changed: its ETag does not match If-Match');
 }
 
+/** A path prefix a proxy in front removed (`X-Forwarded-Prefix`): path segments only. */
+const FORWARDED_PREFIX = /^(?:\/[A-Za-z0-9._~-]+)+$/;
+
+/**
+ * `Location` is the path the client used: behind a proxy that removed a prefix (the web
+ * application's CloudFront sends `/api/items` to the stage as `/items`) the prefix and the
+ * resource path, else the stage path API Gateway saw (`/prod/items`).
+ */
+function collectionPath(event: ResourceRequest): string {
+  const prefix = getHeader(event, 'x-forwarded-prefix');
+  if (prefix !== undefined && FORWARDED_PREFIX.test(prefix) && typeof event.path === 'string') return `${prefix}${event.path}`;
+  return typeof event.requestContext?.path === 'string' && event.requestContext.path !== '' ? event.requestContext.path : event.path ?? '';
+}
+
 function createdResponse(event: ResourceRequest, item: ItemRecord, replayed: boolean): APIGatewayProxyResult {
-  const base = (typeof event.requestContext?.path === 'string' && event.requestContext.path !== '' ? event.requestContext.path : event.path ?? '').replace(/\/+$/, '');
+  const base = collectionPath(event).replace(/\/+$/, '');
   return jsonResponse(HttpStatus.Created, toRepresentation(item), {
     location: `${base}/${item.id}`,
     etag: formatEtag(item.version),

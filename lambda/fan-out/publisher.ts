@@ -9,7 +9,7 @@
 import type { Context } from 'aws-lambda';
 import { invocationDeadline } from '../shared/deadline';
 import { isHttpError } from '../shared/http-errors';
-import { createLogger } from '../shared/logger';
+import { createLogger, startInvocation } from '../shared/logger';
 import { lazySnsClient } from '../shared/sns';
 import { loadPublisherConfig } from './lib/config';
 import { parsePublishRequest, publishEvents, type PublishResult } from './lib/publish';
@@ -19,8 +19,7 @@ const logger = createLogger('order-publisher');
 const sns = lazySnsClient();
 
 export const handler = async (payload: unknown, context?: Context): Promise<PublishResult> => {
-  logger.resetKeys();
-  if (context && typeof context.functionName === 'string' && typeof context.awsRequestId === 'string') logger.addContext(context);
+  startInvocation(logger, context);
   try {
     const request = parsePublishRequest(payload);
     const result = await publishEvents(request, { sns: sns(), config, abortSignal: invocationDeadline(context) });

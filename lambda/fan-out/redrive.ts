@@ -7,7 +7,7 @@
 import type { Context } from 'aws-lambda';
 import { invocationDeadline } from '../shared/deadline';
 import { isHttpError } from '../shared/http-errors';
-import { createLogger } from '../shared/logger';
+import { createLogger, startInvocation } from '../shared/logger';
 import { lazySqsClient } from '../shared/sqs';
 import { loadRedriveConfig } from './lib/config';
 import { parseRedriveRequest, redrive, type RedriveResult } from './lib/redrive';
@@ -17,8 +17,7 @@ const logger = createLogger('dlq-redrive');
 const sqs = lazySqsClient();
 
 export const handler = async (payload: unknown, context?: Context): Promise<RedriveResult> => {
-  logger.resetKeys();
-  if (context && typeof context.functionName === 'string' && typeof context.awsRequestId === 'string') logger.addContext(context);
+  startInvocation(logger, context);
   try {
     const result = await redrive(parseRedriveRequest(payload), { sqs: sqs(), config, abortSignal: invocationDeadline(context) });
     logger.info('redrive', { ...result });

@@ -13,7 +13,7 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { invocationDeadline } from '../shared/deadline';
 import { JSON_NUMBER_OPTIONS, lazyDocumentClient } from '../shared/dynamodb';
-import { createLogger } from '../shared/logger';
+import { createLogger, startInvocation } from '../shared/logger';
 import { cachedSecretString } from '../shared/secrets';
 import { parseToken } from './lib/auth';
 import { DEFAULT_SERVICE_NAME, loadConfig } from './lib/config';
@@ -62,8 +62,7 @@ async function readToken(deadlineAt: number): Promise<string | undefined> {
 }
 
 export const handler = async (event: unknown, context?: Context): Promise<RunSummary> => {
-  logger.resetKeys();
-  if (context && typeof context.functionName === 'string' && typeof context.awsRequestId === 'string') logger.addContext(context);
+  startInvocation(logger, context);
   const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : NO_CONTEXT_BUDGET_MS;
   const deadlineAt = Date.now() + (Number.isFinite(remaining) ? remaining : NO_CONTEXT_BUDGET_MS) - config.timeBudgetMarginMs;
   const scheduledTime = scheduledTimeOf(event);

@@ -21,7 +21,7 @@ import { closeClient, connectClient } from './lib/db';
 import { MigrationError, applyMigrations, readMigrations } from './lib/migrations';
 import { lazy } from '../shared/aws-client';
 import { invocationDeadline } from '../shared/deadline';
-import { createLogger } from '../shared/logger';
+import { createLogger, startInvocation } from '../shared/logger';
 import { cachedSecretString, createSecretsClient } from '../shared/secrets';
 
 export const PHYSICAL_RESOURCE_ID = 'schema-migrations';
@@ -44,9 +44,8 @@ const secretsClient = lazy(createSecretsClient);
 const REQUEST_TYPES = ['Create', 'Update', 'Delete'] as const;
 
 export const handler = async (event: MigrateEvent | null | undefined, context?: Partial<Context>): Promise<MigrateResponse> => {
-  logger.resetKeys();
   const requestType = event?.RequestType;
-  logger.appendKeys({ request_type: typeof requestType === 'string' ? requestType.slice(0, 40) : 'manual', ...(context?.awsRequestId ? { request_id: context.awsRequestId } : {}) });
+  startInvocation(logger, context, { request_type: typeof requestType === 'string' ? requestType.slice(0, 40) : 'manual', ...(context?.awsRequestId ? { request_id: context.awsRequestId } : {}) });
   if (requestType !== undefined && !(REQUEST_TYPES as readonly string[]).includes(requestType)) {
     throw new MigrationError(`Unsupported RequestType ${JSON.stringify(String(requestType).slice(0, 40))}; expected Create, Update or Delete`);
   }

@@ -7,7 +7,7 @@
  * into its bundle (`./dynamodb` would add the DynamoDB client, ~340 KB minified).
  */
 
-const TRANSIENT_ERROR_NAMES: ReadonlySet<string> = new Set([
+const THROTTLING_NAMES: ReadonlySet<string> = new Set([
   'ThrottlingException',
   'Throttling',
   'ThrottledException',
@@ -17,18 +17,47 @@ const TRANSIENT_ERROR_NAMES: ReadonlySet<string> = new Set([
   'ProvisionedThroughputExceededException',
   'RequestLimitExceeded',
   'SlowDown',
+]);
+
+const TIMEOUT_NAMES: ReadonlySet<string> = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+
+const SERVER_FAULT_NAMES: ReadonlySet<string> = new Set([
   'InternalServerError',
   'InternalFailure',
   'InternalError',
   'ServiceUnavailable',
   'ServiceUnavailableException',
   'ServiceException',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
 ]);
 
 const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND']);
+
+/**
+ * What a failed AWS call means to the caller, the one classification every handler uses:
+ * - `conditional`: a conditional write's condition was false (DynamoDB); not a failure of the call.
+ * - `aborted`: the caller's own deadline (its `AbortSignal`) fired: never retried, since retrying
+ *   past the deadline is what the deadline prevents.
+ * - `throttling`, `timeout` (the client's request timeout: the request may have applied),
+ *   `transient` (a server fault or a network error): worth another attempt within the deadline.
+ * - `permanent`: access denied, validation, a missing resource: it would fail the same way again.
+ */
+export type AwsFailure = 'conditional' | 'aborted' | 'throttling' | 'timeout' | 'transient' | 'permanent';
+
+export function classifyAwsError(err: unknown): AwsFailure {
+  if (typeof err !== 'object' || err === null) return 'permanent';
+  const e = err as {
+    name?: unknown; code?: unknown; $fault?: unknown; $retryable?: { throttling?: unknown }; $metadata?: { httpStatusCode?: unknown };
+  };
+  const name = typeof e.name === 'string' ? e.name : '';
+  const status = e.$metadata?.httpStatusCode;
+  if (name === 'ConditionalCheckFailedException') return 'conditional';
+  if (name === 'AbortError') return 'aborted';
+  if (THROTTLING_NAMES.has(name) || status === 429 || e.$retryable?.throttling === true) return 'throttling';
+  if (TIMEOUT_NAMES.has(name)) return 'timeout';
+  if (SERVER_FAULT_NAMES.has(name) || (typeof e.code === 'string' && NETWORK_ERROR_CODES.has(e.code))) return 'transient';
+  if ((typeof e.$retryable === 'object' && e.$retryable !== null) || e.$fault === 'server' || (typeof status === 'number' && status >= 500)) return 'transient';
+  return 'permanent';
+}
 
 /** The error's `name`, when it has a string one. */
 export function awsErrorName(err: unknown): string | undefined {
@@ -37,19 +66,10 @@ export function awsErrorName(err: unknown): string | undefined {
     : undefined;
 }
 
-/**
- * A failure worth another attempt. An `AbortError` is not: it means the caller's own deadline
- * fired, and retrying past it is exactly what the deadline is there to prevent.
- */
+/** A failure worth another attempt: throttling, a timeout or a transient fault (never `aborted`). */
 export function isTransientAwsError(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as { name?: unknown; code?: unknown; $fault?: unknown; $retryable?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  if (e.name === 'AbortError') return false;
-  if (typeof e.name === 'string' && TRANSIENT_ERROR_NAMES.has(e.name)) return true;
-  if (typeof e.code === 'string' && NETWORK_ERROR_CODES.has(e.code)) return true;
-  if (typeof e.$retryable === 'object' && e.$retryable !== null) return true;
-  const status = e.$metadata?.httpStatusCode;
-  return e.$fault === 'server' || status === 429 || (typeof status === 'number' && status >= 500);
+  const kind = classifyAwsError(err);
+  return kind === 'throttling' || kind === 'timeout' || kind === 'transient';
 }
 
 /** Name and message of a failure for a log field or a reason, the message shortened. */

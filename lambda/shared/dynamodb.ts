@@ -6,6 +6,7 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, type TranslateConfig } from '@aws-sdk/lib-dynamodb';
 import { AWS_CLIENT_DEFAULTS, awsClientConfig, lazy } from './aws-client';
+import { classifyAwsError } from './aws-errors';
 
 export { DynamoDBDocumentClient };
 
@@ -57,31 +58,18 @@ export function jsonToMarshallable(value: unknown): unknown {
   return value;
 }
 
-function errorName(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && typeof (err as { name?: unknown }).name === 'string'
-    ? (err as { name: string }).name
-    : undefined;
-}
-
 /** A single-item write whose `ConditionExpression` evaluated to false. */
 export function isConditionalCheckFailed(err: unknown): boolean {
-  return errorName(err) === 'ConditionalCheckFailedException';
+  return classifyAwsError(err) === 'conditional';
 }
-
-const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-]);
 
 /** DynamoDB throttled the request even after the SDK's retries: retryable by the caller. */
 export function isThrottling(err: unknown): boolean {
-  const name = errorName(err);
-  return name !== undefined && THROTTLING_ERRORS.has(name);
+  return classifyAwsError(err) === 'throttling';
 }
 
 /** The call timed out (client-level `requestTimeout`) or was aborted (an invocation deadline). */
 export function isTimeoutOrAbort(err: unknown): boolean {
-  const name = errorName(err);
-  return name === 'TimeoutError' || name === 'AbortError' || name === 'RequestTimeout';
+  const kind = classifyAwsError(err);
+  return kind === 'timeout' || kind === 'aborted';
 }

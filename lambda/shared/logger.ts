@@ -18,6 +18,19 @@ export function createLogger(defaultServiceName: string): Logger {
 const SAFE_ID = /^[\x21-\x7e]{1,200}$/;
 
 /**
+ * Starts an invocation on the logger, for every handler: clears the previous invocation's keys
+ * (a warm container reuses the logger), adds the Lambda context when there is one, and appends
+ * `keys` to every line of this invocation.
+ */
+export function startInvocation(logger: Logger, context: Partial<Context> | undefined, keys: Record<string, unknown> = {}): void {
+  logger.resetKeys();
+  if (context && typeof context.functionName === 'string' && typeof context.awsRequestId === 'string') {
+    logger.addContext(context as Context);
+  }
+  if (Object.keys(keys).length > 0) logger.appendKeys(keys);
+}
+
+/**
  * Starts an API Gateway invocation on the logger: clears the previous invocation's keys, adds the
  * Lambda context, and appends `apigw_request_id` and `correlation_id` (from `x-correlation-id`,
  * else `x-amzn-trace-id`, else the API Gateway request id). Returns the request id used in
@@ -28,15 +41,11 @@ export function startApiInvocation(
   event: HeaderSource & { readonly requestContext?: Partial<APIGatewayProxyEvent['requestContext']> | null },
   context: Partial<Context> | undefined,
 ): string {
-  logger.resetKeys();
-  if (context && typeof context.functionName === 'string' && typeof context.awsRequestId === 'string') {
-    logger.addContext(context as Context);
-  }
   const apiRequestId = typeof event.requestContext?.requestId === 'string' ? event.requestContext.requestId : undefined;
   const requestId = apiRequestId ?? (typeof context?.awsRequestId === 'string' ? context.awsRequestId : 'unknown');
   const correlation = [getHeader(event, 'x-correlation-id'), getHeader(event, 'x-amzn-trace-id')]
     .find((v): v is string => v !== undefined && SAFE_ID.test(v));
-  logger.appendKeys({
+  startInvocation(logger, context, {
     ...(apiRequestId !== undefined ? { apigw_request_id: apiRequestId } : {}),
     correlation_id: correlation ?? requestId,
   });

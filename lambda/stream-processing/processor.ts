@@ -14,10 +14,10 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { KinesisStreamBatchResponse, KinesisStreamHandler, KinesisStreamRecord } from 'aws-lambda';
 import { invocationDeadline } from '../shared/deadline';
 import { JSON_NUMBER_OPTIONS, lazyDocumentClient } from '../shared/dynamodb';
-import { createLogger } from '../shared/logger';
+import { createLogger, startInvocation } from '../shared/logger';
 import { lazySqsClient } from '../shared/sqs';
 import { loadConfig } from './lib/config';
-import { errorSummary } from './lib/errors';
+import { errorSummary } from '../shared/aws-errors';
 import { processRecords, type RecordOutcome } from './lib/process';
 
 const config = loadConfig();
@@ -36,8 +36,7 @@ class RecordNotProcessedError extends Error {
 }
 
 export const handler: KinesisStreamHandler = async (event, context): Promise<KinesisStreamBatchResponse> => {
-  logger.resetKeys();
-  if (context && typeof context.awsRequestId === 'string') logger.addContext(context);
+  startInvocation(logger, context);
   const records: KinesisStreamRecord[] = Array.isArray(event?.Records) ? event.Records : [];
   const outcomes = await processRecords(records, {
     config,

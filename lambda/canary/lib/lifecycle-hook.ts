@@ -13,7 +13,7 @@ import { parseHookEvent } from './hook-event';
 import { HookStatus, reportHookStatus } from './report';
 import { errorSummary } from '../../shared/aws-errors';
 import { invocationDeadline } from '../../shared/deadline';
-import type { Logger } from '../../shared/logger';
+import { startInvocation, type Logger } from '../../shared/logger';
 
 /** The check must settle this long before the invocation times out, leaving time to report. */
 export const CHECK_DEADLINE_MARGIN_MS = 3_000;
@@ -92,9 +92,7 @@ function remainingMillis(context: Partial<Context> | undefined): number | undefi
 
 export async function runLifecycleHook(event: unknown, context: Partial<Context> | undefined, deps: LifecycleHookDeps): Promise<HookResult> {
   const { logger, hook } = deps;
-  logger.resetKeys();
-  if (context && typeof context.functionName === 'string' && typeof context.awsRequestId === 'string') logger.addContext(context as Context);
-  logger.appendKeys({ hook });
+  startInvocation(logger, context, { hook });
   // Both deadlines count from now: the report keeps its time even when the check used all of its own.
   const remainingAtStart = remainingMillis(context);
   const checkDeadline = invocationDeadline(context, CHECK_DEADLINE_MARGIN_MS);

@@ -21,7 +21,7 @@ import { PoisonMessageError } from './errors';
 import { parseOrderMessage, type OrderMessage } from './message';
 import { invocationDeadline } from '../../shared/deadline';
 import { JSON_NUMBER_OPTIONS, lazyDocumentClient, type DynamoDBDocumentClient } from '../../shared/dynamodb';
-import { createLogger } from '../../shared/logger';
+import { createLogger, startInvocation } from '../../shared/logger';
 
 /** What applying one message did: `duplicate` = everything was already recorded (a redelivery). */
 export type ApplyOutcome = 'applied' | 'duplicate';
@@ -50,8 +50,7 @@ export function createOrderEventConsumer(defaultServiceName: string, apply: Appl
   const processor = config.fifo ? new SqsFifoPartialProcessorAsync() : new BatchProcessor(EventType.SQS);
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    logger.resetKeys();
-    if (context && typeof context.functionName === 'string' && typeof context.awsRequestId === 'string') logger.addContext(context);
+    startInvocation(logger, context);
     const records: SQSRecord[] = Array.isArray(event?.Records) ? event.Records : [];
     const deps = { db: db(), tableName: config.tableName, abortSignal: invocationDeadline(context) };
     const counts = { applied: 0, duplicate: 0, poison: 0, failed: 0 };

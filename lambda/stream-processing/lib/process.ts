@@ -13,11 +13,11 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { StreamProcessorConfig } from './config';
-import { isRetryableError } from './errors';
 import { RejectReason, decodeEvent, isRejection, type Rejection, type TelemetryEvent } from './event';
 import { countShard, countSk, minuteOf, sourcePk } from './keys';
 import { sendRejected, type RejectedRecord } from './rejected';
 import { MAX_IDS_PER_UPDATE, addToCount, isItemTooLarge, putLatest, readCounted, type CountKey, type WriteTarget } from './writer';
+import { isTransientAwsError } from '../../shared/aws-errors';
 import { createLimiter } from '../../shared/concurrency';
 import { withRetries, type RetryOptions } from '../../shared/retry';
 
@@ -128,7 +128,7 @@ async function applyEvents(
   const limit = createLimiter(deps.config.maxParallelWrites);
   const target: WriteTarget = { db: deps.db, tableName: deps.config.tableName, abortSignal: deps.abortSignal };
   const write = <T>(fn: () => Promise<T>): Promise<T> =>
-    limit(() => withRetries(fn, { ...retry, isRetryable: isRetryableError, signal: deps.abortSignal }));
+    limit(() => withRetries(fn, { ...retry, isRetryable: isTransientAwsError, signal: deps.abortSignal }));
   const fail = (v: ValidRecord, error: unknown): void => {
     outcomes.set(v.record, { status: 'failed', error });
   };

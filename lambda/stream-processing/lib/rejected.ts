@@ -17,8 +17,8 @@
  */
 import { SendMessageBatchCommand, type SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { isRetryableError } from './errors';
 import type { Rejection } from './event';
+import { isTransientAwsError } from '../../shared/aws-errors';
 import { withRetries, type RetryOptions } from '../../shared/retry';
 import { SQS_BATCH_LIMITS, asciiJson } from '../../shared/sqs';
 
@@ -147,7 +147,7 @@ export async function sendRejected(items: readonly RejectedRecord[], options: Se
         for (const p of pending) if (ok.has(p.entry.Id)) failures.delete(p.item);
         pending = stillPending.filter((p) => !(failures.get(p.item) as EntryFailure).senderFault);
         if (pending.length > 0) throw failures.get(pending[0].item);
-      }, { ...options.retry, signal: options.abortSignal, isRetryable: (err) => err instanceof EntryFailure || isRetryableError(err) });
+      }, { ...options.retry, signal: options.abortSignal, isRetryable: (err) => err instanceof EntryFailure || isTransientAwsError(err) });
     } catch (err) {
       for (const p of pending) failures.set(p.item, failures.get(p.item) ?? err);
     }

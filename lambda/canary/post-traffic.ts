@@ -15,7 +15,8 @@ import { runLifecycleHook, type HookResult } from './lib/lifecycle-hook';
 
 const config = loadPostTrafficConfig();
 const logger = createLogger('canary-post-traffic');
-const codedeploy = lazy(() => new CodeDeployClient(awsClientConfig()));
+// The report loop (lib/report.ts) owns the retries of PutLifecycleEventHookExecutionStatus.
+const codedeploy = lazy(() => new CodeDeployClient(awsClientConfig('caller')));
 const cloudwatch = lazy(() => new CloudWatchClient(awsClientConfig()));
 
 export const handler = async (event: unknown, context?: Context): Promise<HookResult> =>

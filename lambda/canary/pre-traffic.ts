@@ -15,7 +15,8 @@ import { runSmokeTest } from './lib/smoke-test';
 
 const config = loadPreTrafficConfig();
 const logger = createLogger('canary-pre-traffic');
-const codedeploy = lazy(() => new CodeDeployClient(awsClientConfig()));
+// The report loop (lib/report.ts) owns the retries of PutLifecycleEventHookExecutionStatus.
+const codedeploy = lazy(() => new CodeDeployClient(awsClientConfig('caller')));
 const lambda = lazy(() => new LambdaClient(awsClientConfig()));
 
 export const handler = async (event: unknown, context?: Context): Promise<HookResult> =>

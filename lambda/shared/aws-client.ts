@@ -10,10 +10,17 @@ export const AWS_CLIENT_DEFAULTS = {
   maxAttempts: 3,
 } as const;
 
+/**
+ * Who retries a failed call, so that an operation has one retry budget: the SDK (its standard
+ * strategy, `maxAttempts`), or the caller's own loop (`withRetries`, bounded by the invocation
+ * deadline), for which the SDK then makes one attempt per call. Both at once would multiply.
+ */
+export type RetryOwner = 'sdk' | 'caller';
+
 /** Config shared by every client: spread it first, then the client's own settings. */
-export function awsClientConfig() {
+export function awsClientConfig(retries: RetryOwner = 'sdk') {
   return {
-    maxAttempts: AWS_CLIENT_DEFAULTS.maxAttempts,
+    maxAttempts: retries === 'sdk' ? AWS_CLIENT_DEFAULTS.maxAttempts : 1,
     requestHandler: {
       connectionTimeout: AWS_CLIENT_DEFAULTS.connectionTimeoutMs,
       requestTimeout: AWS_CLIENT_DEFAULTS.requestTimeoutMs,

@@ -30,6 +30,8 @@ const SERVER_FAULT_NAMES: ReadonlySet<string> = new Set([
   'ServiceException',
 ]);
 
+const SDK_WRAPPER = /^AWS SDK error wrapper for (\w+)/;
+
 const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND']);
 
 /**
@@ -48,8 +50,11 @@ export function classifyAwsError(err: unknown): AwsFailure {
   const e = err as {
     name?: unknown; code?: unknown; $fault?: unknown; $retryable?: { throttling?: unknown }; $metadata?: { httpStatusCode?: unknown };
   };
-  const name = typeof e.name === 'string' ? e.name : '';
   const status = e.$metadata?.httpStatusCode;
+  // The SDK wraps what its HTTP handler throws when it is not an Error of this realm (a reset
+  // socket can surface so): "AWS SDK error wrapper for TimeoutError: socket hang up".
+  const wrapped = e.name === 'Error' ? SDK_WRAPPER.exec((err as { message?: unknown }).message as string ?? '')?.[1] : undefined;
+  const name = wrapped ?? (typeof e.name === 'string' ? e.name : '');
   if (name === 'ConditionalCheckFailedException') return 'conditional';
   if (name === 'AbortError') return 'aborted';
   if (THROTTLING_NAMES.has(name) || status === 429 || e.$retryable?.throttling === true) return 'throttling';

@@ -12,6 +12,7 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { KinesisStreamBatchResponse, KinesisStreamHandler, KinesisStreamRecord } from 'aws-lambda';
+import { awsClientConfig } from '../shared/aws-client';
 import { invocationDeadline } from '../shared/deadline';
 import { JSON_NUMBER_OPTIONS, lazyDocumentClient } from '../shared/dynamodb';
 import { createLogger, startInvocation } from '../shared/logger';
@@ -22,8 +23,9 @@ import { processRecords, type RecordOutcome } from './lib/process';
 
 const config = loadConfig();
 const logger = createLogger('stream-processor');
-const db = lazyDocumentClient(JSON_NUMBER_OPTIONS);
-const sqs = lazySqsClient();
+// lib/process.ts and lib/rejected.ts retry within the invocation deadline: the SDK tries once.
+const db = lazyDocumentClient({ ...JSON_NUMBER_OPTIONS, clientConfig: awsClientConfig('caller') });
+const sqs = lazySqsClient(awsClientConfig('caller'));
 const processor = new BatchProcessor(EventType.KinesisDataStreams);
 
 /** A record whose writes did not all happen: Powertools reports it in `batchItemFailures`. */

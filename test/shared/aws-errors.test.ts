@@ -12,6 +12,8 @@ test.each<[string, unknown, AwsFailure, boolean]>([
   ['an HTTP 429', sdkError('SomethingNew', { $metadata: { httpStatusCode: 429 } }), 'throttling', true],
   ['the retry strategy\'s throttling mark', sdkError('X', { $retryable: { throttling: true } }), 'throttling', true],
   ['the client\'s request timeout', sdkError('TimeoutError'), 'timeout', true],
+  ['a timeout the SDK wrapped', Object.assign(new Error('AWS SDK error wrapper for TimeoutError: socket hang up'), { $metadata: { attempts: 1 } }), 'timeout', true],
+  ['another wrapped failure', new Error('AWS SDK error wrapper for ValidationException: bad'), 'permanent', false],
   ['a reset connection', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'transient', true],
   ['a server fault', sdkError('InternalServerError', { $fault: 'server', $metadata: { httpStatusCode: 500 } }), 'transient', true],
   ['any 5xx', sdkError('Unknown', { $metadata: { httpStatusCode: 503 } }), 'transient', true],

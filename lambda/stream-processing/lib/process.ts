@@ -32,7 +32,7 @@ export interface ProcessDeps {
   readonly sqs: SQSClient;
   /** Aborts outbound calls shortly before the invocation times out. */
   readonly abortSignal?: AbortSignal;
-  /** Backoff of our retry rounds (the SDK retries inside each round). */
+  /** The one retry budget of each write (the SDK clients make one attempt per call). */
   readonly retry?: Omit<RetryOptions, 'isRetryable' | 'signal'>;
 }
 

@@ -1,0 +1,65 @@
+/**
+ * One retry budget per write: the stream processor's own loop (lib/process.ts, within the
+ * invocation deadline) retries a failed write, and the SDK makes one attempt per call, so a write
+ * whose every answer is lost is sent `DEFAULT_WRITE_RETRY.attempts` times, not that times the
+ * SDK's attempts. The lost answers come from a proxy in front of dynalite that applies each
+ * request and then resets the connection. A later delivery without faults counts nothing twice.
+ */
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DEFAULT_WRITE_RETRY } from '../../lambda/stream-processing/lib/process';
+import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
+import { startDynamoFaultProxy, type DynamoFaultProxy } from '../helpers/dynamo-fault-proxy';
+import { syntheticRecord, toBase64 } from '../helpers/kinesis-events';
+import { TEST_QUEUE_URL, loadStreamProcessor } from '../helpers/stream-processor';
+import { expectedState, stateFromItems, telemetryEvents } from '../helpers/telemetry';
+
+const WRITES = ['PutItem', 'UpdateItem', 'BatchWriteItem', 'TransactWriteItems'];
+let dynamo: LocalDynamo;
+let proxy: DynamoFaultProxy;
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  proxy = await startDynamoFaultProxy(dynamo.endpoint);
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = proxy.endpoint;
+});
+
+afterAll(async () => {
+  delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
+  await proxy?.stop();
+  await dynamo?.stop();
+});
+
+const writesForwarded = (): number => WRITES.reduce((sum, op) => sum + proxy.forwarded(op), 0);
+
+test('a write whose every answer is lost is sent once per round of our loop; the redelivery then counts it once', async () => {
+  const tableName = await dynamo.createTable();
+  const processor = loadStreamProcessor({ TABLE_NAME: tableName, REJECTED_QUEUE_URL: TEST_QUEUE_URL });
+  mockClient(processor.clientSqs.SQSClient).onAnyCommand().rejects(new Error('nothing is rejected here'));
+  const [record] = telemetryEvents(1, { sources: 1, minutes: 1, seed: 5 });
+  const event: KinesisStreamEvent = { Records: [syntheticRecord(toBase64(record), 'shardId-000000000000')] };
+
+  // How many writes one record takes when nothing fails (in a table of its own).
+  const probeTable = await dynamo.createTable();
+  const probe = loadStreamProcessor({ TABLE_NAME: probeTable, REJECTED_QUEUE_URL: TEST_QUEUE_URL });
+  mockClient(probe.clientSqs.SQSClient).onAnyCommand().rejects(new Error('nothing is rejected here'));
+  const beforeProbe = writesForwarded();
+  expect((await probe.invoke(event)).batchItemFailures).toEqual([]);
+  const writesPerRecord = writesForwarded() - beforeProbe;
+  expect(writesPerRecord).toBeGreaterThan(0);
+
+  for (const op of WRITES) proxy.loseResponses(op, 1_000);
+  const before = writesForwarded();
+  const failed = await processor.invoke(event);
+  for (const op of WRITES) proxy.loseResponses(op, 0);
+  const sent = writesForwarded() - before;
+
+  expect(failed.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0].kinesis.sequenceNumber }]);
+  // Each write: at most our loop's attempts (with the SDK's 3 attempts inside, it would be 3x).
+  expect(sent).toBeGreaterThan(writesPerRecord);
+  expect(sent).toBeLessThanOrEqual(writesPerRecord * DEFAULT_WRITE_RETRY.attempts);
+
+  // Lambda redelivers the record: every write applied already, none applies twice.
+  expect((await processor.invoke(event)).batchItemFailures).toEqual([]);
+  expect(stateFromItems(await dynamo.scanAll(tableName))).toEqual(expectedState([record]));
+});

@@ -16,7 +16,10 @@ export const HookStatus = {
 } as const;
 export type HookStatus = (typeof HookStatus)[keyof typeof HookStatus];
 
-/** The report's one retry budget: the CodeDeploy client makes one attempt per call (`awsClientConfig('caller')`), so `attempt` counts every request sent. */
+/**
+ * The report's one retry budget: the CodeDeploy client makes one attempt per call
+ * (`awsClientConfig('caller')`), so `attempt` counts every request sent.
+ */
 export const REPORT_RETRY = {
   attempts: 5,
   baseDelayMs: 200,

@@ -9,7 +9,9 @@
  * A record is written only when its content changed: existing hashes are read first
  * (`BatchGetItem`, unprocessed keys retried with backoff), then each new or changed record is put
  * with the condition `attribute_not_exists(pk) OR contentHash <> :hash`, so a concurrent or
- * duplicate run writing the same content is a no-op. An unchanged record is not touched at all
+ * duplicate run writing the same content is a no-op. A put refused after the SDK retried it is
+ * counted as changed when the stored record names this run (`updatedByRunId`): its earlier
+ * attempt applied and the answer was lost. An unchanged record is not touched at all
  * (no "last seen" write), so a run over unchanged data writes nothing but its run record.
  * Runs of a job, newest first: Query `pk = run#<JOB_NAME>`, `ScanIndexForward: false`.
  *
@@ -117,7 +119,8 @@ export class RecordStore {
 
   /**
    * Puts the record unless the stored one already has this content hash.
-   * Returns `true` when written, `false` when the stored content was already equal.
+   * Returns `true` when written (also by an earlier attempt whose answer was lost), `false` when
+   * the stored content was already equal.
    */
   public async upsert(record: ValidItem, runId: string, now: string, abortSignal?: AbortSignal): Promise<boolean> {
     try {
@@ -134,12 +137,42 @@ export class RecordStore {
         },
         ConditionExpression: 'attribute_not_exists(pk) OR contentHash <> :hash',
         ExpressionAttributeValues: { ':hash': record.hash },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }), { abortSignal });
       return true;
     } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
+      if (!isConditionalCheckFailed(err)) throw err;
+      // The stored content already has this hash. When the SDK sent the put more than once, an
+      // earlier attempt of this very put may be what stored it (its answer lost): then the record
+      // changed in this run, and the run must count it so, as a single attempt would have.
+      const attempts = (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+      if (attempts <= 1) return false;
+      return (await this.writerRunId(record.key, err, abortSignal)) === runId;
     }
+  }
+
+  /**
+   * The run that last wrote a record, after its put was refused: from the item DynamoDB returned
+   * with the failed condition (`ALL_OLD`, in AttributeValue form: the DocumentClient does not
+   * unmarshall an error's item), or, from an engine that does not return it, a consistent read.
+   */
+  private async writerRunId(key: string, refused: unknown, abortSignal?: AbortSignal): Promise<string | undefined> {
+    const returned = (refused as { Item?: { updatedByRunId?: { S?: unknown } } }).Item?.updatedByRunId?.S;
+    if (typeof returned === 'string') return returned;
+    // BatchGetItem, not GetItem: the one read the construct grants.
+    const out = await this.options.db().send(new BatchGetCommand({
+      RequestItems: {
+        [this.options.tableName]: {
+          Keys: [{ pk: this.recordPk, sk: key }],
+          ProjectionExpression: '#run',
+          ExpressionAttributeNames: { '#run': 'updatedByRunId' },
+          ConsistentRead: true,
+        },
+      },
+    }), { abortSignal });
+    const stored = out.Responses?.[this.options.tableName]?.[0]?.updatedByRunId;
+    // Left unprocessed (throttled): unknown, so the record is counted as not written by this run.
+    return typeof stored === 'string' ? stored : undefined;
   }
 
   /**

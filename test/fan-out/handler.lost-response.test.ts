@@ -7,34 +7,20 @@
  * The fault comes from a proxy in front of dynalite (test/helpers/dynamo-fault-proxy.ts).
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
-import { startDynamoFaultProxy, type DynamoFaultProxy } from '../helpers/dynamo-fault-proxy';
+import { useDynamoBehindFaultProxy } from '../helpers/dynamo-fault-proxy';
 import { CONSUMERS, loadConsumer, orderEvent, publishOf, type ConsumerName, type LoadedConsumer, type TestOrderEvent } from '../helpers/fan-out';
 import { envelopeRecord, redeliveryOf, sqsEvent } from '../helpers/sqs-events';
 
 const WRITES = ['PutItem', 'UpdateItem'] as const;
 type Item = Record<string, AttributeValue>;
 
-let dynamo: LocalDynamo;
-let proxy: DynamoFaultProxy;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  proxy = await startDynamoFaultProxy(dynamo.endpoint);
-  // Read when a handler creates its client, on its first invocation.
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = proxy.endpoint;
-});
-
-afterAll(async () => {
-  await proxy?.stop();
-  await dynamo?.stop();
-});
+const local = useDynamoBehindFaultProxy();
 
 afterEach(() => {
-  for (const op of WRITES) proxy.loseResponses(op, 0);
+  for (const op of WRITES) local.proxy.loseResponses(op, 0);
 });
 
-const writesForwarded = (): number => WRITES.reduce((sum, op) => sum + proxy.forwarded(op), 0);
+const writesForwarded = (): number => WRITES.reduce((sum, op) => sum + local.proxy.forwarded(op), 0);
 
 /**
  * Loses the answer of the first attempt of every write the consumer sends: the loss is armed
@@ -52,7 +38,7 @@ async function withFirstAnswersLost<T>(consumer: LoadedConsumer, act: () => Prom
     const op = name === 'PutCommand' ? 'PutItem' : name === 'UpdateCommand' ? 'UpdateItem' : undefined;
     if (op !== undefined) {
       writes++;
-      proxy.loseResponses(op, 1);
+      local.proxy.loseResponses(op, 1);
     }
     return realSend.apply(this, args);
   };
@@ -66,12 +52,12 @@ async function withFirstAnswersLost<T>(consumer: LoadedConsumer, act: () => Prom
 
 /** The items of a table without the fields that differ between deliveries (message ids, write time). */
 async function effects(table: string): Promise<Item[]> {
-  return (await dynamo.scanAll(table)).map(({ recordedAt, sqsMessageId, snsMessageId, ...rest }) => rest);
+  return (await local.dynamo.scanAll(table)).map(({ recordedAt, sqsMessageId, snsMessageId, ...rest }) => rest);
 }
 
 /** The table after one clean delivery of `event`: the one effect every faulty delivery must leave. */
 async function referenceEffects(name: ConsumerName, event: TestOrderEvent): Promise<Item[]> {
-  const table = await dynamo.createTable();
+  const table = await local.dynamo.createTable();
   const clean = loadConsumer(name, { TABLE_NAME: table });
   expect(await clean.invoke(sqsEvent([envelopeRecord(publishOf(event))]))).toEqual({ batchItemFailures: [] });
   return effects(table);
@@ -105,7 +91,7 @@ const ONE_EFFECT: Record<ConsumerName, (items: Item[], event: TestOrderEvent) =>
 describe.each(CONSUMERS.map((name) => [name]))('%s', (name) => {
   test('every write\'s first answer lost: the message succeeds and the table holds one effect', async () => {
     // Prepare
-    const table = await dynamo.createTable();
+    const table = await local.dynamo.createTable();
     const consumer = loadConsumer(name, { TABLE_NAME: table });
     const event = orderEvent({ type: 'paid', amount: 250.25 });
     const batch = sqsEvent([envelopeRecord(publishOf(event))]);
@@ -126,16 +112,16 @@ describe.each(CONSUMERS.map((name) => [name]))('%s', (name) => {
 
   test('every answer lost: the message is a batch item failure, and its redelivery leaves one effect', async () => {
     // Prepare
-    const table = await dynamo.createTable();
+    const table = await local.dynamo.createTable();
     const consumer = loadConsumer(name, { TABLE_NAME: table });
     const event = orderEvent({ type: 'shipped', amount: 180 });
     const other = orderEvent({ type: 'created', amount: 130 });
     const batch = sqsEvent([envelopeRecord(publishOf(event))]);
 
     // Act: every attempt applies and is never answered
-    for (const op of WRITES) proxy.loseResponses(op, 1_000);
+    for (const op of WRITES) local.proxy.loseResponses(op, 1_000);
     const failed = await consumer.invoke(batch);
-    for (const op of WRITES) proxy.loseResponses(op, 0);
+    for (const op of WRITES) local.proxy.loseResponses(op, 0);
     const appliedUnanswered = await effects(table);
     const redelivery = redeliveryOf(batch, failed);
     const retried = await consumer.invoke(redelivery);

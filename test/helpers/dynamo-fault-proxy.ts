@@ -5,6 +5,7 @@
  * produce this fault; the proxy does it without touching the engine or the handler.
  */
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { startDynalite, type LocalDynamo } from './dynalite';
 import { listenOnLoopback } from './loopback';
 
 export interface DynamoFaultProxy {
@@ -83,4 +84,29 @@ export async function startDynamoFaultProxy(upstreamEndpoint: string): Promise<D
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A local DynamoDB engine and the fault proxy in front of it, for one test file. */
+export interface DynamoBehindFaultProxy {
+  readonly dynamo: LocalDynamo;
+  readonly proxy: DynamoFaultProxy;
+}
+
+/**
+ * Starts dynalite behind the fault proxy before the file's tests and points the SDK at the proxy
+ * (`AWS_ENDPOINT_URL_DYNAMODB`, read when a handler creates its client on its first invocation).
+ */
+export function useDynamoBehindFaultProxy(): DynamoBehindFaultProxy {
+  const local = {} as { dynamo: LocalDynamo; proxy: DynamoFaultProxy };
+  beforeAll(async () => {
+    local.dynamo = await startDynalite();
+    local.proxy = await startDynamoFaultProxy(local.dynamo.endpoint);
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = local.proxy.endpoint;
+  });
+  afterAll(async () => {
+    delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
+    await local.proxy?.stop();
+    await local.dynamo?.stop();
+  });
+  return local;
 }

@@ -8,39 +8,25 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DEFAULT_WRITE_RETRY } from '../../lambda/stream-processing/lib/process';
-import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
-import { startDynamoFaultProxy, type DynamoFaultProxy } from '../helpers/dynamo-fault-proxy';
+import { useDynamoBehindFaultProxy } from '../helpers/dynamo-fault-proxy';
 import { syntheticRecord, toBase64 } from '../helpers/kinesis-events';
 import { TEST_QUEUE_URL, loadStreamProcessor } from '../helpers/stream-processor';
 import { expectedState, stateFromItems, telemetryEvents } from '../helpers/telemetry';
 
 const WRITES = ['PutItem', 'UpdateItem', 'BatchWriteItem', 'TransactWriteItems'];
-let dynamo: LocalDynamo;
-let proxy: DynamoFaultProxy;
+const local = useDynamoBehindFaultProxy();
 
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  proxy = await startDynamoFaultProxy(dynamo.endpoint);
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = proxy.endpoint;
-});
-
-afterAll(async () => {
-  delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
-  await proxy?.stop();
-  await dynamo?.stop();
-});
-
-const writesForwarded = (): number => WRITES.reduce((sum, op) => sum + proxy.forwarded(op), 0);
+const writesForwarded = (): number => WRITES.reduce((sum, op) => sum + local.proxy.forwarded(op), 0);
 
 test('a write whose every answer is lost is sent once per round of our loop; the redelivery then counts it once', async () => {
-  const tableName = await dynamo.createTable();
+  const tableName = await local.dynamo.createTable();
   const processor = loadStreamProcessor({ TABLE_NAME: tableName, REJECTED_QUEUE_URL: TEST_QUEUE_URL });
   mockClient(processor.clientSqs.SQSClient).onAnyCommand().rejects(new Error('nothing is rejected here'));
   const [record] = telemetryEvents(1, { sources: 1, minutes: 1, seed: 5 });
   const event: KinesisStreamEvent = { Records: [syntheticRecord(toBase64(record), 'shardId-000000000000')] };
 
   // How many writes one record takes when nothing fails (in a table of its own).
-  const probeTable = await dynamo.createTable();
+  const probeTable = await local.dynamo.createTable();
   const probe = loadStreamProcessor({ TABLE_NAME: probeTable, REJECTED_QUEUE_URL: TEST_QUEUE_URL });
   mockClient(probe.clientSqs.SQSClient).onAnyCommand().rejects(new Error('nothing is rejected here'));
   const beforeProbe = writesForwarded();
@@ -48,10 +34,10 @@ test('a write whose every answer is lost is sent once per round of our loop; the
   const writesPerRecord = writesForwarded() - beforeProbe;
   expect(writesPerRecord).toBeGreaterThan(0);
 
-  for (const op of WRITES) proxy.loseResponses(op, 1_000);
+  for (const op of WRITES) local.proxy.loseResponses(op, 1_000);
   const before = writesForwarded();
   const failed = await processor.invoke(event);
-  for (const op of WRITES) proxy.loseResponses(op, 0);
+  for (const op of WRITES) local.proxy.loseResponses(op, 0);
   const sent = writesForwarded() - before;
 
   expect(failed.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0].kinesis.sequenceNumber }]);
@@ -61,5 +47,5 @@ test('a write whose every answer is lost is sent once per round of our loop; the
 
   // Lambda redelivers the record: every write applied already, none applies twice.
   expect((await processor.invoke(event)).batchItemFailures).toEqual([]);
-  expect(stateFromItems(await dynamo.scanAll(tableName))).toEqual(expectedState([record]));
+  expect(stateFromItems(await local.dynamo.scanAll(tableName))).toEqual(expectedState([record]));
 });

@@ -7,8 +7,9 @@
  * by `lib/item-store.ts`, optionally per caller (ITEM_OWNER_CLAIM). Configuration: see `lib/config.ts` (validated at cold start).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyHandler, APIGatewayProxyResult } from 'aws-lambda';
+import { classifyAwsError } from '../shared/aws-errors';
 import { invocationDeadline } from '../shared/deadline';
-import { JSON_NUMBER_OPTIONS, isThrottling, isTimeoutOrAbort, lazyDocumentClient } from '../shared/dynamodb';
+import { JSON_NUMBER_OPTIONS, lazyDocumentClient } from '../shared/dynamodb';
 import { withCors } from '../shared/http';
 import { ServiceUnavailableError } from '../shared/http-errors';
 import { answerApiError, createLogger, startApiInvocation } from '../shared/logger';
@@ -32,9 +33,12 @@ export const handler: APIGatewayProxyHandler = async (event, context): Promise<A
     });
     response = await routeResourceRequest(request, { settings: config, store, assertStorable: assertDynamoItemStorable });
   } catch (caught) {
-    // Throttling and timeouts are transient: 503 with Retry-After. A retry is safe for PUT/DELETE
-    // (conditional) and for POST with an Idempotency-Key. Anything else unexpected is a 500.
-    const err = isThrottling(caught) || isTimeoutOrAbort(caught) ? new ServiceUnavailableError(undefined, 1, caught) : caught;
+    // Throttling, timeouts (a lost answer included) and the invocation deadline: 503 with
+    // Retry-After. A retry is safe for PUT/DELETE (conditional) and for POST with an
+    // Idempotency-Key. Anything else unexpected, a DynamoDB server fault included, is a 500.
+    const kind = classifyAwsError(caught);
+    const transient = kind === 'throttling' || kind === 'timeout' || kind === 'aborted';
+    const err = transient ? new ServiceUnavailableError(undefined, 1, caught) : caught;
     response = answerApiError(logger, caught, err, requestId);
   }
   return withCors(response, request, config.cors);

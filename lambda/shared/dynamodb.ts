@@ -62,14 +62,3 @@ export function jsonToMarshallable(value: unknown): unknown {
 export function isConditionalCheckFailed(err: unknown): boolean {
   return classifyAwsError(err) === 'conditional';
 }
-
-/** DynamoDB throttled the request even after the SDK's retries: retryable by the caller. */
-export function isThrottling(err: unknown): boolean {
-  return classifyAwsError(err) === 'throttling';
-}
-
-/** The call timed out (client-level `requestTimeout`) or was aborted (an invocation deadline). */
-export function isTimeoutOrAbort(err: unknown): boolean {
-  const kind = classifyAwsError(err);
-  return kind === 'timeout' || kind === 'aborted';
-}

@@ -118,3 +118,29 @@ describe('DELETE /items/{id} with If-Match whose DeleteItem applied but whose re
     expect(response.statusCode).toBe(404);
   });
 });
+
+describe('when every answer of a write is lost', () => {
+  test('PUT: 503 with Retry-After, and the item was replaced exactly once', async () => {
+    const { id } = await created('before all lost');
+    proxy.loseResponses('UpdateItem', 100);
+
+    const response = await invoke(itemEvent('PUT', 'items', id, { json: { name: 'after all lost' }, headers: { 'If-Match': '"1"' } }));
+    proxy.loseResponses('UpdateItem', 0);
+
+    expect(response.statusCode).toBe(503);
+    expect(responseHeader(response, 'retry-after')).toBe('1');
+    const stored = (await db.dynamo.scanAll(db.tableName)).find((item) => item.sk?.S === id);
+    expect(stored?.version).toEqual({ N: '2' });
+  });
+
+  test('DELETE: 503 with Retry-After, and the item is gone', async () => {
+    const { id } = await created('deleted unanswered');
+    proxy.loseResponses('DeleteItem', 100);
+
+    const response = await invoke(itemEvent('DELETE', 'items', id, { headers: { 'If-Match': '"1"' } }));
+    proxy.loseResponses('DeleteItem', 0);
+
+    expect(response.statusCode).toBe(503);
+    expect((await db.dynamo.scanAll(db.tableName)).some((item) => item.sk?.S === id)).toBe(false);
+  });
+});

@@ -3,7 +3,8 @@
  * invocation deadline) retries a failed write, and the SDK makes one attempt per call, so a write
  * whose every answer is lost is sent `DEFAULT_WRITE_RETRY.attempts` times, not that times the
  * SDK's attempts. The lost answers come from a proxy in front of dynalite that applies each
- * request and then resets the connection. A later delivery without faults counts nothing twice.
+ * request and then resets the connection. A later delivery without faults counts nothing twice,
+ * and a write whose first answer alone is lost is repeated harmlessly within the invocation.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -48,4 +49,23 @@ test('a write whose every answer is lost is sent once per round of our loop; the
   // Lambda redelivers the record: every write applied already, none applies twice.
   expect((await processor.invoke(event)).batchItemFailures).toEqual([]);
   expect(stateFromItems(await local.dynamo.scanAll(tableName))).toEqual(expectedState([record]));
+});
+
+test('a write whose first answer is lost is sent again and applies once: no failure, exact counts', async () => {
+  const tableName = await local.dynamo.createTable();
+  const processor = loadStreamProcessor({ TABLE_NAME: tableName, REJECTED_QUEUE_URL: TEST_QUEUE_URL });
+  mockClient(processor.clientSqs.SQSClient).onAnyCommand().rejects(new Error('nothing is rejected here'));
+  const events = telemetryEvents(3, { sources: 1, minutes: 1, seed: 9 });
+  const event: KinesisStreamEvent = { Records: events.map((e) => syntheticRecord(toBase64(e), 'shardId-000000000000')) };
+
+  for (const op of WRITES) local.proxy.loseResponses(op, 1);
+  const before = writesForwarded();
+  const response = await processor.invoke(event);
+  for (const op of WRITES) local.proxy.loseResponses(op, 0);
+
+  expect(response.batchItemFailures).toEqual([]);
+  // The latest-event put and the count update were each sent twice (the repeat refused by its
+  // own condition, or settled by reading the bucket), and the table holds each effect once.
+  expect(writesForwarded() - before).toBeGreaterThanOrEqual(4);
+  expect(stateFromItems(await local.dynamo.scanAll(tableName))).toEqual(expectedState(events));
 });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -65,8 +65,9 @@ export interface WebApplicationProps extends PatternHandlerProps, PatternTablePr
   readonly userPoolProps?: cognito.UserPoolProps;
   /**
    * The managed login domain prefix: `https://<prefix>.auth.<region>.amazoncognito.com`. Must be
-   * unique in the region; lowercase letters, digits and hyphens, without `aws`, `amazon` or `cognito`.
-   * @default - derived from the construct path
+   * unique in the region across every AWS account; lowercase letters, digits and hyphens, without
+   * `aws`, `amazon` or `cognito`.
+   * @default - unique per deployment: `app-<8 hex of the construct address>-<the stack's UUID>`
    */
   readonly domainPrefix?: string;
   /**
@@ -253,9 +254,15 @@ export class WebApplication extends Construct {
   }
 }
 
-/** A prefix unique to this construct in its app: a managed login domain is unique per region. */
+/**
+ * A prefix unique per deployment: a managed login domain is unique per region across all
+ * accounts, so one derived from the construct path alone would clash for the second account that
+ * deploys the same app. The stack's UUID (the last part of its stack id, known at deploy time)
+ * makes it unique; the construct address tells two web applications of one stack apart.
+ */
 function defaultDomainPrefix(scope: Construct): string {
-  return `app-${scope.node.addr.substring(0, 24)}`;
+  const stackUuid = Fn.select(2, Fn.split('/', Stack.of(scope).stackId));
+  return `app-${scope.node.addr.substring(0, 8)}-${stackUuid}`;
 }
 
 function validate(props: WebApplicationProps): void {

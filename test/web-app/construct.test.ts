@@ -191,8 +191,21 @@ describe('WebApplication defaults', () => {
     expect(JSON.stringify(distribution)).not.toContain(client);
   });
 
+  test('the default domain prefix is unique per deployment: the construct address and the stack\'s UUID, resolved at deploy time', () => {
+    const [domain] = Object.values(template.findResources('AWS::Cognito::UserPoolDomain'));
+    expect(domain.Properties.Domain).toEqual({
+      'Fn::Join': ['', [
+        expect.stringMatching(/^app-[0-9a-f]{8}-$/),
+        { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+      ]],
+    });
+    // A stack id ends in a UUID: the prefix stays within Cognito's 63 characters and its alphabet.
+    const prefix = `${domain.Properties.Domain['Fn::Join'][1][0]}00000000-0000-4000-8000-000000000000`;
+    expect(prefix).toMatch(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/);
+  });
+
   test('managed login: a domain on the newer managed login with Cognito\'s branding for the app client', () => {
-    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: Match.stringLikeRegexp('^app-[0-9a-f]{24}$'), ManagedLoginVersion: 2 });
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { ManagedLoginVersion: 2 });
     template.hasResourceProperties('AWS::Cognito::ManagedLoginBranding', { UseCognitoProvidedValues: true, ClientId: { Ref: logicalId(template, 'AWS::Cognito::UserPoolClient') } });
   });
 

@@ -9,8 +9,9 @@ export interface PeriodicJobExampleStackProps extends StackProps {
 }
 
 /**
- * A poller that copies a paginated JSON API into DynamoDB every 15 minutes: reserved concurrency 1,
- * retries and failure queues on both async hops, a missed-run alarm, and a dashboard.
+ * A poller that copies a paginated JSON API into DynamoDB every 15 minutes: runs kept apart by a
+ * lease (no reserved concurrency, so it deploys in a new account), retries and failure queues on
+ * both async hops, a missed-run alarm, and a dashboard.
  */
 export class PeriodicJobExampleStack extends Stack {
   constructor(scope: Construct, id: string, props: PeriodicJobExampleStackProps) {

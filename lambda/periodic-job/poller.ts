@@ -1,9 +1,10 @@
 /**
  * Periodic job: EventBridge Scheduler -> Lambda (asynchronous invocation) -> external HTTP API ->
- * DynamoDB. Each invocation is one run: fetch every page of the API, upsert the records whose
- * content changed, record the run, and on success emit the `PeriodicJobSuccess` metric (the
- * construct's "missed run" alarm watches it). A failed run is recorded and then thrown, so Lambda's
- * asynchronous retries and on-failure destination see it.
+ * DynamoDB. Each invocation is one run: take the job's lease, fetch every page of the API, upsert
+ * the records whose content changed, record the run, and on success emit the `PeriodicJobSuccess`
+ * metric (the construct's "missed run" alarm watches it). A failed run is recorded and then
+ * thrown, so Lambda's asynchronous retries and on-failure destination see it. An invocation that
+ * finds another run holding the lease records itself as skipped and returns.
  *
  * The event's content is ignored except an optional `scheduledTime` (ISO string), kept in the run
  * record. Configuration: `lib/config.ts`; table layout: `lib/store.ts`; paging: `lib/paging.ts`;
@@ -17,8 +18,8 @@ import { createLogger, startInvocation } from '../shared/logger';
 import { cachedSecretString } from '../shared/secrets';
 import { parseToken } from './lib/auth';
 import { DEFAULT_SERVICE_NAME, loadConfig } from './lib/config';
-import { runJob, type RunSummary } from './lib/run';
-import { RecordStore } from './lib/store';
+import { runJob, type RunSummary, type SkippedRunSummary } from './lib/run';
+import { RunStatus, RecordStore } from './lib/store';
 
 /** Metric names; the construct's alarms use exactly these, in namespace POWERTOOLS_METRICS_NAMESPACE, dimension `JobName`. */
 export const JobMetric = {
@@ -32,6 +33,11 @@ export const JOB_NAME_DIMENSION = 'JobName';
 const NO_CONTEXT_BUDGET_MS = 900_000;
 /** The final run-record write is aborted this long before the invocation times out. */
 const FINAL_WRITE_MARGIN_MS = 250;
+/**
+ * A run's lease outlives its invocation by this much, for the clocks of two Lambda hosts, which
+ * are synchronized far more closely, to disagree without two runs overlapping.
+ */
+const LEASE_CLOCK_MARGIN_MS = 5_000;
 const SCHEDULED_TIME = /^\d{4}-\d{2}-\d{2}T[\d:.]{1,20}(?:Z|[+-]\d{2}:?\d{2})?$/;
 
 const config = loadConfig();
@@ -61,10 +67,11 @@ async function readToken(deadlineAt: number): Promise<string | undefined> {
   }
 }
 
-export const handler = async (event: unknown, context?: Context): Promise<RunSummary> => {
+export const handler = async (event: unknown, context?: Context): Promise<RunSummary | SkippedRunSummary> => {
   startInvocation(logger, context);
   const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : NO_CONTEXT_BUDGET_MS;
-  const deadlineAt = Date.now() + (Number.isFinite(remaining) ? remaining : NO_CONTEXT_BUDGET_MS) - config.timeBudgetMarginMs;
+  const invocationEndsAt = Date.now() + (Number.isFinite(remaining) ? remaining : NO_CONTEXT_BUDGET_MS);
+  const deadlineAt = invocationEndsAt - config.timeBudgetMarginMs;
   const scheduledTime = scheduledTimeOf(event);
 
   const summary = await runJob({
@@ -75,11 +82,13 @@ export const handler = async (event: unknown, context?: Context): Promise<RunSum
     onCredentialRejected: () => secret?.invalidate(),
   }, {
     deadlineAt,
+    leaseUntil: invocationEndsAt + LEASE_CLOCK_MARGIN_MS,
     ...(typeof context?.awsRequestId === 'string' ? { requestId: context.awsRequestId } : {}),
     ...(scheduledTime !== undefined ? { scheduledTime } : {}),
     finalWriteSignal: invocationDeadline(context, FINAL_WRITE_MARGIN_MS),
   });
 
+  if (summary.status === RunStatus.Skipped) return summary;
   metrics.addMetric(JobMetric.Success, MetricUnit.Count, 1);
   metrics.addMetric(JobMetric.RecordsChanged, MetricUnit.Count, summary.changed);
   metrics.addMetric(JobMetric.RecordsInvalid, MetricUnit.Count, summary.invalid);

@@ -108,9 +108,10 @@ const REFERENCE_HANDLER_TABLE_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:PutI
 const REFERENCE_HANDLER_OPERATIONS = [dynamodb.Operation.BATCH_GET_ITEM, dynamodb.Operation.PUT_ITEM];
 
 /**
- * EventBridge Scheduler -> Lambda -> external HTTP API -> DynamoDB. Runs never overlap (reserved
- * concurrency 1), every failed delivery or run lands in a queue a person sees, and an alarm fires
- * when no run succeeded for two intervals.
+ * EventBridge Scheduler -> Lambda -> external HTTP API -> DynamoDB. Runs of the reference handler
+ * never overlap (a lease item in the table, so the job deploys in an account whose concurrency
+ * quota leaves nothing to reserve), every failed delivery or run lands in a queue a person sees,
+ * and an alarm fires when no run succeeded for two intervals.
  */
 export class PeriodicJob extends Construct {
   /** Where the reference handler emits its metrics (EMF, dimension `JobName`); the missed-run alarm reads `PeriodicJobSuccess` there. */
@@ -167,7 +168,10 @@ export class PeriodicJob extends Construct {
       serviceName: this.jobName,
       description: `${this.node.path}: periodic job ${this.jobName}`,
       environment,
-      functionDefaults: { timeout: Duration.minutes(2), reservedConcurrentExecutions: 1 },
+      // No reserved concurrency: Lambda refuses any reservation that leaves an account fewer than
+      // 10 unreserved executions, which is all a new account may have. The handler's lease keeps
+      // runs apart instead; `functionProps: { reservedConcurrentExecutions: 1 }` adds a reservation.
+      functionDefaults: { timeout: Duration.minutes(2) },
       nagAcknowledgements: [{
         id: 'Serverless-LambdaDLQ',
         reason: 'Failed asynchronous runs go to an on-failure destination (the failed-runs queue), which carries the error and the event, unlike a DLQ.',

@@ -10,7 +10,7 @@ import { startDynalite, type LocalDynamo } from './dynalite';
 import { startHttpServer, type Responder, type TestHttpServer } from './http-server';
 import { isolatedRequire, type Env } from './load-handler';
 import { scheduledContext, schedulerEvent } from './scheduler-events';
-import type { RunSummary } from '../../lambda/periodic-job/lib/run';
+import type { RunSummary, SkippedRunSummary } from '../../lambda/periodic-job/lib/run';
 
 /** Every variable the poller reads; unset before each load unless given. */
 export const POLLER_ENV_VARS = [
@@ -46,11 +46,29 @@ export const POLLER_ENV_VARS = [
 /** Fast retries for tests: the defaults would wait seconds. */
 export const FAST_RETRY_ENV = { RETRY_BASE_DELAY_MS: '5', MAX_RETRY_DELAY_MS: '2000', REQUEST_TIMEOUT_MS: '1000', TIME_BUDGET_MARGIN_MS: '500' } as const;
 
+export type PollerHandler = (event: unknown, context?: Context) => Promise<RunSummary | SkippedRunSummary>;
+
+export interface InvokeOptions {
+  readonly event?: unknown;
+  readonly remainingMs?: number;
+}
+
 export interface LoadedPoller {
-  readonly handler: (event: unknown, context?: Context) => Promise<RunSummary>;
+  readonly handler: PollerHandler;
   readonly secretsManager: typeof import('@aws-sdk/client-secrets-manager');
-  /** Runs the handler with `event` (default: a scheduler event) and a context with `remainingMs` left (default 60 s). */
-  invoke(options?: { event?: unknown; remainingMs?: number }): Promise<RunSummary>;
+  /**
+   * Runs the handler with `event` (default: a scheduler event) and a context with `remainingMs`
+   * left (default 60 s), as a run that must not be skipped: a skipped run fails the call.
+   */
+  invoke(options?: InvokeOptions): Promise<RunSummary>;
+  /** The same, returning a skipped run too. */
+  invokeOutcome(options?: InvokeOptions): Promise<RunSummary | SkippedRunSummary>;
+}
+
+/** The summary of a run that ran; a skipped run is an error here. */
+export function ranSummary(outcome: RunSummary | SkippedRunSummary): RunSummary {
+  if (outcome.status === 'skipped') throw new Error(`the run was skipped: run ${outcome.leaseHolder} holds the lease until ${outcome.leaseUntil}`);
+  return outcome;
 }
 
 /**
@@ -64,9 +82,11 @@ export function loadPoller(env: Env): LoadedPoller {
     POLLER_ENV_VARS,
     ['@aws-sdk/client-secrets-manager'],
   );
+  const invokeOutcome = (options: InvokeOptions = {}) => module.handler('event' in options ? options.event : schedulerEvent(), scheduledContext(options.remainingMs));
   return {
     handler: module.handler,
-    invoke: (options = {}) => module.handler('event' in options ? options.event : schedulerEvent(), scheduledContext(options.remainingMs)),
+    invokeOutcome,
+    invoke: async (options) => ranSummary(await invokeOutcome(options)),
     secretsManager: others[0] as typeof import('@aws-sdk/client-secrets-manager'),
   };
 }
@@ -76,6 +96,8 @@ export interface JobTable {
   readonly records: Array<Record<string, unknown>>;
   /** Run records, oldest first. */
   readonly runs: Array<Record<string, unknown>>;
+  /** The lease item of each job that has one. */
+  readonly leases: Array<Record<string, unknown>>;
 }
 
 /** Reads the whole table as plain objects (numbers as JS numbers). */
@@ -93,6 +115,7 @@ export async function readJobTable(client: DynamoDBClient, tableName: string): P
   return {
     records: items.filter((i) => String(i.pk).startsWith('record#')),
     runs: items.filter((i) => String(i.pk).startsWith('run#')),
+    leases: items.filter((i) => String(i.pk).startsWith('lease#')),
   };
 }
 

@@ -40,9 +40,9 @@ describe('PeriodicJob defaults', () => {
     });
   });
 
-  test('runs never overlap: reserved concurrency 1; async retries with an on-failure queue', () => {
+  test('no reserved concurrency (the handler\'s lease keeps runs apart); async retries with an on-failure queue', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      ReservedConcurrentExecutions: 1,
+      ReservedConcurrentExecutions: Match.absent(),
       Timeout: 120,
       Environment: {
         Variables: Match.objectLike({
@@ -209,6 +209,12 @@ describe('PeriodicJob options', () => {
     const stack = new Stack(new App(), 'Test');
     new PeriodicJob(stack, 'Own', { code: inlineCode, handler: 'index.main', functionProps: { reservedConcurrentExecutions: 2, timeout: Duration.minutes(5) } });
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.main', ReservedConcurrentExecutions: 2, Timeout: 300 });
+  });
+
+  test('functionProps reserve concurrency for the reference handler where the account allows it', () => {
+    const stack = new Stack(new App(), 'Test');
+    new PeriodicJob(stack, 'Sync', { sourceApi: { url: 'https://api.example.com/v1/catalog' }, functionProps: { reservedConcurrentExecutions: 1 } });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1, Timeout: 120 });
   });
 
   test('existingFunction is scheduled and configured for async failures', () => {

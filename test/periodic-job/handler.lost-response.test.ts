@@ -8,12 +8,11 @@
  * source API is a local node:http server.
  */
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { Context } from 'aws-lambda';
 import type { RunSummary } from '../../lambda/periodic-job/lib/run';
 import { contentHash } from '../../lambda/shared/canonical-json';
 import { startDynamoFaultProxy, type DynamoFaultProxy } from '../helpers/dynamo-fault-proxy';
 import { isolatedRequire } from '../helpers/load-handler';
-import { FAST_RETRY_ENV, POLLER_ENV_VARS, readJobTable, runFailure, usePollerHarness } from '../helpers/load-poller';
+import { FAST_RETRY_ENV, POLLER_ENV_VARS, ranSummary, readJobTable, runFailure, usePollerHarness, type PollerHandler } from '../helpers/load-poller';
 import { scheduledContext, schedulerEvent } from '../helpers/scheduler-events';
 
 const harness = usePollerHarness();
@@ -55,11 +54,10 @@ function load(): Poller {
     WRITE_CONCURRENCY: '1',
     ...FAST_RETRY_ENV,
   };
-  type Handler = (event: unknown, context?: Context) => Promise<RunSummary>;
-  const { module, others } = isolatedRequire<{ handler: Handler }>('lambda/periodic-job/poller', env, POLLER_ENV_VARS, ['@aws-sdk/lib-dynamodb']);
+  const { module, others } = isolatedRequire<{ handler: PollerHandler }>('lambda/periodic-job/poller', env, POLLER_ENV_VARS, ['@aws-sdk/lib-dynamodb']);
   return {
     libDynamodb: others[0] as typeof import('@aws-sdk/lib-dynamodb'),
-    invoke: () => module.handler(schedulerEvent(), scheduledContext()),
+    invoke: async () => ranSummary(await module.handler(schedulerEvent(), scheduledContext())),
   };
 }
 
@@ -125,13 +123,16 @@ test('every write\'s first answer lost: the run reports what a single attempt wo
   // Act
   const { result: summary, puts } = await withFirstAnswersLost(poller, () => poller.invoke());
 
-  // Assess: the run record twice (running, final) and one put per product, each sent twice
-  expect(puts).toBe(2 + products.length);
+  // Assess: the lease claim and release, the run record twice (running, final) and one put per
+  // product, each sent twice
+  expect(puts).toBe(4 + products.length);
   expect(proxy.forwarded('PutItem') - before).toBe(2 * puts);
   expect(summary).toMatchObject({ status: 'succeeded', pages: 1, fetched: 3, changed: 3, unchanged: 0, invalid: 0 });
-  const { records, runs } = await readJobTable(harness.dynamo.client, harness.tableName);
+  const { records, runs, leases } = await readJobTable(harness.dynamo.client, harness.tableName);
   expectEachRecordOnce(records, summary.runId);
   expect(runs).toEqual([expect.objectContaining({ runId: summary.runId, status: 'succeeded', changed: 3, unchanged: 0 })]);
+  // The repeated claim found the lease its own, and the repeated release left it released.
+  expect(leases).toEqual([expect.objectContaining({ holder: summary.runId, leaseUntil: 0 })]);
 });
 
 test('a retried put refused because another run stored that content is not counted as this run\'s write', async () => {
@@ -160,11 +161,12 @@ test('a run over unchanged data with its run-record answers lost: one run record
   const poller = load();
   const first = await poller.invoke();
 
-  // Act: nothing changed upstream, so only the run record is put (twice), each first answer lost
+  // Act: nothing changed upstream, so only the lease and the run record are put (twice each),
+  // each first answer lost
   const { result: second, puts } = await withFirstAnswersLost(poller, () => poller.invoke());
 
   // Assess
-  expect(puts).toBe(2);
+  expect(puts).toBe(4);
   expect(second).toMatchObject({ status: 'succeeded', changed: 0, unchanged: 3 });
   const { records, runs } = await readJobTable(harness.dynamo.client, harness.tableName);
   expectEachRecordOnce(records, first.runId);
@@ -202,7 +204,7 @@ test('every answer of the record writes lost: the run fails with its error recor
   expect(runs.map((r) => r.runId).sort()).toEqual([failedRunId, next.runId].sort());
 });
 
-test('every answer of the first run-record write lost: the run fails before fetching, and the next run completes', async () => {
+test('every answer of the lease claim lost: the run fails before fetching, its lease is released, and the next run completes', async () => {
   // Prepare
   serveProducts();
   const poller = load();
@@ -219,11 +221,10 @@ test('every answer of the first run-record write lost: the run fails before fetc
   expect(next).toMatchObject({ status: 'succeeded', changed: 3, unchanged: 0 });
   const { records, runs } = await readJobTable(harness.dynamo.client, harness.tableName);
   expectEachRecordOnce(records, next.runId);
-  // The failed run's start record applied unanswered: one record for it, never marked succeeded.
-  const failedRunId = (error as Error & { runId?: string }).runId;
-  expect(runs.filter((r) => r.runId === failedRunId).map((r) => r.status)).toEqual(['running']);
-  expect(runs.filter((r) => r.runId === next.runId).map((r) => r.status)).toEqual(['succeeded']);
-  expect(runs).toHaveLength(2);
+  // The claim applied unanswered, and so did the release the failed run sent after it: the next
+  // run was not turned away. The failed run recorded nothing.
+  expect(error.message).toMatch(/the lease could not be taken/);
+  expect(runs.map((r) => [r.runId, r.status])).toEqual([[next.runId, 'succeeded']]);
 });
 
 /** `[sk, data, contentHash]` of each product, in table order. */

@@ -1,6 +1,6 @@
 /**
  * Periodic job poller: change detection (content hash), run records, malformed and invalid
- * upstream data, duplicate and concurrent runs, and the EMF success metric.
+ * upstream data, and the EMF success metric. Concurrent runs: handler.lease.test.ts.
  */
 import { contentHash } from '../../lambda/shared/canonical-json';
 import type { Env } from '../helpers/load-handler';
@@ -108,22 +108,7 @@ describe('change detection', () => {
     expect(summary).toMatchObject({ fetched: 2, changed: 1, unchanged: 1 });
     expect((await readJobTable(harness.dynamo.client, harness.tableName)).records.map((r) => r.data)).toEqual([{ id: 'd', v: 2 }]);
   });
-
-  test('duplicate concurrent runs are safe: each record written once, counts add up', async () => {
-    // Prepare
-    harness.server.respond(() => ({ delayMs: 20, json: { items: products } }));
-    const poller = load();
-
-    // Act
-    const [a, b] = await Promise.all([poller.invoke(), poller.invoke()]);
-
-    // Assess
-    expect(a.changed + b.changed).toBe(3);
-    expect(a.unchanged + b.unchanged).toBe(3);
-    const { records, runs } = await readJobTable(harness.dynamo.client, harness.tableName);
-    expect(records.map((r) => r.data)).toEqual([products[2], products[0], products[1]]);
-    expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
-  });
+  // Overlapping runs: handler.lease.test.ts.
 });
 
 describe('run records', () => {

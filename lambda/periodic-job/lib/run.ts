@@ -1,7 +1,9 @@
 /**
- * One run of the poller: fetch every page, upsert the changed records page by page, and record
- * the run. The run record is put as `running` first and replaced by the final one
- * (`succeeded` or `failed` with the error); a failed run is then thrown as `RunFailedError`.
+ * One run of the poller: take the job's lease, fetch every page, upsert the changed records page
+ * by page, record the run, and release the lease. The run record is put as `running` first and
+ * replaced by the final one (`succeeded` or `failed` with the error); a failed run is then thrown
+ * as `RunFailedError`. When another run holds the lease, the run does nothing but record itself
+ * as `skipped`: the run in progress fetches the same source.
  *
  * Failure semantics: records written before the failure are individually correct (each is an item
  * the API served, with its hash); nothing marks the set complete except a `succeeded` run record;
@@ -12,7 +14,7 @@ import { authHeaderValue } from './auth';
 import { InvalidItemPolicy, type PollerConfig } from './config';
 import { InvalidItemError, extractItems, parseBody, validateItem, type ValidItem } from './items';
 import { firstPageUrl, nextPageUrl, type PageResult } from './paging';
-import { RunStatus, type RecordStore, type RunCounts, type RunRecord } from './store';
+import { RunStatus, type LeaseClaim, type RecordStore, type RunCounts, type RunRecord } from './store';
 import { DeadlineExceededError, UpstreamStatusError, getWithRetry, type HttpClientDeps, DEFAULT_HTTP_CLIENT_DEPS } from '../../shared/http-client';
 import type { Logger } from '../../shared/logger';
 
@@ -50,6 +52,8 @@ export interface RunDeps {
 export interface RunInput {
   /** Epoch ms after which the run stops and fails. */
   readonly deadlineAt: number;
+  /** Epoch ms until which the run holds the job's lease: after the invocation must have ended. */
+  readonly leaseUntil: number;
   readonly requestId?: string;
   readonly scheduledTime?: string;
   /** Aborts the final run-record write (just before the invocation times out). */
@@ -61,6 +65,17 @@ export interface RunSummary extends RunCounts {
   readonly status: typeof RunStatus.Succeeded;
   readonly startedAt: string;
   readonly endedAt: string;
+}
+
+/** A run that found another run holding the lease, and did nothing. */
+export interface SkippedRunSummary {
+  readonly runId: string;
+  readonly status: typeof RunStatus.Skipped;
+  readonly startedAt: string;
+  /** The run in progress. */
+  readonly leaseHolder: string;
+  /** When its lease ends (ISO), unless it releases it first. */
+  readonly leaseUntil: string;
 }
 
 const MAX_ERROR_MESSAGE = 1000;
@@ -98,13 +113,12 @@ async function withinDeadline<T>(deadlineAt: number, now: () => number, what: st
   }
 }
 
-export async function runJob(deps: RunDeps, input: RunInput): Promise<RunSummary> {
+export async function runJob(deps: RunDeps, input: RunInput): Promise<RunSummary | SkippedRunSummary> {
   const { config, store, logger } = deps;
   const now = deps.now ?? Date.now;
   const runId = randomUUID();
   const startMs = now();
   const startedAt = iso(startMs);
-  const counts = new Counter();
   const base = {
     runId,
     jobName: config.jobName,
@@ -114,6 +128,32 @@ export async function runJob(deps: RunDeps, input: RunInput): Promise<RunSummary
     ...(config.runRetentionDays > 0 ? { expiresAt: Math.floor(startMs / 1000) + config.runRetentionDays * 86_400 } : {}),
   };
   logger.appendKeys({ runId });
+  let claim: LeaseClaim;
+  try {
+    claim = await store.claimLease(runId, startMs, input.leaseUntil, deadlineSignal(input.deadlineAt, now()));
+  } catch (err) {
+    logger.error('could not take the lease', { error: { name: errorName(err), message: errorMessage(err) } });
+    // The claim may have applied with its answer lost. The release is conditioned on this run
+    // holding the lease, so it undoes exactly that, and Lambda's retry of this run is not skipped.
+    await releaseLease(deps, runId, input.finalWriteSignal);
+    throw new RunFailedError(runId, `the lease could not be taken: ${errorMessage(err)}`, { cause: err });
+  }
+  if (!claim.acquired) return skip(deps, input, base, claim);
+  try {
+    return await runHoldingLease(deps, input, base);
+  } finally {
+    await releaseLease(deps, runId, input.finalWriteSignal);
+  }
+}
+
+type RunBase = Pick<RunRecord, 'runId' | 'jobName' | 'startedAt' | 'requestId' | 'scheduledTime' | 'expiresAt'>;
+
+async function runHoldingLease(deps: RunDeps, input: RunInput, base: RunBase): Promise<RunSummary> {
+  const { store, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const { runId, startedAt } = base;
+  const startMs = Date.parse(startedAt);
+  const counts = new Counter();
   try {
     await store.putRun({ ...base, status: RunStatus.Running, ...counts }, deadlineSignal(input.deadlineAt, now()));
   } catch (err) {
@@ -150,6 +190,43 @@ export async function runJob(deps: RunDeps, input: RunInput): Promise<RunSummary
   }
   logger.info('run succeeded', summary);
   return { runId, status: RunStatus.Succeeded, startedAt, endedAt: final.endedAt!, ...counts };
+}
+
+/** Records a run that found the lease held. Not a failure: nothing is retried, no alarm fires. */
+async function skip(deps: RunDeps, input: RunInput, base: RunBase, held: Extract<LeaseClaim, { acquired: false }>): Promise<SkippedRunSummary> {
+  const { store, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const endMs = now();
+  const leaseUntil = Number.isFinite(held.until) ? iso(held.until) : 'unknown';
+  logger.warn('run skipped: another run holds the lease', { leaseHolder: held.holder, leaseUntil });
+  try {
+    await store.putRun({
+      ...base,
+      ...new Counter(),
+      status: RunStatus.Skipped,
+      endedAt: iso(endMs),
+      durationMs: endMs - Date.parse(base.startedAt),
+      leaseHolder: held.holder,
+    }, input.finalWriteSignal);
+  } catch (err) {
+    logger.warn('could not record the skipped run', { error: { name: errorName(err), message: errorMessage(err) } });
+  }
+  return { runId: base.runId, status: RunStatus.Skipped, startedAt: base.startedAt, leaseHolder: held.holder, leaseUntil };
+}
+
+/**
+ * Releases the lease, or leaves it to expire: a release that fails delays the next run by at
+ * most the rest of this invocation's time, so it is logged and the run's outcome stands.
+ */
+async function releaseLease(deps: RunDeps, runId: string, signal: AbortSignal | undefined): Promise<void> {
+  const now = deps.now ?? Date.now;
+  try {
+    if (!(await deps.store.releaseLease(runId, now(), signal))) {
+      deps.logger.warn('the lease had passed to another run before this run released it');
+    }
+  } catch (err) {
+    deps.logger.warn('could not release the lease; it expires on its own', { error: { name: errorName(err), message: errorMessage(err) } });
+  }
 }
 
 async function fetchAndStore(deps: RunDeps, input: RunInput, runId: string, counts: Counter): Promise<void> {

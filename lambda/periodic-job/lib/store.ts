@@ -4,7 +4,8 @@
  * | item | pk | sk | other attributes |
  * |---|---|---|---|
  * | record | `record#<JOB_NAME>` | `String(id)` | `id` (as served: S or N), `data` (the item as served, a map), `contentHash` (`sha256:<hex>` of its canonical JSON), `updatedAt` (ISO time of the last write), `updatedByRunId` |
- * | run | `run#<JOB_NAME>` | `<startedAt ISO>#<runId>` | `runId`, `jobName`, `status` (`running`, `succeeded`, `failed`), `startedAt`, `endedAt`, `durationMs`, `pages`, `fetched`, `changed`, `unchanged`, `invalid`, `errorName`?, `errorMessage`?, `requestId`, `scheduledTime`?, `expiresAt`? (epoch seconds) |
+ * | run | `run#<JOB_NAME>` | `<startedAt ISO>#<runId>` | `runId`, `jobName`, `status` (`running`, `succeeded`, `failed`, `skipped`), `startedAt`, `endedAt`, `durationMs`, `pages`, `fetched`, `changed`, `unchanged`, `invalid`, `errorName`?, `errorMessage`?, `leaseHolder`? (the run a skipped run found running), `requestId`, `scheduledTime`?, `expiresAt`? (epoch seconds) |
+ * | lease | `lease#<JOB_NAME>` | `lease` | `holder` (run id), `leaseUntil` (epoch ms; 0 once released), `acquiredAt`, `releasedAt`? |
  *
  * A record is written only when its content changed: existing hashes are read first
  * (`BatchGetItem`, unprocessed keys retried with backoff), then each new or changed record is put
@@ -15,7 +16,15 @@
  * (no "last seen" write), so a run over unchanged data writes nothing but its run record.
  * Runs of a job, newest first: Query `pk = run#<JOB_NAME>`, `ScanIndexForward: false`.
  *
- * DynamoDB operations: BatchGetItem, PutItem.
+ * The lease keeps runs of a job apart without reserved concurrency (which a new account's
+ * concurrency quota may not allow): a run starts only after a put of the lease item conditioned
+ * on `attribute_not_exists(pk) OR leaseUntil <= :now OR holder = :me` succeeded. `holder = :me`
+ * makes a repeat of the run's own put (its answer lost) succeed rather than lock the run out of
+ * its own lease. The lease lasts until the invocation must have ended, so a run that crashes
+ * holds it at most that long; a run releases it when it ends, also when it failed, so that
+ * Lambda's retry of a failed run is not turned away.
+ *
+ * DynamoDB operations: BatchGetItem, PutItem (records, runs and the lease).
  */
 import { BatchGetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ValidItem } from './items';
@@ -23,6 +32,8 @@ import { isConditionalCheckFailed, jsonToMarshallable } from '../../shared/dynam
 
 export const RECORD_PREFIX = 'record#';
 export const RUN_PREFIX = 'run#';
+export const LEASE_PREFIX = 'lease#';
+export const LEASE_SORT_KEY = 'lease';
 /** BatchGetItem's limit. */
 const BATCH_GET_MAX_KEYS = 100;
 const UNPROCESSED_MAX_ROUNDS = 8;
@@ -32,6 +43,8 @@ export const RunStatus = {
   Running: 'running',
   Succeeded: 'succeeded',
   Failed: 'failed',
+  /** Another run held the lease: this one did nothing. */
+  Skipped: 'skipped',
 } as const;
 export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
 
@@ -53,6 +66,8 @@ export interface RunRecord extends RunCounts {
   readonly durationMs?: number;
   readonly errorName?: string;
   readonly errorMessage?: string;
+  /** Skipped runs: the run that held the lease. */
+  readonly leaseHolder?: string;
   readonly requestId?: string;
   readonly scheduledTime?: string;
   readonly expiresAt?: number;
@@ -74,8 +89,29 @@ export class UnprocessedKeysError extends Error {
   }
 }
 
+/** The outcome of asking for the lease: won, or held by another run until `until` (epoch ms). */
+export type LeaseClaim =
+  | { readonly acquired: true }
+  | { readonly acquired: false; readonly holder: string; readonly until: number };
+
 export function runSortKey(startedAt: string, runId: string): string {
   return `${startedAt}#${runId}`;
+}
+
+/**
+ * The string and number attributes of the item DynamoDB returned with a failed condition
+ * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), which the DocumentClient leaves in
+ * AttributeValue form.
+ */
+function refusedItem(refused: unknown): Record<string, string | number> | undefined {
+  const item = (refused as { Item?: unknown }).Item;
+  if (item === null || typeof item !== 'object') return undefined;
+  const scalars: Record<string, string | number> = {};
+  for (const [name, value] of Object.entries(item as Record<string, { S?: unknown; N?: unknown }>)) {
+    if (typeof value?.S === 'string') scalars[name] = value.S;
+    else if (typeof value?.N === 'string') scalars[name] = Number(value.N);
+  }
+  return scalars;
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -83,10 +119,12 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => set
 export class RecordStore {
   private readonly options: StoreOptions;
   private readonly recordPk: string;
+  private readonly leasePk: string;
 
   constructor(options: StoreOptions) {
     this.options = options;
     this.recordPk = `${RECORD_PREFIX}${options.jobName}`;
+    this.leasePk = `${LEASE_PREFIX}${options.jobName}`;
   }
 
   /** The stored content hash of each key that exists. */
@@ -153,26 +191,32 @@ export class RecordStore {
 
   /**
    * The run that last wrote a record, after its put was refused: from the item DynamoDB returned
-   * with the failed condition (`ALL_OLD`, in AttributeValue form: the DocumentClient does not
-   * unmarshall an error's item), or, from an engine that does not return it, a consistent read.
+   * with the failed condition (`ALL_OLD`), or, from an engine that does not return it, a
+   * consistent read.
    */
   private async writerRunId(key: string, refused: unknown, abortSignal?: AbortSignal): Promise<string | undefined> {
-    const returned = (refused as { Item?: { updatedByRunId?: { S?: unknown } } }).Item?.updatedByRunId?.S;
-    if (typeof returned === 'string') return returned;
+    const item = refusedItem(refused) ?? await this.consistentRead({ pk: this.recordPk, sk: key }, ['updatedByRunId'], abortSignal);
+    const stored = item?.updatedByRunId;
+    // Left unprocessed (throttled): unknown, so the record is counted as not written by this run.
+    return typeof stored === 'string' ? stored : undefined;
+  }
+
+  /** One item's attributes, read consistently; `undefined` when absent or left unprocessed. */
+  private async consistentRead(
+    key: Record<string, string>, names: readonly string[], abortSignal?: AbortSignal,
+  ): Promise<Record<string, unknown> | undefined> {
     // BatchGetItem, not GetItem: the one read the construct grants.
     const out = await this.options.db().send(new BatchGetCommand({
       RequestItems: {
         [this.options.tableName]: {
-          Keys: [{ pk: this.recordPk, sk: key }],
-          ProjectionExpression: '#run',
-          ExpressionAttributeNames: { '#run': 'updatedByRunId' },
+          Keys: [key],
+          ProjectionExpression: names.map((_, i) => `#a${i}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(names.map((name, i) => [`#a${i}`, name])),
           ConsistentRead: true,
         },
       },
     }), { abortSignal });
-    const stored = out.Responses?.[this.options.tableName]?.[0]?.updatedByRunId;
-    // Left unprocessed (throttled): unknown, so the record is counted as not written by this run.
-    return typeof stored === 'string' ? stored : undefined;
+    return out.Responses?.[this.options.tableName]?.[0];
   }
 
   /**
@@ -199,6 +243,50 @@ export class RecordStore {
     };
     await Promise.all(Array.from({ length: Math.min(this.options.writeConcurrency, toWrite.length) }, worker));
     return { changed, unchanged: records.length - changed };
+  }
+
+  /**
+   * Takes the job's lease for `runId` until `until` (epoch ms) unless another run holds it at
+   * `now`. A refused claim reports the holder from the refusal's `ALL_OLD` item.
+   */
+  public async claimLease(runId: string, now: number, until: number, abortSignal?: AbortSignal): Promise<LeaseClaim> {
+    try {
+      await this.options.db().send(new PutCommand({
+        TableName: this.options.tableName,
+        Item: { pk: this.leasePk, sk: LEASE_SORT_KEY, holder: runId, leaseUntil: until, acquiredAt: new Date(now).toISOString() },
+        ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil <= :now OR holder = :me',
+        ExpressionAttributeValues: { ':now': now, ':me': runId },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }), { abortSignal });
+      return { acquired: true };
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      const held = refusedItem(err) ?? await this.consistentRead({ pk: this.leasePk, sk: LEASE_SORT_KEY }, ['holder', 'leaseUntil'], abortSignal);
+      return {
+        acquired: false,
+        holder: typeof held?.holder === 'string' ? held.holder : 'unknown',
+        until: Number(held?.leaseUntil ?? Number.NaN),
+      };
+    }
+  }
+
+  /**
+   * Ends `runId`'s lease (`leaseUntil` 0), unless another run holds it by now. Keeps the item, so
+   * that the table shows the last holder. Returns whether this run still held it.
+   */
+  public async releaseLease(runId: string, now: number, abortSignal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.options.db().send(new PutCommand({
+        TableName: this.options.tableName,
+        Item: { pk: this.leasePk, sk: LEASE_SORT_KEY, holder: runId, leaseUntil: 0, releasedAt: new Date(now).toISOString() },
+        ConditionExpression: 'holder = :me',
+        ExpressionAttributeValues: { ':me': runId },
+      }), { abortSignal });
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw err;
+    }
   }
 
   /** Puts the run record (the whole item: the `running` record is replaced by the final one). */

@@ -62,8 +62,11 @@ export interface SecureRestApiProps {
   /** @default three months */
   readonly accessLogRetention?: logs.RetentionDays;
   /**
-   * Create the account-level role that lets API Gateway write execution logs. Only one per
-   * account and region is used: turn it off when the account already has one.
+   * Set the account's API Gateway CloudWatch Logs role (`AWS::ApiGateway::Account`, one setting
+   * per account and region, needed before any stage can log) to a role this stack creates. The
+   * role and the setting are retained when the stack is deleted, so that other stacks' APIs keep
+   * logging. Turn it off when the setting is managed elsewhere (a landing zone, another stack):
+   * the account must then have a role set before this stack deploys.
    * @default true
    */
   readonly cloudWatchRole?: boolean;

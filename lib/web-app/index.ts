@@ -89,6 +89,10 @@ export interface WebApplicationProps extends PatternHandlerProps, PatternTablePr
 
 const NAME = 'WebApplication';
 const DOMAIN_PREFIX_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A host name of two or more labels (no wildcard: it is also the SPA's callback origin). */
+const HOST_NAME_PATTERN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** The region of an ACM certificate ARN. */
+const CERTIFICATE_REGION = /^arn:[a-z-]+:acm:([a-z0-9-]+):/;
 const RESERVED_DOMAIN_WORDS = ['aws', 'amazon', 'cognito'];
 
 /**
@@ -279,6 +283,17 @@ function validate(props: WebApplicationProps): void {
   if (prefix !== undefined && !Token.isUnresolved(prefix)) {
     if (!DOMAIN_PREFIX_PATTERN.test(prefix) || RESERVED_DOMAIN_WORDS.some((word) => prefix.includes(word))) {
       throw new InvalidPropsError(NAME, `domainPrefix must be 1..63 lowercase letters, digits and hyphens (not at either end) without 'aws', 'amazon' or 'cognito', got '${prefix}'`);
+    }
+  }
+  const domain = props.customDomain;
+  if (domain !== undefined) {
+    if (!Token.isUnresolved(domain.domainName) && !HOST_NAME_PATTERN.test(domain.domainName)) {
+      throw new InvalidPropsError(NAME, `customDomain.domainName must be a lowercase host name such as app.example.com (no wildcard, no trailing dot), got '${domain.domainName}'`);
+    }
+    const certificateArn = domain.certificate.certificateArn;
+    const certificateRegion = Token.isUnresolved(certificateArn) ? undefined : CERTIFICATE_REGION.exec(certificateArn)?.[1];
+    if (certificateRegion !== undefined && certificateRegion !== 'us-east-1') {
+      throw new InvalidPropsError(NAME, `customDomain.certificate must be an ACM certificate in us-east-1 (CloudFront uses only those), got one in ${certificateRegion}`);
     }
   }
   for (const origin of props.additionalCallbackOrigins ?? []) {

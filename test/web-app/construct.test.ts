@@ -383,6 +383,15 @@ describe('WebApplication invalid props', () => {
     ['CORS is given', () => ({ apiProps: { cors: { allowOrigins: ['https://example.com'] } } }), /cors is not needed/],
     ['the domain prefix has capitals', () => ({ domainPrefix: 'MyApp' }), /domainPrefix must be .*got 'MyApp'/],
     ['the domain prefix contains a reserved word', () => ({ domainPrefix: 'my-cognito-app' }), /without 'aws', 'amazon' or 'cognito', got 'my-cognito-app'/],
+    ['the custom domain name is not a host name', (s) => ({
+      customDomain: { domainName: 'https://app.example.com', certificate: acm.Certificate.fromCertificateArn(s, 'Cert', 'arn:aws:acm:us-east-1:111111111111:certificate/abc') },
+    }), /customDomain.domainName must be a lowercase host name .*got 'https:\/\/app.example.com'/],
+    ['the custom domain name is a wildcard', (s) => ({
+      customDomain: { domainName: '*.example.com', certificate: acm.Certificate.fromCertificateArn(s, 'Cert', 'arn:aws:acm:us-east-1:111111111111:certificate/abc') },
+    }), /customDomain.domainName must be .*no wildcard/],
+    ['the certificate is not in us-east-1', (s) => ({
+      customDomain: { domainName: 'app.example.com', certificate: acm.Certificate.fromCertificateArn(s, 'Cert', 'arn:aws:acm:eu-west-1:111111111111:certificate/abc') },
+    }), /customDomain.certificate must be an ACM certificate in us-east-1 .*got one in eu-west-1/],
     ['a callback origin has a path', () => ({ additionalCallbackOrigins: ['https://example.com/app'] }), /additionalCallbackOrigins must be origins.*got 'https:\/\/example.com\/app'/],
     ['a callback origin is plain http on another host', () => ({ additionalCallbackOrigins: ['http://example.com'] }), /additionalCallbackOrigins must be origins/],
   ])('fails when %s', (_name, props, message) => {

@@ -1,4 +1,4 @@
-import { Aws, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -15,6 +15,7 @@ import { LOG_RETENTION_DEFAULT } from './lambda-defaults';
 import { mergeProps } from './merge';
 import { ApiGatewayMetrics } from './metrics';
 import { acknowledgeNagFindings } from './nag';
+import { assertWebAclArn } from './waf';
 
 /** Requests per second and burst for the whole stage. */
 export interface ApiThrottling {
@@ -106,6 +107,7 @@ export class SecureRestApi extends Construct {
     super(scope, id);
     const endpointType = props.endpointType ?? apigw.EndpointType.REGIONAL;
     validate(props, endpointType);
+    assertWebAclArn('SecureRestApi', 'webAclArn', props.webAclArn, 'REGIONAL', Stack.of(this).region);
 
     this.authorization = props.authorization ?? ApiAuthorization.iam();
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {

@@ -22,6 +22,7 @@ import { completeOperations, PatternOperationsProps } from '../core/operations';
 import { PatternHandlerProps, PatternTableProps } from '../core/pattern-props';
 import { ResourceApiProps } from '../core/resource-api';
 import { SecureRestApi, SecureRestApiProps } from '../core/secure-rest-api';
+import { assertWebAclArn } from '../core/waf';
 import { RestfulMicroservice } from '../rest-api';
 import { webAppContentSecurityPolicy } from './content-security-policy';
 import {
@@ -296,6 +297,7 @@ function validate(props: WebApplicationProps): void {
       throw new InvalidPropsError(NAME, `customDomain.certificate must be an ACM certificate in us-east-1 (CloudFront uses only those), got one in ${certificateRegion}`);
     }
   }
+  assertWebAclArn(NAME, 'webAclArn', props.webAclArn, 'CLOUDFRONT');
   for (const origin of props.additionalCallbackOrigins ?? []) {
     if (!Token.isUnresolved(origin) && !/^(https:\/\/[^/\s]+|http:\/\/localhost(:\d+)?)$/.test(origin)) {
       throw new InvalidPropsError(NAME, `additionalCallbackOrigins must be origins (https://host[:port], or http://localhost[:port] for development) without a path, got '${origin}'`);

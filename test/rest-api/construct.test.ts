@@ -418,10 +418,19 @@ describe('RestfulMicroservice invalid props', () => {
     ['itemOwnerClaim is not a claim name', (s) => ({
       itemOwnerClaim: 'sub claim', apiProps: { authorization: ApiAuthorization.cognito({ userPools: [new cognito.UserPool(s, 'P')] }) },
     }), /itemOwnerClaim must be a claim name.*got 'sub claim'/],
+    ['webAclArn is a CloudFront-scope web ACL', () => ({ apiProps: { webAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/site/0123' } }),
+      /webAclArn must be a WAFv2 web ACL of scope REGIONAL .*a CLOUDFRONT-scope ACL cannot protect an API stage/],
+    ['webAclArn is not a web ACL', () => ({ apiProps: { webAclArn: 'arn:aws:waf::123456789012:webacl/0123' } }), /webAclArn must be a WAFv2 web ACL of scope REGIONAL .*got 'arn:aws:waf::123456789012:webacl\/0123'/],
     ['serverErrorRateThresholdPercent is above 100', () => ({ apiProps: { serverErrorRateThresholdPercent: 150 } }), /serverErrorRateThresholdPercent must be in \(0, 100\], got 150/],
   ])('fails when %s', (_name, props, message) => {
     const stack = new Stack(new App(), 'Test');
     expect(() => new RestfulMicroservice(stack, 'Items', props(stack))).toThrow(message);
+  });
+
+  test('fails when webAclArn is a web ACL of another region than the stack\'s', () => {
+    const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+    expect(() => new RestfulMicroservice(stack, 'Items', { apiProps: { webAclArn: 'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/items/0123' } }))
+      .toThrow(/webAclArn must be a web ACL in the stack's region eu-west-1, got one in us-east-1/);
   });
 
   test('fails when ApiAuthorization.cognito gets no user pool', () => {

@@ -392,6 +392,8 @@ describe('WebApplication invalid props', () => {
     ['the certificate is not in us-east-1', (s) => ({
       customDomain: { domainName: 'app.example.com', certificate: acm.Certificate.fromCertificateArn(s, 'Cert', 'arn:aws:acm:eu-west-1:111111111111:certificate/abc') },
     }), /customDomain.certificate must be an ACM certificate in us-east-1 .*got one in eu-west-1/],
+    ['the web ACL is a regional one', () => ({ webAclArn: 'arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/site/0000' }),
+      /webAclArn must be a WAFv2 web ACL of scope CLOUDFRONT .*CloudFront uses only those/],
     ['a callback origin has a path', () => ({ additionalCallbackOrigins: ['https://example.com/app'] }), /additionalCallbackOrigins must be origins.*got 'https:\/\/example.com\/app'/],
     ['a callback origin is plain http on another host', () => ({ additionalCallbackOrigins: ['http://example.com'] }), /additionalCallbackOrigins must be origins/],
   ])('fails when %s', (_name, props, message) => {

@@ -8,32 +8,43 @@ import { RestApiExampleStack } from './rest-api';
 import { StreamProcessingExampleStack } from './stream-processing';
 import { WebApplicationExampleStack } from './web-app';
 
+/** Options of `addExampleStacks`. */
+export interface ExampleStacksOptions {
+  /**
+   * Appended to every stack id (and so to every stack name), so that a second copy of the
+   * examples can live in the same app (test/deploy checks that two copies claim no name twice).
+   * @default '' (the ids `cdk deploy` uses)
+   */
+  readonly idSuffix?: string;
+}
+
 /** Every example stack of the library, keyed by pattern folder; environment-agnostic, so synth needs no account. */
-export function addExampleStacks(app: App): Record<string, Stack> {
+export function addExampleStacks(app: App, options: ExampleStacksOptions = {}): Record<string, Stack> {
+  const suffix = options.idSuffix ?? '';
   return {
-    'rest-api': new RestApiExampleStack(app, 'RestApiExample', {
+    'rest-api': new RestApiExampleStack(app, `RestApiExample${suffix}`, {
       description: 'Serverless reference architecture: RESTful microservice (API Gateway -> Lambda -> DynamoDB)',
     }),
-    'stream-processing': new StreamProcessingExampleStack(app, 'StreamProcessingExample', {
+    'stream-processing': new StreamProcessingExampleStack(app, `StreamProcessingExample${suffix}`, {
       description: 'Serverless reference architecture: stream processing (Kinesis Data Streams -> Lambda -> DynamoDB)',
     }),
-    'periodic-job': new PeriodicJobExampleStack(app, 'PeriodicJobExample', {
+    'periodic-job': new PeriodicJobExampleStack(app, `PeriodicJobExample${suffix}`, {
       description: 'Serverless reference architecture: periodic job (EventBridge Scheduler -> Lambda -> HTTP API -> DynamoDB)',
       sourceUrl: app.node.tryGetContext('periodicJobSourceUrl') ?? 'https://api.example.com/v1/catalog',
     }),
-    'web-app': new WebApplicationExampleStack(app, 'WebApplicationExample', {
+    'web-app': new WebApplicationExampleStack(app, `WebApplicationExample${suffix}`, {
       description: 'Serverless reference architecture: web application (CloudFront + S3 SPA, Cognito, API Gateway -> Lambda -> DynamoDB)',
     }),
-    'fan-out': new FanOutExampleStack(app, 'FanOutExample', {
+    'fan-out': new FanOutExampleStack(app, `FanOutExample${suffix}`, {
       description: 'Serverless reference architecture: fan-out (SNS -> filtered SQS queues -> Lambda consumers)',
     }),
-    'efs': new FileStorageExampleStack(app, 'FileStorageExample', {
+    'efs': new FileStorageExampleStack(app, `FileStorageExample${suffix}`, {
       description: 'Serverless reference architecture: file storage (API Gateway -> Lambda in a VPC -> EFS access point)',
     }),
-    'rds-proxy': new RelationalMicroserviceExampleStack(app, 'RelationalMicroserviceExample', {
+    'rds-proxy': new RelationalMicroserviceExampleStack(app, `RelationalMicroserviceExample${suffix}`, {
       description: 'Serverless reference architecture: relational microservice (API Gateway -> Lambda in a VPC -> RDS Proxy -> Aurora Serverless v2 PostgreSQL)',
     }),
-    'canary': new CanaryDeploymentExampleStack(app, 'CanaryDeploymentExample', {
+    'canary': new CanaryDeploymentExampleStack(app, `CanaryDeploymentExample${suffix}`, {
       description: 'Serverless reference architecture: canary deployment (Lambda versions + alias + CodeDeploy, hooks and rollback alarms) of the RESTful microservice',
     }),
   };

@@ -4,7 +4,8 @@
  * the records whose content changed, record the run, and on success emit the `PeriodicJobSuccess`
  * metric (the construct's "missed run" alarm watches it). A failed run is recorded and then
  * thrown, so Lambda's asynchronous retries and on-failure destination see it. An invocation that
- * finds another run holding the lease records itself as skipped and returns.
+ * finds another run holding the lease, or the API credential not set yet, records itself as
+ * skipped and returns (the latter with the `PeriodicJobCredentialNotSet` metric).
  *
  * The event's content is ignored except an optional `scheduledTime` (ISO string), kept in the run
  * record. Configuration: `lib/config.ts`; table layout: `lib/store.ts`; paging: `lib/paging.ts`;
@@ -19,13 +20,15 @@ import { cachedSecretString } from '../shared/secrets';
 import { parseToken } from './lib/auth';
 import { DEFAULT_SERVICE_NAME, loadConfig } from './lib/config';
 import { runJob, type RunSummary, type SkippedRunSummary } from './lib/run';
-import { RunStatus, RecordStore } from './lib/store';
+import { RecordStore, RunStatus, SkipReason } from './lib/store';
 
 /** Metric names; the construct's alarms use exactly these, in namespace POWERTOOLS_METRICS_NAMESPACE, dimension `JobName`. */
 export const JobMetric = {
   Success: 'PeriodicJobSuccess',
   RecordsChanged: 'PeriodicJobRecordsChanged',
   RecordsInvalid: 'PeriodicJobRecordsInvalid',
+  /** A run found the API credential still unset; the construct alarms on it. */
+  CredentialNotSet: 'PeriodicJobCredentialNotSet',
 } as const;
 export const JOB_NAME_DIMENSION = 'JobName';
 
@@ -88,7 +91,13 @@ export const handler = async (event: unknown, context?: Context): Promise<RunSum
     finalWriteSignal: invocationDeadline(context, FINAL_WRITE_MARGIN_MS),
   });
 
-  if (summary.status === RunStatus.Skipped) return summary;
+  if (summary.status === RunStatus.Skipped) {
+    if (summary.reason === SkipReason.CredentialNotSet) {
+      metrics.addMetric(JobMetric.CredentialNotSet, MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+    }
+    return summary;
+  }
   metrics.addMetric(JobMetric.Success, MetricUnit.Count, 1);
   metrics.addMetric(JobMetric.RecordsChanged, MetricUnit.Count, summary.changed);
   metrics.addMetric(JobMetric.RecordsInvalid, MetricUnit.Count, summary.invalid);

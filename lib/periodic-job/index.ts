@@ -1,4 +1,4 @@
-import { CfnElement, Duration, Stack, Token } from 'aws-cdk-lib';
+import { CfnElement, Duration, RemovalPolicy, SecretValue, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -57,6 +57,12 @@ export interface PeriodicJobSourceApi {
   readonly maxAttempts?: number;
   /** Header that carries the credential from the secret, as `Bearer <token>`. @default 'Authorization' */
   readonly authHeader?: string;
+  /**
+   * Allow a plain `http:` `url` to a host other than a loopback one. The credential then crosses
+   * the network in clear text, so every `http:` URL fails at synth without this.
+   * @default false
+   */
+  readonly allowInsecureHttp?: boolean;
 }
 
 export interface PeriodicJobProps extends PatternHandlerProps, PatternTableProps, PatternOperationsProps {
@@ -77,7 +83,11 @@ export interface PeriodicJobProps extends PatternHandlerProps, PatternTableProps
 
   /** The API to poll; required with the reference handler. @default - none */
   readonly sourceApi?: PeriodicJobSourceApi;
-  /** The secret holding the source API's credential (a token, or JSON `{"token": "..."}`). @default - a new secret whose value you set */
+  /**
+   * The secret holding the source API's credential (a token, or JSON `{"token": "..."}`).
+   * @default - a new secret holding the placeholder `{"notSet": true, ...}`: until you set the
+   * token, runs are skipped (nothing is sent to the API) and the credential-not-set alarm fires
+   */
   readonly existingApiCredential?: secretsmanager.ISecret;
 
 
@@ -92,6 +102,12 @@ export interface PeriodicJobProps extends PatternHandlerProps, PatternTableProps
 
 const NAME = 'PeriodicJob';
 const SUCCESS_METRIC = 'PeriodicJobSuccess';
+const CREDENTIAL_NOT_SET_METRIC = 'PeriodicJobCredentialNotSet';
+/**
+ * The created secret's value until someone sets the token: the handler recognises `notSet` and
+ * skips the run, so nothing nobody chose is ever sent to the API as a credential.
+ */
+const CREDENTIAL_PLACEHOLDER = JSON.stringify({ notSet: true, howTo: 'Set this secret to the API token, or to {"token": "<token>"}' });
 const JOB_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const RATE_PATTERN = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON_PATTERN = /^cron\((\S+ ){5}\S+\)$/;
@@ -147,6 +163,7 @@ export class PeriodicJob extends Construct {
     } else {
       const secret = new secretsmanager.Secret(this, 'ApiCredential', {
         description: `API credential of the periodic job ${this.jobName}: set its value to the token (or JSON {"token": "..."})`,
+        secretStringValue: SecretValue.unsafePlainText(CREDENTIAL_PLACEHOLDER),
       });
       acknowledgeNagFindings(secret, [{
         id: 'AwsSolutions-SMG4',
@@ -188,7 +205,9 @@ export class PeriodicJob extends Construct {
     grantPatternTable(this.table, this.handler, props, REFERENCE_HANDLER_TABLE_ACTIONS);
     this.apiCredential.grantRead(this.handler);
 
-    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup');
+    // Deleted with the stack (CDK keeps it by default): it holds nothing but this job's schedule,
+    // and a kept group's name would make deploying the stack again fail with "already exists".
+    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', { removalPolicy: RemovalPolicy.DESTROY });
     this.scheduleDeadLetterQueue = createTerminalQueue(this, 'ScheduleDeadLetterQueue', 'schedule deliveries Scheduler could not make');
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -253,6 +272,18 @@ export class PeriodicJob extends Construct {
       threshold: 1,
       description: `DynamoDB throttled requests of ${this.jobName} in the last 5 minutes.`,
     });
+    alarms.add('CredentialNotSetAlarm', {
+      metric: new cloudwatch.Metric({
+        namespace: PeriodicJob.METRICS_NAMESPACE,
+        metricName: CREDENTIAL_NOT_SET_METRIC,
+        dimensionsMap: { JobName: this.jobName },
+        // One datapoint per run: the alarm stays on until the token is set, instead of flapping.
+        period: interval !== undefined && isAlarmPeriod(interval) ? interval : ALARM_PERIOD,
+        statistic: cloudwatch.Stats.SUM,
+      }),
+      threshold: 1,
+      description: `Runs of ${this.jobName} are skipped: its API credential secret still holds the placeholder. Set the secret to the token.`,
+    });
     if ((props.missedRunAlarm ?? true) && interval) {
       alarms.add('MissedRunAlarm', {
         metric: new cloudwatch.Metric({
@@ -289,6 +320,7 @@ function sourceApiEnvironment(api: PeriodicJobSourceApi | undefined): Record<str
     REQUEST_TIMEOUT_MS: api.requestTimeout?.toMilliseconds().toString(),
     MAX_ATTEMPTS: api.maxAttempts?.toString(),
     AUTH_HEADER: api.authHeader,
+    ALLOW_INSECURE_HTTP: api.allowInsecureHttp ? 'true' : undefined,
   };
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
@@ -306,6 +338,9 @@ function validate(props: PeriodicJobProps, jobName: string, schedule: scheduler.
   if (api) {
     if (!Token.isUnresolved(api.url) && !isSourceUrl(api.url)) {
       throw new InvalidPropsError(NAME, `sourceApi.url must be an http(s) URL without user info or fragment (the credential goes in the secret), got '${api.url}'`);
+    }
+    if (!Token.isUnresolved(api.url) && !api.allowInsecureHttp && sendsInClearText(api.url)) {
+      throw new InvalidPropsError(NAME, `sourceApi.url must be https: (the API credential would cross the network in clear text); set sourceApi.allowInsecureHttp to send it anyway, got '${api.url}'`);
     }
     const checks: Array<[string, string | undefined, RegExp, string]> = [
       ['pageParam', api.pageParam, QUERY_PARAM_PATTERN, 'a query parameter name (1..64 printable characters without space, #, & or =)'],
@@ -368,6 +403,18 @@ function isSourceUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whole minutes from 1 minute to 1 day: a CloudWatch alarm period. */
+function isAlarmPeriod(interval: Duration): boolean {
+  const seconds = interval.toSeconds();
+  return !Token.isUnresolved(seconds) && seconds >= 60 && seconds <= MAX_MISSED_RUN_INTERVAL.toSeconds() && seconds % 60 === 0;
+}
+
+/** An `http:` URL to a host whose traffic leaves the machine (the handler's rule too). */
+function sendsInClearText(value: string): boolean {
+  const url = new URL(value);
+  return url.protocol === 'http:' && !(url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(url.hostname));
 }
 
 function assertSecondsInRange(name: string, value: Duration | undefined, min: number, max: number): void {

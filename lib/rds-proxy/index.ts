@@ -15,6 +15,7 @@ import { ApiAuthorizationKind } from '../core/api-authorization';
 import { addApiHandlerAlarms, createPatternApi, SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS } from '../core/api-service';
 import { referenceHandlerCode } from '../core/assets';
 import { CanaryDeployment } from '../core/canary-deployment';
+import { stackUuidHead } from '../core/deployment-names';
 import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { createLibraryFunction } from '../core/function';
 import { ALARM_PERIOD } from '../core/metrics';
@@ -227,7 +228,9 @@ export class RelationalMicroservice extends Construct {
   private createCluster(options: RelationalDatabaseOptions, subnets: ec2.SubnetSelection, securityGroup: ec2.ISecurityGroup): rds.DatabaseCluster {
     // A known identifier lets the PostgreSQL log group exist, with its retention, before RDS writes
     // to it (otherwise RDS creates it without retention, or CDK needs its log-retention function).
-    const clusterIdentifier = Names.uniqueResourceName(this, { maxLength: 50, separator: '-' }).toLowerCase().replace(/^[^a-z]+/, '');
+    // The log group is retained, so the identifier carries the stack's UUID: the same stack deployed
+    // again (after a deletion, or a first deploy that rolled back) must not claim the kept group's name.
+    const clusterIdentifier = `${Names.uniqueResourceName(this, { maxLength: 50, separator: '-' }).toLowerCase().replace(/^[^a-z]+/, '')}-${stackUuidHead(this)}`;
     const postgresLogs = new logs.LogGroup(this, 'DatabaseLogs', {
       logGroupName: `/aws/rds/cluster/${clusterIdentifier}/postgresql`,
       retention: logs.RetentionDays.THREE_MONTHS,

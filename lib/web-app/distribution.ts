@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { CfnElement, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Aws, CfnElement, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -31,9 +31,20 @@ const REVALIDATE = s3deploy.CacheControl.fromString('no-cache');
 /** The id CDK gives the one BucketDeployment handler of a stack (default memory, no VPC). */
 const BUCKET_DEPLOYMENT_SINGLETON_UUID = '8693BB64968944B69AAFB0CC9EB8756C';
 
+/**
+ * A name for a CloudFront resource that needs one (response headers policies, origin access
+ * controls). CloudFront is global: its names are unique per account across every Region, so the
+ * name carries the Region, or the same stack in a second Region would fail with "already exists".
+ */
+function cloudFrontName(scope: Construct, what: string, maxLength: number): string {
+  const regionSuffix = 15; // '-' and the longest Region name
+  return `${Names.uniqueResourceName(scope, { maxLength: maxLength - what.length - regionSuffix, separator: '' })}${what}-${Aws.REGION}`;
+}
+
 /** The security headers of every response (id `SecurityHeaders`): a CSP the SPA satisfies, HSTS, no framing, no sniffing. */
 export function createSecurityHeadersPolicy(scope: Construct, contentSecurityPolicy: string): cloudfront.ResponseHeadersPolicy {
   return new cloudfront.ResponseHeadersPolicy(scope, 'SecurityHeaders', {
+    responseHeadersPolicyName: cloudFrontName(scope, 'SecurityHeaders', 128),
     comment: 'Web application: CSP the SPA satisfies, HSTS, no framing, no sniffing, strict referrer',
     securityHeadersBehavior: {
       contentSecurityPolicy: { contentSecurityPolicy: contentSecurityPolicy, override: true },
@@ -69,7 +80,12 @@ export interface SiteDistributionSettings {
  * on the same origin under `/api/*`.
  */
 export function createSiteDistribution(scope: Construct, settings: SiteDistributionSettings): cloudfront.Distribution {
-  const siteOrigin = origins.S3BucketOrigin.withOriginAccessControl(settings.bucket);
+  const siteOrigin = origins.S3BucketOrigin.withOriginAccessControl(settings.bucket, {
+    originAccessControl: new cloudfront.S3OriginAccessControl(scope, 'SiteOriginAccessControl', {
+      originAccessControlName: cloudFrontName(scope, 'Site', 64),
+      description: 'The web application\'s site bucket, read by CloudFront only (SigV4 on every request)',
+    }),
+  });
   const viewerRequest = (id: string, code: string, comment: string): cloudfront.FunctionAssociation => ({
     eventType: cloudfront.FunctionEventType.VIEWER_REQUEST,
     function: new cloudfront.Function(scope, id, {

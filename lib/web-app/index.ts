@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -12,10 +12,17 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { webAppContentSecurityPolicy } from './content-security-policy';
+import {
+  API_BASE_PATH, createSecurityHeadersPolicy, createSiteDistribution, deploySite, HASHED_ASSETS_PREFIX, WebApplicationCustomDomain,
+} from './distribution';
+import { API_RESOURCE_SERVER, apiScope, WEB_APP_ITEM_SCHEMA, WebAppRuntimeConfig } from './runtime-config';
+import { addWebAppClient, createWebAppUserPool, POST_LOGOUT_PATH, REDIRECT_PATH } from './user-pool';
 import { ApiAuthorization } from '../core/api-authorization';
 import { referenceAssetDirectory } from '../core/assets';
 import { accessLogBucket, logServerAccess, secureBucket } from '../core/bucket';
 import { CanaryDeployment } from '../core/canary-deployment';
+import { stackUuid } from '../core/deployment-names';
 import { InvalidPropsError } from '../core/errors';
 import { acknowledgeNagFindings } from '../core/nag';
 import { completeOperations, PatternOperationsProps } from '../core/operations';
@@ -24,12 +31,6 @@ import { ResourceApiProps } from '../core/resource-api';
 import { SecureRestApi, SecureRestApiProps } from '../core/secure-rest-api';
 import { assertWebAclArn } from '../core/waf';
 import { RestfulMicroservice } from '../rest-api';
-import { webAppContentSecurityPolicy } from './content-security-policy';
-import {
-  API_BASE_PATH, createSecurityHeadersPolicy, createSiteDistribution, deploySite, HASHED_ASSETS_PREFIX, WebApplicationCustomDomain,
-} from './distribution';
-import { API_RESOURCE_SERVER, apiScope, WEB_APP_ITEM_SCHEMA, WebAppRuntimeConfig } from './runtime-config';
-import { addWebAppClient, createWebAppUserPool, POST_LOGOUT_PATH, REDIRECT_PATH } from './user-pool';
 
 export type { WebApplicationCustomDomain } from './distribution';
 
@@ -266,8 +267,7 @@ export class WebApplication extends Construct {
  * makes it unique; the construct address tells two web applications of one stack apart.
  */
 function defaultDomainPrefix(scope: Construct): string {
-  const stackUuid = Fn.select(2, Fn.split('/', Stack.of(scope).stackId));
-  return `app-${scope.node.addr.substring(0, 8)}-${stackUuid}`;
+  return `app-${scope.node.addr.substring(0, 8)}-${stackUuid(scope)}`;
 }
 
 function validate(props: WebApplicationProps): void {

@@ -206,6 +206,12 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'PeriodicJob, plain http: allowed for the credential',
+    build: (s) => new PeriodicJob(s, 'Sync', { sourceApi: { url: 'http://api.example.com/v1/catalog', allowInsecureHttp: true } }),
+    assets: ['periodic-job/poller'],
+    expect: { 'periodic-job/poller': { sourceUrl: 'http://api.example.com/v1/catalog', allowInsecureHttp: true } },
+  },
+  {
     name: 'PeriodicJob, a source API whose body is the items array',
     build: (s) => new PeriodicJob(s, 'Sync', { sourceApi: { url: 'https://api.example.com/v1/catalog', pagingStyle: PagingStyle.LINK, itemsPath: '' } }),
     assets: ['periodic-job/poller'],
@@ -403,7 +409,7 @@ const DEFAULTS: DefaultsCase[] = [
     rows: [
       sourceApiRow('pagingStyle'), sourceApiRow('pageParam'), sourceApiRow('cursorParam'), sourceApiRow('cursorField'),
       sourceApiRow('itemsPath'), sourceApiRow('idField'), sourceApiRow('maxPages'), sourceApiRow('requestTimeout', 'requestTimeoutMs'),
-      sourceApiRow('maxAttempts'), sourceApiRow('authHeader'),
+      sourceApiRow('maxAttempts'), sourceApiRow('authHeader'), sourceApiRow('allowInsecureHttp'),
     ],
   },
   {

@@ -7,6 +7,7 @@
  *   (`Errors` of the new version through the alias), for a deployment alone and one made by a pattern.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { loadPostTrafficConfig } from '../../lambda/canary/lib/config';
@@ -40,7 +41,7 @@ test('only the periodic job alarms on a metric of its own namespace (the one the
   expect(own.filter((m) => !m.alarm.startsWith('Sync'))).toEqual([]);
 });
 
-describe('PeriodicJob: the missed-run alarm watches what the poller emits', () => {
+describe('PeriodicJob: its alarms (missed run, credential not set) watch what the poller emits', () => {
   const harness = usePollerHarness(() => ({ json: { items: [{ id: 'a' }] } }));
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let secrets: AwsStub<any, any, any> | undefined;
@@ -76,10 +77,15 @@ describe('PeriodicJob: the missed-run alarm watches what the poller emits', () =
     const alarmed = alarmMetrics(stack).filter(isOwnNamespace);
     const { environment } = deployedFunction(stack, 'periodic-job/poller');
     const poller = loadPoller({ ...environment, TABLE_NAME: harness.tableName, POWERTOOLS_METRICS_DISABLED: 'false' });
+    // The created secret's value as deployed (its placeholder), then a token someone set.
+    const [createdSecret] = Object.values(Template.fromStack(stack).findResources('AWS::SecretsManager::Secret'));
     secrets = mockClient(poller.secretsManager.SecretsManagerClient);
-    secrets.on(poller.secretsManager.GetSecretValueCommand).resolves({ SecretString: 'token' });
+    secrets.on(poller.secretsManager.GetSecretValueCommand)
+      .resolvesOnce({ SecretString: createdSecret.Properties.SecretString as string })
+      .resolves({ SecretString: 'token' });
 
-    // Act
+    // Act: a run before the token is set, and one after
+    expect(await poller.invokeOutcome()).toMatchObject({ status: 'skipped', reason: 'credential-not-set' });
     await poller.invoke();
 
     // Assess

@@ -16,6 +16,7 @@ export interface CfnResource {
   readonly Type: string;
   readonly Properties?: Record<string, unknown>;
   readonly Metadata?: Record<string, unknown>;
+  readonly DeletionPolicy?: string;
 }
 
 /** One example stack as `cdk deploy` would deploy it. */

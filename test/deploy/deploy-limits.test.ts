@@ -17,7 +17,7 @@
  * Values that CloudFormation resolves at deploy time (Ref, Fn::GetAtt, Fn::Sub, ...) are counted
  * at an upper bound (upper-bounds.ts), so every measure here is at least the deployed one.
  */
-import { CfnTemplate, describeResource, DeployedStack, synthDeployedExamples } from './assembly';
+import { CfnResource, CfnTemplate, describeResource, DeployedStack, synthDeployedExamples } from './assembly';
 import { environmentBytes, layerCounts, managedPolicyCharacters, Measure, roleInlinePolicyCharacters, unzippedCodeBytes } from './measure';
 import {
   ClaimedName, claimedNames, deployment, isClassified, nameClashes, nameLikeProperties, namesSameInEveryDeployment,
@@ -137,7 +137,34 @@ describe('physical names of two copies of every example in one account and Regio
     });
     expect(same).toEqual([]);
   });
+
+  // CloudFront and IAM are global services: the same stack name deployed in a second Region of
+  // the same account differs only in the Region and the stack id.
+  const accountRules = PHYSICAL_NAME_RULES.filter((r) => r.scope === 'account').map((r) => [`${r.type} ${r.path.join('.')}`, r] as const);
+  test.each(accountRules)('%s: absent, or different in every Region (depends on AWS::Region or AWS::StackId)', (_label, r) => {
+    const same = stacks.flatMap((stack, index) => namesSameInEveryDeployment(stack, r,
+      deployment(stack.stackName, uuid(index, 1), 'first', '111111111111', 'eu-west-1'),
+      deployment(stack.stackName, uuid(index, 2), 'second', '111111111111', 'us-east-1'),
+      'it depends on neither AWS::Region nor AWS::StackId: the same stack name in a second Region of this account cannot create it'));
+    expect(same).toEqual([]);
+  });
+
+  // A resource the stack keeps when it is deleted, or when a failed first deploy rolls back,
+  // still holds its name: the next deploy of the same stack name must not claim it again.
+  test.each(PHYSICAL_NAME_RULES.map((r) => [`${r.type} ${r.path.join('.')}`, r] as const))(
+    '%s: a retained resource\'s name is new in every deployment (depends on AWS::StackId)', (_label, r) => {
+      const same = stacks.flatMap((stack, index) => namesSameInEveryDeployment(stack, r,
+        deployment(stack.stackName, uuid(index, 1), 'first'), deployment(stack.stackName, uuid(index, 2), 'second'),
+        'it is retained when the stack is deleted or its first deploy rolls back, so deploying the stack again fails with "already exists"',
+        isRetained));
+      expect(same).toEqual([]);
+    });
 });
+
+/** CloudFormation keeps the resource (or, for a snapshot, deletes it only after it) when it deletes it from the stack. */
+function isRetained(resource: CfnResource): boolean {
+  return ['Retain', 'RetainExceptOnCreate'].includes(String(resource.DeletionPolicy));
+}
 
 describe('the checks catch what they guard (templates written here)', () => {
   const stackOf = (template: CfnTemplate, stackName = 'Guarded'): DeployedStack =>

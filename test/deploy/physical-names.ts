@@ -212,9 +212,11 @@ export function nameClashes(claims: readonly ClaimedName[]): string[] {
 export function namesSameInEveryDeployment(
   stack: DeployedStack, r: PhysicalNameRule, first: Deployment, second: Deployment,
   consequence = 'it does not depend on AWS::StackId: another account that deploys this stack name cannot create it',
+  include: (resource: CfnResource) => boolean = () => true,
 ): string[] {
-  const inFirst = claimedNames(stack, first).filter((c) => c.rule === r);
-  const inSecond = claimedNames(stack, second).filter((c) => c.rule === r);
+  const ofRule = (c: ClaimedName): boolean => c.rule === r && include(stack.template.Resources[c.logicalId]);
+  const inFirst = claimedNames(stack, first).filter(ofRule);
+  const inSecond = claimedNames(stack, second).filter(ofRule);
   return inFirst.filter((c, index) => c.name === inSecond[index]?.name).map((c) =>
     `${describeResource(stack, c.logicalId)}: ${r.path.join('.')} '${c.name}' is the same in every deployment of stack ${stack.stackName} (${consequence})`);
 }

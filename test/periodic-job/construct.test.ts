@@ -5,6 +5,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { TimeZone } from 'aws-cdk-lib/core';
+import { CredentialNotSetError, parseToken } from '../../lambda/periodic-job/lib/auth';
 import { PagingStyle, PeriodicJob, PeriodicJobProps } from '../../lib';
 import { allowedPermissions, actionsOn } from '../helpers/iam';
 import { nagFindings } from '../helpers/nag';
@@ -113,8 +114,19 @@ describe('PeriodicJob defaults', () => {
     });
   });
 
-  test('alarms on errors, failed runs, failed deliveries, the schedule DLQ and table throttles', () => {
-    expect(job.alarms).toHaveLength(6);
+  test('alarms on errors, failed runs, failed deliveries, the schedule DLQ, table throttles and an unset credential', () => {
+    expect(job.alarms).toHaveLength(7);
+    // One datapoint per run (the job's hourly rate), so the alarm holds until the token is set.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'ServerlessReferenceArchitectures',
+      MetricName: 'PeriodicJobCredentialNotSet',
+      Dimensions: [{ Name: 'JobName', Value: 'Sync' }],
+      Statistic: 'Sum',
+      Period: 3600,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: 'errors + dropped + dlq' }),
@@ -197,6 +209,22 @@ describe('PeriodicJob options', () => {
     });
   });
 
+  test('the created credential starts as a placeholder the handler recognises as not set, so nothing is sent until someone sets it', () => {
+    const { template } = build();
+    const secrets = Object.values(template.findResources('AWS::SecretsManager::Secret'));
+    expect(secrets).toHaveLength(1);
+    const value = secrets[0].Properties.SecretString as string;
+    expect(secrets[0].Properties.GenerateSecretString).toBeUndefined();
+    expect(() => parseToken(value)).toThrow(CredentialNotSetError);
+  });
+
+  test('allowInsecureHttp lets the handler send the credential over plain http:', () => {
+    const { template } = build({ sourceApi: { url: 'http://api.example.com/v1', allowInsecureHttp: true } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SOURCE_URL: 'http://api.example.com/v1', ALLOW_INSECURE_HTTP: 'true' }) },
+    });
+  });
+
   test('existingApiCredential is granted instead of creating one', () => {
     const { template } = build(undefined, (s) => ({ existingApiCredential: secretsmanager.Secret.fromSecretNameV2(s, 'Existing', 'catalog-token') }));
     template.resourceCountIs('AWS::SecretsManager::Secret', 0);
@@ -228,7 +256,7 @@ describe('PeriodicJob options', () => {
 
   test('missedRunAlarm: false, alarmTopic and dashboard', () => {
     const { template, job } = build({ missedRunAlarm: false, dashboard: true }, (s) => ({ alarmTopic: new sns.Topic(s, 'Topic') }));
-    expect(job.alarms).toHaveLength(5);
+    expect(job.alarms).toHaveLength(6);
     template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'PeriodicJobSuccess' }, 0);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: Match.stringLikeRegexp('Topic') }] });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
@@ -244,6 +272,8 @@ describe('PeriodicJob invalid props', () => {
     ['the reference handler has no sourceApi', { sourceApi: undefined }, /needs sourceApi/],
     ['sourceApi.url is not http(s)', { sourceApi: { url: 'ftp://example.com' } }, /sourceApi.url must be an http\(s\) URL without user info or fragment .*got 'ftp:\/\/example.com'/],
     ['sourceApi.url carries a password', { sourceApi: { url: 'https://user:pw@example.com' } }, /sourceApi.url must be an http\(s\) URL without user info or fragment \(the credential goes in the secret\)/],
+    ['sourceApi.url is plain http: to another host', { sourceApi: { url: 'http://api.example.com/v1' } },
+      /sourceApi.url must be https: \(the API credential would cross the network in clear text\); set sourceApi.allowInsecureHttp .*got 'http:\/\/api.example.com\/v1'/],
     ['sourceApi.pageParam is not a query parameter name', { sourceApi: { url: 'https://example.com', pageParam: 'a&b' } }, /sourceApi.pageParam must be a query parameter name .*got 'a&b'/],
     ['sourceApi.itemsPath is not a dot path', { sourceApi: { url: 'https://example.com', itemsPath: 'a..b' } }, /sourceApi.itemsPath must be a dot path .*got 'a..b'/],
     ['sourceApi.authHeader is not a header name', { sourceApi: { url: 'https://example.com', authHeader: 'X Api' } }, /sourceApi.authHeader must be an HTTP header name, got 'X Api'/],

@@ -79,6 +79,28 @@ test.each([
   expect(() => loadPoller({ ...MINIMAL, [name]: value })).toThrow(message);
 });
 
+const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:feed-token-AbCdEf';
+
+describe('the credential never crosses the network in clear text', () => {
+  test('fails when SOURCE_URL is plain http: and a credential would be sent', () => {
+    expect(() => loadPoller({ ...MINIMAL, SOURCE_URL: 'http://api.example.com/v1/things', SECRET_ARN: SECRET }))
+      .toThrow(/SOURCE_URL must be an https: URL: the credential \(SECRET_ARN\) would cross the network in clear text; set ALLOW_INSECURE_HTTP=true/);
+  });
+
+  test.each([
+    ['without a credential', { SOURCE_URL: 'http://api.example.com/v1/things' }],
+    ['to a loopback host', { SOURCE_URL: 'http://127.0.0.1:8080/items', SECRET_ARN: SECRET }],
+    ['to localhost', { SOURCE_URL: 'http://localhost:8080/items', SECRET_ARN: SECRET }],
+    ['when ALLOW_INSECURE_HTTP=true', { SOURCE_URL: 'http://api.example.com/v1/things', SECRET_ARN: SECRET, ALLOW_INSECURE_HTTP: 'true' }],
+  ])('accepts plain http: %s', (_name, env) => {
+    expect(typeof loadPoller({ ...MINIMAL, ...env }).handler).toBe('function');
+  });
+
+  test('fails when ALLOW_INSECURE_HTTP is not a boolean', () => {
+    expect(() => loadPoller({ ...MINIMAL, ALLOW_INSECURE_HTTP: 'yes' })).toThrow(/ALLOW_INSECURE_HTTP must be true or false, got "yes"/);
+  });
+});
+
 test('fails when PAGING_STYLE is cursor and the body is the array (ITEMS_PATH empty)', () => {
   expect(() => loadPoller({ ...MINIMAL, PAGING_STYLE: 'cursor', ITEMS_PATH: '' })).toThrow(/ITEMS_PATH must name a field when PAGING_STYLE is cursor/);
 });

@@ -62,13 +62,15 @@ describe('overlapping invocations', () => {
     const firstSummary = ranSummary(await first);
 
     // Assess: the second asked the source nothing and names the run in progress
-    expect(second).toEqual({ runId: expect.any(String), status: 'skipped', startedAt: expect.any(String), leaseHolder: firstSummary.runId, leaseUntil: expect.any(String) });
+    expect(second).toEqual({
+      runId: expect.any(String), status: 'skipped', reason: 'lease-held', startedAt: expect.any(String), leaseHolder: firstSummary.runId, leaseUntil: expect.any(String),
+    });
     expect(harness.server.requests.length - requestsBefore).toBe(2); // the first run's pages 3 and 4 (empty)
     expect(firstSummary).toMatchObject({ status: 'succeeded', changed: 3 });
     const { records, runs, leases } = await readJobTable(harness.dynamo.client, harness.tableName);
     expect(records.map((r) => r.updatedByRunId)).toEqual([firstSummary.runId, firstSummary.runId, firstSummary.runId]);
     expect(runs.map((r) => [r.runId, r.status]).sort()).toEqual([[firstSummary.runId, 'succeeded'], [second.runId, 'skipped']].sort());
-    expect(runs.find((r) => r.status === 'skipped')).toMatchObject({ leaseHolder: firstSummary.runId, pages: 0, fetched: 0, changed: 0, endedAt: expect.any(String) });
+    expect(runs.find((r) => r.status === 'skipped')).toMatchObject({ skipReason: 'lease-held', leaseHolder: firstSummary.runId, pages: 0, fetched: 0, changed: 0, endedAt: expect.any(String) });
     // Released when the run ended: the next run starts at once.
     expect(leases).toEqual([{ ...LEASE_KEY, holder: firstSummary.runId, leaseUntil: 0, releasedAt: expect.any(String) }]);
   });

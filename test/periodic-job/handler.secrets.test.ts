@@ -90,6 +90,54 @@ test.each([
   if (secretString !== undefined && secretString.trim().length > 3) expect(JSON.stringify(runs)).not.toContain(secretString.slice(2, 12));
 });
 
+describe('a credential nobody has set yet', () => {
+  const PLACEHOLDER = JSON.stringify({ notSet: true, howTo: 'Set this secret to the API token, or to {"token": "<token>"}' });
+
+  test('skips the run: nothing is sent, the run is recorded as skipped, the alarm\'s metric is emitted', async () => {
+    // Prepare
+    const poller = load(PLACEHOLDER, { POWERTOOLS_METRICS_DISABLED: 'false' });
+    const stdout: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout.push(String(chunk));
+      return true;
+    });
+
+    // Act
+    let outcome;
+    try {
+      outcome = await poller.invokeOutcome();
+    } finally {
+      spy.mockRestore();
+    }
+
+    // Assess
+    expect(outcome).toEqual({ runId: expect.any(String), status: 'skipped', reason: 'credential-not-set', startedAt: expect.any(String) });
+    expect(harness.server.requests).toHaveLength(0);
+    const { runs, records, leases } = await readJobTable(harness.dynamo.client, harness.tableName);
+    expect(runs).toEqual([expect.objectContaining({ status: 'skipped', skipReason: 'credential-not-set', errorName: 'CredentialNotSetError' })]);
+    expect(records).toEqual([]);
+    expect(leases).toEqual([expect.objectContaining({ leaseUntil: 0 })]);
+    const emf = stdout.join('').split('\n').filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(emf).toEqual([expect.objectContaining({ JobName: 'feed', PeriodicJobCredentialNotSet: 1 })]);
+    expect(emf[0]).not.toHaveProperty('PeriodicJobSuccess');
+  });
+
+  test('the next run after someone sets the token reads the secret again and runs', async () => {
+    // Prepare
+    const poller = load(PLACEHOLDER);
+    await poller.invokeOutcome();
+    secrets!.on(poller.secretsManager.GetSecretValueCommand).resolves({ SecretString: TOKEN, ARN: SECRET_ARN });
+
+    // Act
+    const summary = await poller.invoke();
+
+    // Assess
+    expect(summary).toMatchObject({ status: 'succeeded' });
+    expect(secrets!.calls()).toHaveLength(2);
+    expect(harness.server.requests[0].headers.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+});
+
 test('a Secrets Manager error fails the run and is not cached', async () => {
   // Prepare
   const poller = load(TOKEN);

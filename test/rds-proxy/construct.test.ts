@@ -53,8 +53,14 @@ describe('RelationalMicroservice defaults', () => {
     template.hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Snapshot', DependsOn: Match.arrayWith([Match.stringLikeRegexp('ItemsDatabaseLogs')]) });
     template.resourceCountIs('AWS::RDS::DBInstance', 1);
     template.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.serverless' });
-    template.hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: Match.stringLikeRegexp('^/aws/rds/cluster/test-items-[a-f0-9]{8}/postgresql$'), RetentionInDays: 90,
+    // The identifier (and so the retained log group's name) is new in every deployment of the stack.
+    const uuidHead = { 'Fn::Select': [0, { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] }] };
+    const [cluster] = Object.values(template.findResources('AWS::RDS::DBCluster'));
+    expect(cluster.Properties.DBClusterIdentifier).toEqual({ 'Fn::Join': ['', [expect.stringMatching(/^test-items-[a-f0-9]{8}-$/), uuidHead]] });
+    const identifierPrefix = cluster.Properties.DBClusterIdentifier['Fn::Join'][1][0] as string;
+    template.hasResource('AWS::Logs::LogGroup', {
+      Properties: { LogGroupName: { 'Fn::Join': ['', [`/aws/rds/cluster/${identifierPrefix}`, uuidHead, '/postgresql']] }, RetentionInDays: 90 },
+      DeletionPolicy: 'Retain',
     });
   });
 

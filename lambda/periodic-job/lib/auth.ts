@@ -2,6 +2,10 @@
  * The API credential in the secret `SECRET_ARN`: its `SecretString` is either the raw token
  * (surrounding whitespace trimmed) or a JSON object `{"token": "<token>"}` (other keys ignored).
  * It is sent as `<AUTH_HEADER>: <AUTH_SCHEME> <token>` (`Authorization: Bearer <token>` by default).
+ *
+ * A secret the construct created holds `{"notSet": true, ...}` until someone sets the token: a run
+ * then sends nothing to the API and is skipped (`CredentialNotSetError`), rather than sending a
+ * value nobody chose.
  */
 
 /** The secret's content is unusable; the message never contains the secret. */
@@ -9,6 +13,14 @@ export class CredentialFormatError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'CredentialFormatError';
+  }
+}
+
+/** The secret still holds the construct's placeholder: nobody has set the token yet. */
+export class CredentialNotSetError extends Error {
+  constructor() {
+    super('The API credential is not set: the secret still holds its placeholder {"notSet": true}; set it to the token, or to {"token": "..."}');
+    this.name = 'CredentialNotSetError';
   }
 }
 
@@ -26,7 +38,8 @@ export function parseToken(secretString: string): string {
     } catch {
       throw new CredentialFormatError('The secret looks like JSON but does not parse; store the raw token or {"token": "..."}');
     }
-    token = (parsed as { token?: unknown }).token;
+    if ((parsed as { notSet?: unknown } | null)?.notSet === true) throw new CredentialNotSetError();
+    token = (parsed as { token?: unknown } | null)?.token;
     if (typeof token !== 'string') throw new CredentialFormatError('The secret JSON has no string "token" field');
     token = token.trim();
   }

@@ -6,7 +6,8 @@
  * |---|---|---|
  * | TABLE_NAME | (required) | DynamoDB table with `pk` (S) partition key and `sk` (S) sort key |
  * | JOB_NAME | (required) | `^[A-Za-z0-9_-]{1,64}$`; partition of the job's records and runs, the `JobName` metric dimension |
- * | SOURCE_URL | (required) | absolute `http:` or `https:` URL of the first page, without user info or fragment |
+ * | SOURCE_URL | (required) | absolute `https:` URL of the first page, without user info or fragment; `http:` only without SECRET_ARN, to a loopback host, or with ALLOW_INSECURE_HTTP |
+ * | ALLOW_INSECURE_HTTP | `false` | `true`: send the credential over a plain `http:` SOURCE_URL |
  * | PAGING_STYLE | `none` | `none`, `page`, `cursor` or `link` |
  * | PAGE_PARAM | `page` | `page` style: query parameter of the page number |
  * | FIRST_PAGE | 1 | `page` style: number of the first page, 0..1 |
@@ -83,6 +84,7 @@ export interface PollerConfig {
   readonly writeConcurrency: number;
   readonly runRetentionDays: number;
   readonly secretArn?: string;
+  readonly allowInsecureHttp: boolean;
   readonly authHeader: string;
   /** `undefined`: the raw token is the header value. */
   readonly authScheme?: string;
@@ -104,6 +106,11 @@ function parseSourceUrl(value: string): string {
   }
   if (url.hash !== '') throw new Error(`must not contain a fragment, got ${quoteValue(url.hash)}`);
   return url.href;
+}
+
+/** Hosts whose traffic never leaves the machine: a credential sent there over http: is not exposed. */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
 }
 
 function splitPath(value: string): string[] {
@@ -143,6 +150,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PollerConfig {
   const writeConcurrency = reader.integerInRange('WRITE_CONCURRENCY', 8, 1, 50);
   const runRetentionDays = reader.integerInRange('RUN_RETENTION_DAYS', 90, 0, 3650);
   const secretArn = reader.optionalString('SECRET_ARN', { pattern: SECRET_ARN_PATTERN });
+  const allowInsecureHttp = reader.booleanFlag('ALLOW_INSECURE_HTTP', false);
+  if (secretArn !== undefined && !allowInsecureHttp && sourceUrl !== '') {
+    const url = new URL(sourceUrl);
+    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+      reader.problem('SOURCE_URL', 'must be an https: URL: the credential (SECRET_ARN) would cross the network in clear text; set ALLOW_INSECURE_HTTP=true to send it anyway');
+    }
+  }
   const authHeader = reader.stringWithDefault('AUTH_HEADER', 'Authorization', { pattern: HEADER_NAME_PATTERN });
   const authScheme = reader.stringWithDefault('AUTH_SCHEME', 'Bearer', { pattern: AUTH_SCHEME_PATTERN });
   const metricsNamespace = reader.stringWithDefault('POWERTOOLS_METRICS_NAMESPACE', DEFAULT_METRICS_NAMESPACE, {
@@ -171,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PollerConfig {
     writeConcurrency,
     runRetentionDays,
     ...(secretArn !== undefined ? { secretArn } : {}),
+    allowInsecureHttp,
     authHeader,
     ...(authScheme.toLowerCase() === 'none' ? {} : { authScheme }),
     metricsNamespace,

@@ -3,18 +3,19 @@
  * by page, record the run, and release the lease. The run record is put as `running` first and
  * replaced by the final one (`succeeded` or `failed` with the error); a failed run is then thrown
  * as `RunFailedError`. When another run holds the lease, the run does nothing but record itself
- * as `skipped`: the run in progress fetches the same source.
+ * as `skipped`: the run in progress fetches the same source. A run whose API credential is not
+ * set yet (the created secret's placeholder) is recorded as `skipped` too, and sends nothing.
  *
  * Failure semantics: records written before the failure are individually correct (each is an item
  * the API served, with its hash); nothing marks the set complete except a `succeeded` run record;
  * the next run fetches everything again and writes only what changed.
  */
 import { randomUUID } from 'node:crypto';
-import { authHeaderValue } from './auth';
+import { authHeaderValue, CredentialNotSetError } from './auth';
 import { InvalidItemPolicy, type PollerConfig } from './config';
 import { InvalidItemError, extractItems, parseBody, validateItem, type ValidItem } from './items';
 import { firstPageUrl, nextPageUrl, type PageResult } from './paging';
-import { RunStatus, type LeaseClaim, type RecordStore, type RunCounts, type RunRecord } from './store';
+import { RunStatus, SkipReason, type LeaseClaim, type RecordStore, type RunCounts, type RunRecord } from './store';
 import { DeadlineExceededError, UpstreamStatusError, getWithRetry, type HttpClientDeps, DEFAULT_HTTP_CLIENT_DEPS } from '../../shared/http-client';
 import type { Logger } from '../../shared/logger';
 
@@ -67,15 +68,16 @@ export interface RunSummary extends RunCounts {
   readonly endedAt: string;
 }
 
-/** A run that found another run holding the lease, and did nothing. */
+/** A run that did nothing: another run held the lease, or nobody has set the API credential yet. */
 export interface SkippedRunSummary {
   readonly runId: string;
   readonly status: typeof RunStatus.Skipped;
+  readonly reason: SkipReason;
   readonly startedAt: string;
-  /** The run in progress. */
-  readonly leaseHolder: string;
-  /** When its lease ends (ISO), unless it releases it first. */
-  readonly leaseUntil: string;
+  /** `lease-held`: the run in progress. */
+  readonly leaseHolder?: string;
+  /** `lease-held`: when its lease ends (ISO), unless it releases it first. */
+  readonly leaseUntil?: string;
 }
 
 const MAX_ERROR_MESSAGE = 1000;
@@ -148,7 +150,7 @@ export async function runJob(deps: RunDeps, input: RunInput): Promise<RunSummary
 
 type RunBase = Pick<RunRecord, 'runId' | 'jobName' | 'startedAt' | 'requestId' | 'scheduledTime' | 'expiresAt'>;
 
-async function runHoldingLease(deps: RunDeps, input: RunInput, base: RunBase): Promise<RunSummary> {
+async function runHoldingLease(deps: RunDeps, input: RunInput, base: RunBase): Promise<RunSummary | SkippedRunSummary> {
   const { store, logger } = deps;
   const now = deps.now ?? Date.now;
   const { runId, startedAt } = base;
@@ -168,13 +170,16 @@ async function runHoldingLease(deps: RunDeps, input: RunInput, base: RunBase): P
     failure = err;
   }
 
+  // Not a failure to retry or alarm on as one: the run cannot do anything until a person acts.
+  const notSet = failure instanceof CredentialNotSetError;
   const endMs = now();
   const final: RunRecord = {
     ...base,
     ...counts,
-    status: failure === undefined ? RunStatus.Succeeded : RunStatus.Failed,
+    status: notSet ? RunStatus.Skipped : failure === undefined ? RunStatus.Succeeded : RunStatus.Failed,
     endedAt: iso(endMs),
     durationMs: endMs - startMs,
+    ...(notSet ? { skipReason: SkipReason.CredentialNotSet } : {}),
     ...(failure !== undefined ? { errorName: errorName(failure), errorMessage: errorMessage(failure) } : {}),
   };
   try {
@@ -184,6 +189,12 @@ async function runHoldingLease(deps: RunDeps, input: RunInput, base: RunBase): P
     if (failure === undefined) throw new RunFailedError(runId, `the run record could not be written: ${errorMessage(err)}`, { cause: err });
   }
   const summary = { ...counts, durationMs: final.durationMs };
+  if (notSet) {
+    logger.warn('run skipped: the API credential is not set', {
+      secretArn: deps.config.secretArn, error: { name: errorName(failure), message: errorMessage(failure) },
+    });
+    return { runId, status: RunStatus.Skipped, reason: SkipReason.CredentialNotSet, startedAt };
+  }
   if (failure !== undefined) {
     logger.error('run failed', { ...summary, error: { name: errorName(failure), message: errorMessage(failure) } });
     throw new RunFailedError(runId, errorMessage(failure), { cause: failure });
@@ -204,6 +215,7 @@ async function skip(deps: RunDeps, input: RunInput, base: RunBase, held: Extract
       ...base,
       ...new Counter(),
       status: RunStatus.Skipped,
+      skipReason: SkipReason.LeaseHeld,
       endedAt: iso(endMs),
       durationMs: endMs - Date.parse(base.startedAt),
       leaseHolder: held.holder,
@@ -211,7 +223,8 @@ async function skip(deps: RunDeps, input: RunInput, base: RunBase, held: Extract
   } catch (err) {
     logger.warn('could not record the skipped run', { error: { name: errorName(err), message: errorMessage(err) } });
   }
-  return { runId: base.runId, status: RunStatus.Skipped, startedAt: base.startedAt, leaseHolder: held.holder, leaseUntil };
+  const { runId, startedAt } = base;
+  return { runId, status: RunStatus.Skipped, reason: SkipReason.LeaseHeld, startedAt, leaseHolder: held.holder, leaseUntil };
 }
 
 /**

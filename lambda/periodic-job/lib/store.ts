@@ -4,7 +4,7 @@
  * | item | pk | sk | other attributes |
  * |---|---|---|---|
  * | record | `record#<JOB_NAME>` | `String(id)` | `id` (as served: S or N), `data` (the item as served, a map), `contentHash` (`sha256:<hex>` of its canonical JSON), `updatedAt` (ISO time of the last write), `updatedByRunId` |
- * | run | `run#<JOB_NAME>` | `<startedAt ISO>#<runId>` | `runId`, `jobName`, `status` (`running`, `succeeded`, `failed`, `skipped`), `startedAt`, `endedAt`, `durationMs`, `pages`, `fetched`, `changed`, `unchanged`, `invalid`, `errorName`?, `errorMessage`?, `leaseHolder`? (the run a skipped run found running), `requestId`, `scheduledTime`?, `expiresAt`? (epoch seconds) |
+ * | run | `run#<JOB_NAME>` | `<startedAt ISO>#<runId>` | `runId`, `jobName`, `status` (`running`, `succeeded`, `failed`, `skipped`), `startedAt`, `endedAt`, `durationMs`, `pages`, `fetched`, `changed`, `unchanged`, `invalid`, `errorName`?, `errorMessage`?, `skipReason`? (`lease-held`, `credential-not-set`), `leaseHolder`? (the run a skipped run found running), `requestId`, `scheduledTime`?, `expiresAt`? (epoch seconds) |
  * | lease | `lease#<JOB_NAME>` | `lease` | `holder` (run id), `leaseUntil` (epoch ms; 0 once released), `acquiredAt`, `releasedAt`? |
  *
  * A record is written only when its content changed: existing hashes are read first
@@ -48,6 +48,15 @@ export const RunStatus = {
 } as const;
 export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
 
+/** Why a run was skipped. */
+export const SkipReason = {
+  /** Another run held the job's lease. */
+  LeaseHeld: 'lease-held',
+  /** The API credential still holds the created secret's placeholder. */
+  CredentialNotSet: 'credential-not-set',
+} as const;
+export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
+
 export interface RunCounts {
   readonly pages: number;
   /** Items received, valid or not. */
@@ -66,7 +75,8 @@ export interface RunRecord extends RunCounts {
   readonly durationMs?: number;
   readonly errorName?: string;
   readonly errorMessage?: string;
-  /** Skipped runs: the run that held the lease. */
+  readonly skipReason?: SkipReason;
+  /** Runs skipped because of the lease: the run that held it. */
   readonly leaseHolder?: string;
   readonly requestId?: string;
   readonly scheduledTime?: string;

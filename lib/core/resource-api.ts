@@ -1,4 +1,7 @@
-import { Size, Token } from 'aws-cdk-lib';
+import { Duration, Size, Stack, Token } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import { Construct, IConstruct } from 'constructs';
 import { ApiAuthorizationKind } from './api-authorization';
 import { InvalidPropsError, assertIntegerInRange } from './errors';
 import { jsonSchemaProblems } from './json-schema';
@@ -40,6 +43,15 @@ export interface ResourceApiProps extends CollectionApiProps {
    * authorizer (`requestContext.authorizer.claims[claim]` for Cognito, the Lambda authorizer's
    * context key otherwise), passed in `ITEM_OWNER_CLAIM`; a request without it is a 401. Needs
    * `ApiAuthorization.cognito` or a Lambda authorizer.
+   *
+   * The claim must be one the caller cannot choose or change, or a caller could take over another
+   * caller's items. With Cognito, synth fails unless it is `sub`, `cognito:username`/`username`, or
+   * an attribute of every user pool of the authorizer that no app client of the pool writes
+   * (a client without `writeAttributes` writes every writable attribute, at sign-up too), and that
+   * is immutable when it is a standard attribute (an identity provider's attribute mapping writes
+   * mutable ones). Clients created outside this app are not seen: give them `writeAttributes`
+   * without the claim. A Lambda authorizer's claim cannot be checked: it must come from the
+   * authorizer's own verification (a token's subject), never from data the user can edit.
    * @default - one collection shared by every caller
    */
   readonly itemOwnerClaim?: string;
@@ -53,6 +65,13 @@ const CLAIM_AUTHORIZERS: readonly ApiAuthorizationKind[] = [
   ApiAuthorizationKind.COGNITO,
   ApiAuthorizationKind.LAMBDA_TOKEN,
   ApiAuthorizationKind.LAMBDA_REQUEST,
+];
+/** Claims of a Cognito token that name the user and that nobody can change: the default `sub`, and the username. */
+const IMMUTABLE_COGNITO_IDENTITY_CLAIMS = ['sub', 'cognito:username', 'username'];
+/** OpenID Connect standard claims, which Cognito keeps as standard attributes (mutable unless declared otherwise). */
+const COGNITO_STANDARD_ATTRIBUTES = [
+  'address', 'birthdate', 'email', 'family_name', 'gender', 'given_name', 'locale', 'middle_name', 'name',
+  'nickname', 'phone_number', 'picture', 'preferred_username', 'profile', 'updated_at', 'website', 'zoneinfo',
 ];
 const MAX_BODY_BYTES_LIMIT = 256 * 1024;
 /** What the handler echoes in Access-Control-Allow-Origin; it checks the same rule. */
@@ -75,8 +94,30 @@ export function collectionApiEnvironment(props: CollectionApiProps): Record<stri
   return env;
 }
 
-/** `authorizationKind`: the API's `ApiAuthorization.kind` (IAM when none is given). */
-export function validateResourceApiProps(construct: string, props: ResourceApiProps, authorizationKind: ApiAuthorizationKind): void {
+/** The part of a pattern's `apiProps` (`SecureRestApiProps`) that the resource API contract constrains. */
+export interface ResourceApiFrontDoorProps {
+  readonly apiProps?: { readonly cacheTtl?: Duration };
+}
+
+/**
+ * `authorizationKind`: the API's `ApiAuthorization.kind` (IAM when none is given). `props` are the
+ * pattern's props: every pattern with the resource API has `apiProps`, checked here too.
+ */
+export function validateResourceApiProps(
+  construct: string, props: ResourceApiProps & ResourceApiFrontDoorProps, authorizationKind: ApiAuthorizationKind,
+): void {
+  if (props.apiProps?.cacheTtl !== undefined) {
+    // Why not a cache keyed on the caller, `limit`, `nextToken` and the id: a stage cache keeps a
+    // response for its TTL whatever the writes in between, so it would still answer a GET after a
+    // PUT or DELETE with the old item and ETag (the API promises that a read sees every earlier
+    // write, and clients replace with If-Match on the ETag they read), and a 304 or a 200 to an
+    // If-None-Match that the key does not hold. Clients cache with ETag and If-None-Match instead.
+    throw new InvalidPropsError(construct, `apiProps.cacheTtl cannot be used with the resource API, got ${props.apiProps.cacheTtl.toHumanString()}: `
+      + 'a stage cache would answer reads with items changed or deleted since '
+      + '(the API promises that a read sees every earlier write, and If-Match needs the current ETag) '
+      + 'and, with itemOwnerClaim, one caller\'s items to another; its GET setting does not even name the API\'s ANY routes. '
+      + 'Let clients cache with ETag and If-None-Match (304) instead');
+  }
   if (props.itemOwnerClaim !== undefined) {
     if (!OWNER_CLAIM_PATTERN.test(props.itemOwnerClaim)) {
       throw new InvalidPropsError(construct, `itemOwnerClaim must be a claim name (letters, digits, '_', ':', '.', '-'; at most 128), got '${props.itemOwnerClaim}'`);
@@ -136,4 +177,65 @@ export function resourceApiEnvironment(
     throw new InvalidPropsError(construct, `the handler environment would take ${literalSize} bytes (Lambda allows 4 KB in total); shorten itemSchema`);
   }
   return env;
+}
+
+/**
+ * Checks at synth, when the whole app is built, that `itemOwnerClaim` is a claim the caller
+ * cannot write in any Cognito user pool that authorizes `api` (see `ResourceApiProps.itemOwnerClaim`).
+ * A synth-time check rather than a constructor one: app clients may be added to a pool after
+ * the pattern is created.
+ */
+export function checkItemOwnerClaimAtSynth(scope: Construct, construct: string, claim: string | undefined, api: IConstruct): void {
+  if (claim === undefined || IMMUTABLE_COGNITO_IDENTITY_CLAIMS.includes(claim)) return;
+  scope.node.addValidation({ validate: () => cognitoOwnerClaimProblems(construct, claim, api) });
+}
+
+function cognitoOwnerClaimProblems(construct: string, claim: string, api: IConstruct): string[] {
+  const providerArns = api.node.findAll()
+    .filter((c): c is apigw.CfnAuthorizer => c instanceof apigw.CfnAuthorizer && c.type === 'COGNITO_USER_POOLS')
+    .flatMap((authorizer) => authorizer.providerArns ?? []);
+  if (providerArns.length === 0) return []; // a Lambda authorizer: documented, not checkable
+  const problem = (why: string): string => `${construct}: itemOwnerClaim '${claim}' ${why}; a caller who can set it can read and change another caller's items. Use 'sub' (the default of the web application)`;
+
+  const standard = COGNITO_STANDARD_ATTRIBUTES.includes(claim);
+  const custom = /^custom:(.+)$/.exec(claim)?.[1];
+  if (!standard && custom === undefined) {
+    return [problem('is neither a user pool attribute nor the user\'s sub or username, so nothing shows that the user cannot choose it')];
+  }
+  const everything = api.node.root.node.findAll();
+  const problems: string[] = [];
+  for (const arn of providerArns) {
+    const pool = everything.find((c): c is cognito.UserPool => c instanceof cognito.UserPool && c.userPoolArn === arn);
+    if (pool === undefined) {
+      problems.push(problem('cannot be checked on a user pool not defined in this app (imported)'));
+      continue;
+    }
+    const cfnPool = pool.node.defaultChild as cognito.CfnUserPool;
+    const declared = Array.isArray(cfnPool.schema)
+      ? (cfnPool.schema as cognito.CfnUserPool.SchemaAttributeProperty[]).find((a) => a.name === (custom ?? claim))
+      : undefined;
+    if (custom !== undefined && declared === undefined) {
+      problems.push(problem(`is not a custom attribute of the user pool ${pool.node.path}`));
+      continue;
+    }
+    if (standard && declared?.mutable !== false) {
+      problems.push(problem(`is a mutable standard attribute of the user pool ${pool.node.path} (users and identity providers' attribute mappings change it); declare it with mutable: false`));
+      continue;
+    }
+    const writers = everything
+      .filter((c): c is cognito.CfnUserPoolClient => c instanceof cognito.CfnUserPoolClient && samePool(c, pool))
+      .filter((client) => client.writeAttributes === undefined || client.writeAttributes.includes(claim));
+    for (const client of writers) {
+      problems.push(problem(`is written by the app client ${client.node.path} of the user pool ${pool.node.path}`
+        + (client.writeAttributes === undefined ? ' (it has no writeAttributes, so it writes every writable attribute, also at sign-up)' : ' (in its writeAttributes)')));
+    }
+  }
+  return problems;
+}
+
+/** Whether `client` belongs to `pool`: the same token, or the same reference once resolved. */
+function samePool(client: cognito.CfnUserPoolClient, pool: cognito.UserPool): boolean {
+  if (client.userPoolId === pool.userPoolId) return true;
+  const stack = Stack.of(client);
+  return JSON.stringify(stack.resolve(client.userPoolId)) === JSON.stringify(stack.resolve(pool.userPoolId));
 }

@@ -13,7 +13,7 @@ import { InvalidPropsError } from '../core/errors';
 import { DynamoDbMetrics } from '../core/metrics';
 import { completeOperations, PatternOperationsProps, patternDeployment } from '../core/operations';
 import { grantPatternTable, patternHandler, PatternHandlerProps, patternTable, PatternTableProps, validatePatternProps } from '../core/pattern-props';
-import { resourceApiEnvironment, ResourceApiProps, validateResourceApiProps } from '../core/resource-api';
+import { checkItemOwnerClaimAtSynth, resourceApiEnvironment, ResourceApiProps, validateResourceApiProps } from '../core/resource-api';
 import { SecureRestApi, SecureRestApiProps } from '../core/secure-rest-api';
 
 export interface RestfulMicroserviceProps extends PatternHandlerProps, PatternTableProps, ResourceApiProps, PatternOperationsProps {
@@ -79,6 +79,7 @@ export class RestfulMicroservice extends Construct {
 
     this.restApi = createPatternApi(this, NAME, props);
     this.api = this.restApi.api;
+    checkItemOwnerClaimAtSynth(this, NAME, props.itemOwnerClaim, this.restApi);
     const { deployment, invokeTarget } = patternDeployment(this, NAME, this.handler, props.alarmTopic, props.deployment);
     this.deployment = deployment;
     const paths = [`/${this.resourceName}`, `/${this.resourceName}/{id}`];

@@ -233,7 +233,7 @@ describe('RestfulMicroservice options', () => {
     }));
     template.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ TABLE_NAME: 'my-items' }) } });
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([Match.objectLike({
           Action: Match.arrayWith(['dynamodb:GetItem']),
@@ -277,15 +277,11 @@ describe('RestfulMicroservice options', () => {
     });
   });
 
-  test('throttling and cache settings reach the stage', () => {
-    const { template } = build({ apiProps: { throttling: { rateLimit: 50, burstLimit: 10 }, cacheTtl: Duration.minutes(2) } });
+  test('throttling settings reach the stage', () => {
+    const { template } = build({ apiProps: { throttling: { rateLimit: 50, burstLimit: 10 } } });
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
-      CacheClusterEnabled: true,
-      CacheClusterSize: '0.5',
-      MethodSettings: Match.arrayWith([
-        Match.objectLike({ HttpMethod: '*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 10 }),
-        Match.objectLike({ HttpMethod: 'GET', CachingEnabled: true, CacheTtlInSeconds: 120, CacheDataEncrypted: true }),
-      ]),
+      CacheClusterEnabled: false,
+      MethodSettings: [Match.objectLike({ HttpMethod: '*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 10 })],
     });
   });
 
@@ -412,7 +408,11 @@ describe('RestfulMicroservice invalid props', () => {
     ['alarmTopic and apiProps.alarmTopic differ', (s) => ({ alarmTopic: new sns.Topic(s, 'A'), apiProps: { alarmTopic: new sns.Topic(s, 'B') } }), /name different topics/],
     ['a PRIVATE endpoint has no resource policy', () => ({ apiProps: { endpointType: apigw.EndpointType.PRIVATE } }), /PRIVATE endpoint needs a resourcePolicy/],
     ['cacheClusterSize is given without cacheTtl', () => ({ apiProps: { cacheClusterSize: '1.6' } }), /cacheClusterSize needs cacheTtl/],
-    ['cacheTtl exceeds an hour', () => ({ apiProps: { cacheTtl: Duration.hours(2) } }), /cacheTtl must be at most 3600 seconds, got 7200/],
+    ['apiProps.cacheTtl is set: a stage cache would serve stale items and ignores the ANY routes', () => ({ apiProps: { cacheTtl: Duration.minutes(2) } }),
+      /apiProps.cacheTtl cannot be used with the resource API, got 2 minutes: a stage cache would answer reads with items changed or deleted since/],
+    ['apiProps.cacheTtl is set with itemOwnerClaim: the cache would serve one caller\'s items to another', (s) => ({
+      itemOwnerClaim: 'sub', apiProps: { cacheTtl: Duration.seconds(30), authorization: ApiAuthorization.cognito({ userPools: [new cognito.UserPool(s, 'P')] }) },
+    }), /apiProps.cacheTtl cannot be used .*with itemOwnerClaim, one caller's items to another/],
     ['throttling.rateLimit is not a positive integer', () => ({ apiProps: { throttling: { rateLimit: 0 } } }), /throttling.rateLimit must be an integer in 1\.\.1000000, got 0/],
     ['itemOwnerClaim is set with IAM authorization (no claims)', () => ({ itemOwnerClaim: 'sub' }), /itemOwnerClaim needs an authorizer that supplies claims.*got 'iam'/],
     ['itemOwnerClaim is not a claim name', (s) => ({
@@ -435,5 +435,62 @@ describe('RestfulMicroservice invalid props', () => {
 
   test('fails when ApiAuthorization.cognito gets no user pool', () => {
     expect(() => ApiAuthorization.cognito({ userPools: [] })).toThrow(/userPools must name at least one user pool/);
+  });
+});
+
+describe('itemOwnerClaim must be a claim the caller cannot write (checked at synth, when every app client exists)', () => {
+  interface PoolSetup { stack: Stack; pool: cognito.IUserPool }
+  const tenant = { tenant: new cognito.StringAttribute({ mutable: false }) };
+  const withoutClaim = new cognito.ClientAttributes().withStandardAttributes({ givenName: true });
+
+  /** A service whose Cognito authorizer trusts the pool `setup` creates; `after` adds what the app adds later (app clients). */
+  function synth(claim: string, setup: (stack: Stack) => cognito.IUserPool, after?: (s: PoolSetup) => void): () => Template {
+    const stack = new Stack(new App(), 'Test');
+    const pool = setup(stack);
+    new RestfulMicroservice(stack, 'Items', { itemOwnerClaim: claim, apiProps: { authorization: ApiAuthorization.cognito({ userPools: [pool] }) } });
+    after?.({ stack, pool });
+    return () => Template.fromStack(stack);
+  }
+
+  test.each<[string, string, (s: Stack) => cognito.IUserPool, ((s: PoolSetup) => void) | undefined, RegExp]>([
+    ['a mutable standard attribute (email by default)', 'email', (s) => new cognito.UserPool(s, 'Pool'), undefined,
+      /itemOwnerClaim 'email' is a mutable standard attribute of the user pool Test\/Pool .*declare it with mutable: false/],
+    ['an immutable standard attribute that an app client without writeAttributes writes at sign-up', 'email',
+      (s) => new cognito.UserPool(s, 'Pool', { standardAttributes: { email: { required: true, mutable: false } } }),
+      ({ pool }) => (pool as cognito.UserPool).addClient('Spa'),
+      /itemOwnerClaim 'email' is written by the app client Test\/Pool\/Spa\/Resource .*no writeAttributes, so it writes every writable attribute, also at sign-up/],
+    ['a custom attribute in the writeAttributes of a client created after the service', 'custom:tenant',
+      (s) => new cognito.UserPool(s, 'Pool', { customAttributes: tenant }),
+      ({ stack, pool }) => new cognito.UserPoolClient(stack, 'Later', { userPool: pool, writeAttributes: new cognito.ClientAttributes().withCustomAttributes('tenant') }),
+      /itemOwnerClaim 'custom:tenant' is written by the app client Test\/Later\/Resource .*\(in its writeAttributes\); a caller who can set it can read and change another caller's items/],
+    ['a custom attribute the user pool does not declare', 'custom:tenant', (s) => new cognito.UserPool(s, 'Pool'), undefined,
+      /itemOwnerClaim 'custom:tenant' is not a custom attribute of the user pool Test\/Pool/],
+    ['a token claim that is no user attribute (client_id)', 'client_id', (s) => new cognito.UserPool(s, 'Pool'), undefined,
+      /itemOwnerClaim 'client_id' is neither a user pool attribute nor the user's sub or username/],
+    ['a custom attribute of an imported user pool, which cannot be checked', 'custom:tenant',
+      (s) => cognito.UserPool.fromUserPoolId(s, 'Pool', 'eu-west-1_abcdefghi'), undefined,
+      /itemOwnerClaim 'custom:tenant' cannot be checked on a user pool not defined in this app/],
+  ])('fails when itemOwnerClaim is %s', (_name, claim, setup, after, message) => {
+    expect(synth(claim, setup, after)).toThrow(message);
+  });
+
+  test.each<[string, string, (s: Stack) => cognito.IUserPool, ((s: PoolSetup) => void) | undefined]>([
+    ['sub, with any client', 'sub', (s) => new cognito.UserPool(s, 'Pool'), ({ pool }) => (pool as cognito.UserPool).addClient('Spa')],
+    ['sub of an imported user pool', 'sub', (s) => cognito.UserPool.fromUserPoolId(s, 'Pool', 'eu-west-1_abcdefghi'), undefined],
+    ['an immutable custom attribute that no client writes', 'custom:tenant', (s) => new cognito.UserPool(s, 'Pool', { customAttributes: tenant }),
+      ({ pool }) => (pool as cognito.UserPool).addClient('Spa', { writeAttributes: withoutClaim })],
+    ['an immutable standard attribute that no client writes', 'email',
+      (s) => new cognito.UserPool(s, 'Pool', { standardAttributes: { email: { required: true, mutable: false } } }),
+      ({ pool }) => (pool as cognito.UserPool).addClient('Spa', { writeAttributes: withoutClaim })],
+  ])('synthesizes when itemOwnerClaim is %s', (_name, claim, setup, after) => {
+    expect(synth(claim, setup, after)).not.toThrow();
+  });
+
+  test('a Lambda authorizer\'s claim is the authorizer\'s responsibility (documented), so it synthesizes', () => {
+    const stack = new Stack(new App(), 'Test');
+    const authorizer = new lambda.Function(stack, 'Authorizer', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.main', code: inlineCode });
+    new RestfulMicroservice(stack, 'Items', { itemOwnerClaim: 'tenant', apiProps: { authorization: ApiAuthorization.lambdaToken({ handler: authorizer }) } });
+
+    expect(() => Template.fromStack(stack)).not.toThrow();
   });
 });

@@ -4,6 +4,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
@@ -28,8 +29,15 @@ export const API_BASE_PATH = '/api';
 export const HASHED_ASSETS_PREFIX = 'assets/';
 const IMMUTABLE = s3deploy.CacheControl.fromString('public, max-age=31536000, immutable');
 const REVALIDATE = s3deploy.CacheControl.fromString('no-cache');
-/** The id CDK gives the one BucketDeployment handler of a stack (default memory, no VPC). */
-const BUCKET_DEPLOYMENT_SINGLETON_UUID = '8693BB64968944B69AAFB0CC9EB8756C';
+/**
+ * The memory of the site deployments' function. CDK runs one BucketDeployment function per stack
+ * and memory size; a size other than CDK's default (128) keeps this function and its role, which
+ * may invalidate only the web applications' distributions, apart from BucketDeployments of yours.
+ */
+const SITE_DEPLOYMENT_MEMORY_MIB = 256;
+/** The id CDK gives the BucketDeployment function of that memory size (no VPC) in the stack. */
+const SITE_DEPLOYMENT_FUNCTION_ID = `Custom::CDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C${SITE_DEPLOYMENT_MEMORY_MIB}MiB`;
+const SITE_DEPLOYMENT_ROLE_ID = 'WebAppSiteDeploymentRole';
 
 /**
  * A name for a CloudFront resource that needs one (response headers policies, origin access
@@ -69,6 +77,8 @@ export interface SiteDistributionSettings {
   readonly responseHeadersPolicy: cloudfront.IResponseHeadersPolicy;
   /** Served under `/api/*`, never cached. */
   readonly api: apigw.RestApi;
+  /** Sent to the API in `x-api-key` (a dynamic reference to the secret, never the value). @default - no key */
+  readonly apiKey?: string;
   readonly customDomain?: WebApplicationCustomDomain;
   readonly webAclArn?: string;
   readonly priceClass?: cloudfront.PriceClass;
@@ -131,7 +141,8 @@ export function createSiteDistribution(scope: Construct, settings: SiteDistribut
       },
       [`${API_BASE_PATH}/*`]: {
         ...common,
-        origin: new origins.RestApiOrigin(settings.api),
+        // A viewer's own x-api-key is overwritten: CloudFront replaces a viewer header of an origin custom header's name.
+        origin: new origins.RestApiOrigin(settings.api, settings.apiKey !== undefined ? { customHeaders: { 'x-api-key': settings.apiKey } } : {}),
         allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
         // Never cached; every viewer header (Authorization, If-Match, Idempotency-Key) but Host reaches the API.
         cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
@@ -162,12 +173,16 @@ export function createSiteDistribution(scope: Construct, settings: SiteDistribut
 export function deploySite(
   scope: Construct, bucket: s3.IBucket, distribution: cloudfront.IDistribution, siteDirectory: string, runtimeConfig: WebAppRuntimeConfig,
 ): void {
+  const role = SiteDeploymentRole.of(scope);
+  role.allowInvalidations(distribution);
   const assets = new s3deploy.BucketDeployment(scope, 'DeployAssets', {
     destinationBucket: bucket,
     destinationKeyPrefix: HASHED_ASSETS_PREFIX,
     sources: [s3deploy.Source.asset(join(siteDirectory, HASHED_ASSETS_PREFIX))],
     cacheControl: [IMMUTABLE],
     prune: false,
+    role,
+    memoryLimit: SITE_DEPLOYMENT_MEMORY_MIB,
   });
   const entry = new s3deploy.BucketDeployment(scope, 'DeployEntry', {
     destinationBucket: bucket,
@@ -180,19 +195,67 @@ export function deploySite(
     prune: true,
     distribution: distribution,
     distributionPaths: ['/index.html', '/config.json'],
+    role,
+    memoryLimit: SITE_DEPLOYMENT_MEMORY_MIB,
   });
   entry.node.addDependency(assets);
-  acknowledgeDeploymentHandlerFindings(scope, bucket);
+  acknowledgeDeploymentFindings(scope, role, bucket);
 }
 
-/** CDK's BucketDeployment runs one singleton function per stack; what it needs is CDK's design, not ours. */
-function acknowledgeDeploymentHandlerFindings(scope: Construct, bucket: s3.IBucket): void {
+/**
+ * The role of the function that deploys the sites of the stack's web applications (id
+ * `WebAppSiteDeploymentRole` on the stack, one per stack like the function). CDK's
+ * BucketDeployment lets its function create and read invalidations of every distribution (`*`);
+ * both actions take a distribution ARN, so this role narrows each such statement to the
+ * distributions of the web applications it deploys.
+ */
+class SiteDeploymentRole extends iam.Role {
+  public static of(scope: Construct): SiteDeploymentRole {
+    const stack = Stack.of(scope);
+    const existing = stack.node.tryFindChild(SITE_DEPLOYMENT_ROLE_ID);
+    return existing instanceof SiteDeploymentRole ? existing : new SiteDeploymentRole(stack, SITE_DEPLOYMENT_ROLE_ID);
+  }
+
+  private readonly distributionArns: string[] = [];
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
+      description: 'Copies the web applications\' sites into their buckets and invalidates their distributions (CDK BucketDeployment)',
+    });
+  }
+
+  /** Lets the function create and read invalidations of `distribution`; call before deploying to it. */
+  public allowInvalidations(distribution: cloudfront.IDistribution): void {
+    this.distributionArns.push(distribution.distributionArn);
+  }
+
+  public addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
+    if (!onlyCloudFrontOnEveryResource(statement)) return super.addToPrincipalPolicy(statement);
+    return super.addToPrincipalPolicy(new iam.PolicyStatement({
+      effect: statement.effect,
+      actions: statement.actions,
+      resources: [...this.distributionArns],
+    }));
+  }
+}
+
+/** An unconditional Allow of CloudFront actions only, on `*`: the statement BucketDeployment adds for invalidations. */
+function onlyCloudFrontOnEveryResource(statement: iam.PolicyStatement): boolean {
+  return statement.effect === iam.Effect.ALLOW
+    && statement.resources.length === 1 && statement.resources[0] === '*'
+    && statement.actions.length > 0 && statement.actions.every((action) => action.startsWith('cloudfront:'))
+    && statement.notActions.length === 0 && statement.notResources.length === 0
+    && Object.keys(statement.conditions).length === 0;
+}
+
+/** What CDK's BucketDeployment function needs is CDK's design, not ours: acknowledged on its role and on the function. */
+function acknowledgeDeploymentFindings(scope: Construct, role: iam.IRole, bucket: s3.IBucket): void {
   const stack = Stack.of(scope);
-  const handler = stack.node.tryFindChild(`Custom::CDKBucketDeployment${BUCKET_DEPLOYMENT_SINGLETON_UUID}`);
-  if (!handler) return;
   const siteBucket = stack.getLogicalId(bucket.node.defaultChild as CfnElement);
-  const why = 'CDK\'s BucketDeployment handler';
-  acknowledgeNagFindings(handler, [
+  const why = 'CDK\'s BucketDeployment function';
+  acknowledgeNagFindings(role, [
     { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: `${why} writes only its own logs with this managed policy.` },
     ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map((action) => ({
       id: `AwsSolutions-IAM5[Action::${action}]`,
@@ -203,14 +266,19 @@ function acknowledgeDeploymentHandlerFindings(scope: Construct, bucket: s3.IBuck
       reason: `${why} reads the site's zip assets from the CDK bootstrap asset bucket.`,
     },
     { id: `AwsSolutions-IAM5[Resource::<${siteBucket}.Arn>/*]`, reason: `${why} writes and prunes the site's objects.` },
-    { id: 'AwsSolutions-IAM5[Resource::*]', reason: `${why} creates and waits for CloudFront invalidations, which have no resource-level permissions.` },
+  ]);
+  const handler = stack.node.tryFindChild(SITE_DEPLOYMENT_FUNCTION_ID);
+  if (!handler) return;
+  acknowledgeNagFindings(handler, [
     { id: 'AwsSolutions-L1', reason: `${why} runs on the Python runtime CDK pins for it.` },
     { id: 'Serverless-LambdaLatestVersion', reason: `${why} runs on the Python runtime CDK pins for it.` },
-    { id: 'Serverless-LambdaDLQ', reason: `${why} is invoked synchronously by CloudFormation; a failure fails the deployment.` },
+    {
+      id: 'Serverless-LambdaDLQ',
+      reason: `${why} is a custom resource: it reports every failure to CloudFormation's response URL, which fails the deployment, so a copy of the event in a dead-letter queue would leave nothing to redo.`,
+    },
     { id: 'Serverless-LambdaTracing', reason: `${why} runs once per deployment; its logs show each copy and invalidation.` },
   ]);
 }
-
 /** A stack's account or region as cdk-nag prints it: the value, or the pseudo parameter when the stack is environment-agnostic. */
 function orPlaceholder(value: string, pseudo: string): string {
   return Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value;

@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { webAppContentSecurityPolicy } from './content-security-policy';
 import {
@@ -23,7 +24,7 @@ import { referenceAssetDirectory } from '../core/assets';
 import { accessLogBucket, logServerAccess, secureBucket } from '../core/bucket';
 import { CanaryDeployment } from '../core/canary-deployment';
 import { stackUuid } from '../core/deployment-names';
-import { InvalidPropsError } from '../core/errors';
+import { assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { acknowledgeNagFindings } from '../core/nag';
 import { completeOperations, PatternOperationsProps } from '../core/operations';
 import { PatternHandlerProps, PatternTableProps } from '../core/pattern-props';
@@ -47,6 +48,35 @@ export interface WebApplicationProps extends PatternHandlerProps, PatternTablePr
    * @default - REGIONAL, Cognito authorization, 100 rps
    */
   readonly apiProps?: SecureRestApiProps;
+  /**
+   * Let the API answer only requests that come through the distribution, so that none skips
+   * CloudFront (and its web ACL, `webAclArn`). CloudFront sends an API key in `x-api-key` to the
+   * API origin (overwriting any `x-api-key` a viewer sends) and every method requires it: API
+   * Gateway refuses a request without it with 403 before the handler runs. The key is generated
+   * by Secrets Manager at deploy time (`apiOriginKeySecret`) and reaches the API key and the
+   * distribution through CloudFormation dynamic references, never in the template. It costs one
+   * secret (about $0.40 a month); API keys and usage plans are free.
+   *
+   * Turn it off to call the API on its execute-api URL as well (scripts, other clients): then it
+   * is protected by its authorizer and throttling only.
+   * @default true
+   */
+  readonly apiOnlyThroughDistribution?: boolean;
+  /**
+   * The generation of the API key CloudFront sends: change it (2, 3, ...) to rotate the key. The
+   * next deploy generates a new secret and sends it; API Gateway accepts the old key until that
+   * deploy has updated the distribution. A new value put into the secret by hand takes no effect:
+   * CloudFormation reads the secret only when it creates or updates the API key and the distribution.
+   * @default 1
+   */
+  readonly apiOriginKeyVersion?: number;
+  /**
+   * Sign-in flows of the user pool API (`InitiateAuth`) that the app client allows, for an app
+   * that signs users in without managed login, e.g. `{ userSrp: true }`. The reference SPA signs
+   * in through managed login (authorization code + PKCE), which needs none of them.
+   * @default - none: the app client allows only token refresh
+   */
+  readonly authFlows?: cognito.AuthFlow;
   /**
    * A built single-page application to serve instead of the reference one: `index.html` at the
    * top and every other file content-hashed under `assets/` (cached for a year). It reads its
@@ -126,6 +156,11 @@ export class WebApplication extends Construct {
   public readonly resourceName: string;
   /** The OAuth scope the API requires, e.g. `api/items`. */
   public readonly apiScope: string;
+  /**
+   * The secret holding the API key CloudFront sends to the API (`x-api-key`); undefined when
+   * `apiOnlyThroughDistribution` is false. Anyone who may read it can call the API directly.
+   */
+  public readonly apiOriginKeySecret?: secretsmanager.ISecret;
   /** The Content-Security-Policy every response carries. */
   public readonly contentSecurityPolicy: string;
   public readonly alarms: cloudwatch.IAlarm[];
@@ -154,6 +189,10 @@ export class WebApplication extends Construct {
       managedLoginVersion: managedLogin ? cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN : cognito.ManagedLoginVersion.CLASSIC_HOSTED_UI,
     });
 
+    // Only CloudFront knows the API key every method requires, so no request skips the distribution.
+    const originKey = (props.apiOnlyThroughDistribution ?? true) ? apiOriginKey(this, props.apiOriginKeyVersion ?? 1) : undefined;
+    this.apiOriginKeySecret = originKey;
+
     // The API: the user pool authorizes it; the access token's scope is checked on every method.
     const service = new RestfulMicroservice(this, 'Api', {
       existingFunction: props.existingFunction,
@@ -174,8 +213,15 @@ export class WebApplication extends Construct {
       apiProps: {
         ...props.apiProps,
         authorization: ApiAuthorization.cognito({ userPools: [this.userPool], scopes: [this.apiScope] }),
+        // A usage plan makes the API create a key and require it on every method.
+        usagePlan: originKey ? props.apiProps?.usagePlan ?? {} : undefined,
       },
     });
+    const originKeyValue = originKey?.secretValue.unsafeUnwrap();
+    if (originKeyValue !== undefined) {
+      // The API key takes its value from the secret (a dynamic reference, resolved by CloudFormation), not one of its own.
+      (service.restApi.apiKey!.node.defaultChild as apigw.CfnApiKey).value = originKeyValue;
+    }
     this.restApi = service.restApi;
     this.api = service.api;
     this.handler = service.handler;
@@ -200,6 +246,7 @@ export class WebApplication extends Construct {
       accessLogBucket: this.accessLogBucket,
       responseHeadersPolicy: this.responseHeadersPolicy,
       api: this.api,
+      apiKey: originKeyValue,
     });
     if (props.customDomain?.hostedZone) {
       const target = route53.RecordTarget.fromAlias(new targets.CloudFrontTarget(this.distribution));
@@ -213,7 +260,7 @@ export class WebApplication extends Construct {
       ...(props.customDomain ? [`https://${props.customDomain.domainName}`] : []),
       ...(props.additionalCallbackOrigins ?? []),
     ];
-    this.userPoolClient = addWebAppClient(this.userPool, resourceServer, itemsScope, siteOrigins);
+    this.userPoolClient = addWebAppClient(this.userPool, resourceServer, itemsScope, siteOrigins, props.authFlows);
     if (managedLogin) {
       new cognito.CfnManagedLoginBranding(this, 'ManagedLoginBranding', {
         userPoolId: this.userPool.userPoolId,
@@ -261,6 +308,24 @@ export class WebApplication extends Construct {
 }
 
 /**
+ * The secret holding the API key CloudFront sends to the API: letters and digits, as API Gateway
+ * requires of a key (20 to 128 characters). Each version is a new secret (a new construct id), so
+ * that the dynamic references to it change and CloudFormation updates the API key and the
+ * distribution; version 1 keeps the id `ApiOriginKey`.
+ */
+function apiOriginKey(scope: Construct, version: number): secretsmanager.Secret {
+  const secret = new secretsmanager.Secret(scope, version === 1 ? 'ApiOriginKey' : `ApiOriginKey${version}`, {
+    description: `${scope.node.path}: the API key CloudFront sends to the API (x-api-key); the API refuses requests without it`,
+    generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+  });
+  acknowledgeNagFindings(secret, [{
+    id: 'AwsSolutions-SMG4',
+    reason: 'CloudFormation copies the key into the API key and the distribution when it deploys them, so a rotation Lambda would change only the secret; apiOriginKeyVersion rotates it with a deploy.',
+  }]);
+  return secret;
+}
+
+/**
  * A prefix unique per deployment: a managed login domain is unique per region across all
  * accounts, so one derived from the construct path alone would clash for the second account that
  * deploys the same app. The stack's UUID (the last part of its stack id, known at deploy time)
@@ -274,6 +339,15 @@ function validate(props: WebApplicationProps): void {
   if (props.apiProps?.authorization !== undefined) {
     throw new InvalidPropsError(NAME, 'apiProps.authorization is set by the web application (its user pool, with the API scope); remove it');
   }
+  if (props.apiOnlyThroughDistribution === false) {
+    if (props.apiProps?.usagePlan !== undefined) {
+      throw new InvalidPropsError(NAME, 'apiProps.usagePlan makes every method require an API key, which only CloudFront sends (apiOnlyThroughDistribution: true); the SPA sends none. Remove apiProps.usagePlan or apiOnlyThroughDistribution: false');
+    }
+    if (props.apiOriginKeyVersion !== undefined) {
+      throw new InvalidPropsError(NAME, `apiOriginKeyVersion applies only with apiOnlyThroughDistribution (the key CloudFront sends), got ${props.apiOriginKeyVersion} with apiOnlyThroughDistribution: false`);
+    }
+  }
+  assertIntegerInRange(NAME, 'apiOriginKeyVersion', props.apiOriginKeyVersion, 1, 1_000_000);
   if (props.apiProps?.cors !== undefined) {
     throw new InvalidPropsError(NAME, 'apiProps.cors is not needed: the SPA calls the API on its own origin under /api');
   }

@@ -66,13 +66,17 @@ export function createWebAppUserPool(scope: Construct, props: WebAppUserPoolSett
   return pool;
 }
 
-/** The public app client of the SPA (id `WebClient`): authorization code + PKCE, callbacks on each site origin. */
+/**
+ * The public app client of the SPA (id `WebClient`): authorization code + PKCE, callbacks on each
+ * site origin, and no sign-in flow of the user pool API unless `authFlows` asks for one.
+ */
 export function addWebAppClient(
   userPool: cognito.UserPool, resourceServer: cognito.IUserPoolResourceServer, apiScope: cognito.ResourceServerScope, siteOrigins: string[],
+  authFlows?: cognito.AuthFlow,
 ): cognito.UserPoolClient {
-  return userPool.addClient('WebClient', {
+  const client = userPool.addClient('WebClient', {
     generateSecret: false,
-    authFlows: { userSrp: true },
+    authFlows,
     oAuth: {
       flows: { authorizationCodeGrant: true },
       scopes: [
@@ -89,4 +93,10 @@ export function addWebAppClient(
     idTokenValidity: Duration.hours(1),
     refreshTokenValidity: Duration.hours(12),
   });
+  if (!Object.values(authFlows ?? {}).some((on) => on === true)) {
+    // Without ExplicitAuthFlows Cognito allows SRP and custom sign-in through its API; managed login
+    // needs neither, so the client allows only the refresh of tokens it issued.
+    (client.node.defaultChild as cognito.CfnUserPoolClient).explicitAuthFlows = ['ALLOW_REFRESH_TOKEN_AUTH'];
+  }
+  return client;
 }

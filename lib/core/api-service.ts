@@ -5,12 +5,12 @@ import { AlarmFactory } from './alarms';
 import { InvalidPropsError } from './errors';
 import { mergeProps } from './merge';
 import { LambdaMetrics } from './metrics';
-import { NagAcknowledgement } from './nag';
+import { NagAcknowledgement, ruleAcknowledgements } from './nag';
 import { SecureRestApi, SecureRestApiProps } from './secure-rest-api';
 
 /** Findings about asynchronous invocation that do not apply to a function only API Gateway calls. */
 export const SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS: NagAcknowledgement[] = [
-  { id: 'Serverless-LambdaDLQ', reason: 'API Gateway invokes this function synchronously; a failure is returned to the caller, there is no event to dead-letter.' },
+  ...ruleAcknowledgements('LambdaDLQ', 'API Gateway invokes this function synchronously; a failure is returned to the caller, there is no event to dead-letter.'),
   { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'API Gateway invokes this function synchronously; there is no asynchronous invocation to send to a failure destination.' },
 ];
 

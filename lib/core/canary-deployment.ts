@@ -10,7 +10,8 @@ import { referenceHandlerCode } from './assets';
 import { createAlarmDashboard } from './dashboard';
 import { assertIntegerInRange, InvalidPropsError } from './errors';
 import { createLibraryFunction } from './function';
-import { acknowledgeNagFindings } from './nag';
+import { ManagedPolicyRole } from './managed-policy-role';
+import { acknowledgeNagFindings, ruleAcknowledgements } from './nag';
 
 /** The smoke test the reference pre-traffic hook runs against the new version before any traffic shifts. */
 export interface PreTrafficHookOptions {
@@ -170,6 +171,11 @@ export class CanaryDeployment extends Construct {
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
       preHook: this.preTrafficHook,
       postHook: this.postTrafficHook,
+      // CDK attaches AWSCodeDeployRoleForLambdaLimited to it; the hook grants go to its own managed policy.
+      role: new ManagedPolicyRole(this, 'DeploymentRole', {
+        assumedBy: new iam.ServicePrincipal('codedeploy.amazonaws.com'),
+        description: `Lets CodeDeploy shift traffic of ${this.node.path}`,
+      }),
     });
     // Alarms can still be added after construction, so the limit is checked at synthesis.
     this.node.addValidation({
@@ -246,7 +252,7 @@ export class CanaryDeployment extends Construct {
       }]);
     }
     acknowledgeNagFindings(hook, [
-      { id: 'Serverless-LambdaDLQ', reason: 'CodeDeploy invokes lifecycle hooks synchronously and treats a failed invocation as a failed hook: there is no event to dead-letter.' },
+      ...ruleAcknowledgements('LambdaDLQ', 'CodeDeploy takes a hook\'s verdict only from PutLifecycleEventHookExecutionStatus, which the reference hooks call on every path that has the ids, a throwing or overrunning check included; a hook that never reports fails the deployment at CodeDeploy\'s hook timeout, so a dead-letter copy of the event would decide nothing.'),
       { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'CodeDeploy invokes lifecycle hooks synchronously; there is no asynchronous invocation to send to a failure destination.' },
     ]);
     return hook;

@@ -1,9 +1,11 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { encryptedLogGroup } from './encryption';
 import { LAMBDA_DEFAULTS, LOG_RETENTION_DEFAULT } from './lambda-defaults';
+import { ManagedPolicyRole } from './managed-policy-role';
 import { mergeProps } from './merge';
 import { acknowledgeNagFindings } from './nag';
 
@@ -33,17 +35,18 @@ export interface LibraryFunction {
 /**
  * The one function factory of the library: Node.js 24 on arm64, X-Ray active tracing,
  * JSON logs into its own log group with finite retention, and a role that can write to that
- * log group only (no AWS managed policy), so every grant added later is visible and scoped.
+ * log group only (no AWS managed policy), so every grant added later is visible and scoped. The
+ * role's grants go to a customer-managed policy of its own (`ManagedPolicyRole`), not inline.
  */
 export function createLibraryFunction(scope: Construct, id: string, options: LibraryFunctionOptions): LibraryFunction {
   const user = options.functionProps ?? {};
   const ownLogGroup = user.logGroup === undefined
-    ? new logs.LogGroup(scope, `${id}LogGroup`, {
+    ? encryptedLogGroup(scope, `${id}LogGroup`, {
       retention: options.logRetention ?? LOG_RETENTION_DEFAULT,
       removalPolicy: RemovalPolicy.RETAIN,
     })
     : undefined;
-  const role = user.role ?? new iam.Role(scope, `${id}Role`, {
+  const role = user.role ?? new ManagedPolicyRole(scope, `${id}Role`, {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description: `Execution role of ${scope.node.path}/${id}`,
   });
@@ -68,23 +71,41 @@ export function createLibraryFunction(scope: Construct, id: string, options: Lib
     },
   ));
 
-  if (user.role === undefined && user.vpc !== undefined) {
-    // A function in a VPC needs its role to create and delete its network interfaces; CDK adds
-    // this policy only to roles it creates itself.
-    role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
-    acknowledgeNagFindings(role, [{
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-      reason: 'The AWS-maintained policy Lambda needs to manage the network interfaces of a function in a VPC (ec2:CreateNetworkInterface and friends, which take no resource-level permissions at create time).',
-    }]);
-  }
+  if (user.role === undefined && user.vpc !== undefined) grantNetworkInterfaces(role);
   if (user.role === undefined && (user.tracing ?? LAMBDA_DEFAULTS.tracing) !== lambda.Tracing.DISABLED) {
     const fileSystemNote = user.filesystem
       ? ' The EFS ClientMount/ClientWrite statements CDK adds are on * but conditioned on elasticfilesystem:AccessPointArn of this access point.'
       : ' Every other statement of this role names its resource.';
     acknowledgeNagFindings(role, [{
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: `X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.${fileSystemNote}`,
+      reason: `X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.${vpcNote(user)}${fileSystemNote}`,
     }]);
   }
   return { function: fn, logGroup: fn.logGroup, role };
+}
+
+/**
+ * What Lambda needs to attach a function to a VPC, in place of the AWS managed
+ * AWSLambdaVPCAccessExecutionRole (which also grants log writes to every log group of the
+ * account): the network interface actions on this account's and Region's EC2 resources, as the
+ * Lambda guide scopes them, and the two Describe actions, which take no resource.
+ */
+function grantNetworkInterfaces(role: iam.IRole): void {
+  const stack = Stack.of(role);
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+    resources: [`arn:${stack.partition}:ec2:${stack.region}:${stack.account}:*/*`],
+  }));
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
+    resources: ['*'],
+  }));
+  acknowledgeNagFindings(role, [{
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:*/*]',
+    reason: 'Lambda creates, deletes and re-addresses the function\'s network interfaces in this account and Region; their ids are not known before Lambda creates them (the scope the Lambda guide gives for these actions).',
+  }]);
+}
+
+function vpcNote(user: lambda.FunctionOptions): string {
+  return user.vpc !== undefined ? ' EC2 DescribeNetworkInterfaces and DescribeSubnets, which Lambda needs for a function in a VPC, take no resource either.' : '';
 }

@@ -10,6 +10,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { AlarmFactory } from './alarms';
 import { ApiAuthorization, ApiAuthorizationConfig } from './api-authorization';
+import { encryptedLogGroup } from './encryption';
 import { assertIntegerInRange, InvalidPropsError } from './errors';
 import { LOG_RETENTION_DEFAULT } from './lambda-defaults';
 import { mergeProps } from './merge';
@@ -110,7 +111,7 @@ export class SecureRestApi extends Construct {
     assertWebAclArn('SecureRestApi', 'webAclArn', props.webAclArn, 'REGIONAL', Stack.of(this).region);
 
     this.authorization = props.authorization ?? ApiAuthorization.iam();
-    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+    this.accessLogGroup = encryptedLogGroup(this, 'AccessLogs', {
       retention: props.accessLogRetention ?? LOG_RETENTION_DEFAULT,
       removalPolicy: RemovalPolicy.RETAIN,
     });

@@ -1,9 +1,12 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { encryptedLogGroup } from './encryption';
 import { assertExclusive, assertIntegerInRange, InvalidPropsError } from './errors';
 import { LOG_RETENTION_DEFAULT } from './lambda-defaults';
+import { ManagedPolicyRole, servicePrincipalFor } from './managed-policy-role';
 
 /** Subnet group names of a `PrivateServiceVpc`. */
 export const APPLICATION_SUBNET_GROUP = 'Application';
@@ -54,7 +57,7 @@ export class PrivateServiceVpc extends Construct {
     ];
     if (natGateways > 0) subnetConfiguration.push({ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 26, mapPublicIpOnLaunch: false });
 
-    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+    this.flowLogGroup = encryptedLogGroup(this, 'FlowLogs', {
       retention: props.flowLogRetention ?? LOG_RETENTION_DEFAULT,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -66,12 +69,25 @@ export class PrivateServiceVpc extends Construct {
       restrictDefaultSecurityGroup: true,
       flowLogs: {
         all: {
-          destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup, this.flowLogRole()),
           trafficType: ec2.FlowLogTrafficType.ALL,
         },
       },
     });
     for (const service of props.interfaceEndpoints ?? []) this.addInterfaceEndpoint(service);
+  }
+
+  /**
+   * The role VPC Flow Logs writes with: assumable for this account's flow logs only (no confused
+   * deputy), its permissions in a managed policy of its own, not inline.
+   */
+  private flowLogRole(): iam.IRole {
+    const stack = Stack.of(this);
+    return new ManagedPolicyRole(this, 'FlowLogRole', {
+      assumedBy: servicePrincipalFor('vpc-flow-logs.amazonaws.com', stack.account,
+        `arn:${stack.partition}:ec2:${stack.region}:${stack.account}:vpc-flow-log/*`),
+      description: `Lets VPC Flow Logs of ${this.node.path} write to its log group`,
+    });
   }
 
   /** Subnets of the functions (and of EFS mount targets). */

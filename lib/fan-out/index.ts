@@ -16,7 +16,7 @@ import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../cor
 import { createLibraryFunction } from '../core/function';
 import { mergeProps } from '../core/merge';
 import { LambdaMetrics, SqsMetrics } from '../core/metrics';
-import { acknowledgeNagFindings, NagAcknowledgement } from '../core/nag';
+import { acknowledgeNagFindings, NagAcknowledgement, ruleAcknowledgements } from '../core/nag';
 import { completeOperations, DeploymentRollback, PatternOperationsProps, patternDeployment } from '../core/operations';
 import { PatternTableProps } from '../core/pattern-props';
 import { createTerminalQueue } from '../core/queue';
@@ -268,7 +268,7 @@ export class FanOut extends Construct {
         reportBatchItemFailures: true,
       }));
       acknowledgeNagFindings(created.function, [
-        { id: 'Serverless-LambdaDLQ', reason: 'Invoked by an SQS event source mapping, never asynchronously: failed messages return to the queue and move to its DLQ after maxReceiveCount.' },
+        ...ruleAcknowledgements('LambdaDLQ', 'Invoked by an SQS event source mapping, never asynchronously: failed messages return to the queue and move to its DLQ after maxReceiveCount.'),
         { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'Invoked by an SQS event source mapping, never asynchronously: the queue\'s redrive policy is the failure path.' },
       ]);
       // The mapping belongs to what it invokes: the function, or its alias with a deployment.
@@ -308,7 +308,7 @@ export class FanOut extends Construct {
 
 function synchronousFunctionFindings(who: string): NagAcknowledgement[] {
   return [
-    { id: 'Serverless-LambdaDLQ', reason: `${who}: there is no asynchronous event to dead-letter.` },
+    ...ruleAcknowledgements('LambdaDLQ', `${who}: there is no asynchronous event to dead-letter.`),
     { id: 'Serverless-LambdaAsyncFailureDestination', reason: `${who}: there is no asynchronous invocation to send to a failure destination.` },
   ];
 }

@@ -1,7 +1,6 @@
 import { CfnElement, Duration, RemovalPolicy, SecretValue, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -12,9 +11,11 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AlarmFactory } from '../core/alarms';
 import { CanaryDeployment } from '../core/canary-deployment';
+import { encryptionKeyOf } from '../core/encryption';
 import { assertIntegerInRange, InvalidPropsError } from '../core/errors';
+import { ManagedPolicyRole, servicePrincipalFor } from '../core/managed-policy-role';
 import { ALARM_PERIOD, DynamoDbMetrics, LambdaMetrics, SqsMetrics } from '../core/metrics';
-import { acknowledgeNagFindings } from '../core/nag';
+import { acknowledgeNagFindings, ruleAcknowledgements } from '../core/nag';
 import { completeOperations, PatternOperationsProps, patternDeployment } from '../core/operations';
 import {
   grantPatternTable, patternHandler, PatternHandlerProps, patternTable, PatternTableProps, usesReferenceHandler, validatePatternProps,
@@ -164,6 +165,7 @@ export class PeriodicJob extends Construct {
       const secret = new secretsmanager.Secret(this, 'ApiCredential', {
         description: `API credential of the periodic job ${this.jobName}: set its value to the token (or JSON {"token": "..."})`,
         secretStringValue: SecretValue.unsafePlainText(CREDENTIAL_PLACEHOLDER),
+        encryptionKey: encryptionKeyOf(this),
       });
       acknowledgeNagFindings(secret, [{
         id: 'AwsSolutions-SMG4',
@@ -189,10 +191,8 @@ export class PeriodicJob extends Construct {
       // 10 unreserved executions, which is all a new account may have. The handler's lease keeps
       // runs apart instead; `functionProps: { reservedConcurrentExecutions: 1 }` adds a reservation.
       functionDefaults: { timeout: Duration.minutes(2) },
-      nagAcknowledgements: [{
-        id: 'Serverless-LambdaDLQ',
-        reason: 'Failed asynchronous runs go to an on-failure destination (the failed-runs queue), which carries the error and the event, unlike a DLQ.',
-      }],
+      nagAcknowledgements: ruleAcknowledgements('LambdaDLQ',
+        'Failed asynchronous runs go to an on-failure destination (the failed-runs queue), which carries the error and the event, unlike a DLQ.'),
     }));
     const { deployment, invokeTarget } = patternDeployment(this, NAME, this.handler, props.alarmTopic, props.deployment);
     this.deployment = deployment;
@@ -209,10 +209,8 @@ export class PeriodicJob extends Construct {
     // and a kept group's name would make deploying the stack again fail with "already exists".
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', { removalPolicy: RemovalPolicy.DESTROY });
     this.scheduleDeadLetterQueue = createTerminalQueue(this, 'ScheduleDeadLetterQueue', 'schedule deliveries Scheduler could not make');
-    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
+    const schedulerRole = new ManagedPolicyRole(this, 'SchedulerRole', {
+      assumedBy: servicePrincipalFor('scheduler.amazonaws.com', Stack.of(this).account),
       description: `Lets EventBridge Scheduler start runs of ${this.jobName}`,
     });
     this.schedule = new scheduler.Schedule(this, 'Schedule', {

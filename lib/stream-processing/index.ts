@@ -12,6 +12,7 @@ import { CanaryDeployment } from '../core/canary-deployment';
 import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { mergeProps } from '../core/merge';
 import { ALARM_PERIOD, DynamoDbMetrics, LambdaMetrics, SqsMetrics } from '../core/metrics';
+import { ruleAcknowledgements } from '../core/nag';
 import { completeOperations, PatternOperationsProps, patternDeployment } from '../core/operations';
 import { grantPatternTable, patternHandler, PatternHandlerProps, patternTable, PatternTableProps, validatePatternProps } from '../core/pattern-props';
 import { createTerminalQueue } from '../core/queue';
@@ -119,7 +120,7 @@ export class StreamProcessor extends Construct {
       environment,
       functionDefaults: { timeout: Duration.seconds(60) },
       nagAcknowledgements: [
-        { id: 'Serverless-LambdaDLQ', reason: invokedByMapping },
+        ...ruleAcknowledgements('LambdaDLQ', invokedByMapping),
         { id: 'Serverless-LambdaAsyncFailureDestination', reason: invokedByMapping },
       ],
     }));

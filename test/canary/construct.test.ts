@@ -161,8 +161,8 @@ describe('CanaryDeployment options', () => {
           }),
         },
       });
-      template.hasResourceProperties('AWS::IAM::Policy', {
-        PolicyName: Match.stringLikeRegexp('PreTrafficHookRole'),
+      template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('PreTrafficHookRole') }],
         PolicyDocument: {
           Statement: Match.arrayWith([
             { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { Ref: Match.stringLikeRegexp('TargetCurrentVersion') } },

@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { FileStorageService, FileStorageServiceProps } from '../../lib';
+import { actionsOn, allowedPermissions } from '../helpers/iam';
 import { nagFindings } from '../helpers/nag';
 
 interface Built { stack: Stack; service: FileStorageService; template: Template }
@@ -117,10 +118,18 @@ describe('FileStorageService defaults', () => {
       VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('FilesFunctionSecurityGroup'), 'GroupId'] }], SubnetIds: Match.anyValue() },
       Environment: { Variables: { MOUNT_PATH: '/mnt/data', MAX_FILE_BYTES: String(4 * 1024 * 1024), REQUIRE_IF_MATCH: 'true', POWERTOOLS_SERVICE_NAME: 'files' } },
     });
-    template.hasResourceProperties('AWS::IAM::Role', {
-      ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole']] }],
-    });
     expect(service.mountPath).toBe('/mnt/data');
+  });
+
+  test('the function\'s role manages its network interfaces in this account and Region only, without the AWS managed VPC policy (which writes to every log group)', () => {
+    const roles = Object.values(template.findResources('AWS::IAM::Role'));
+    expect(JSON.stringify(roles)).not.toMatch(/AWSLambdaVPCAccessExecutionRole/);
+    const eniScope = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':*/*']] };
+    expect(allowedPermissions(template, /^FilesHandlerRole/)).toEqual(expect.arrayContaining([
+      ...actionsOn(eniScope, 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'),
+      ...actionsOn('*', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'),
+    ]));
+    expect(allowedPermissions(template, /^FilesHandlerRole/).filter((p) => String(p.action).startsWith('logs:') && p.resource === '*')).toEqual([]);
   });
 
   test('fronts the function with the API building block, binary media types on, routes /files and /files/{path+}', () => {

@@ -76,15 +76,15 @@ describe('FanOut with the order subscribers', () => {
   });
 
   test('grants each reference consumer exactly its table actions', () => {
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       Roles: [{ Ref: Match.stringLikeRegexp('OrdersAuditConsumerRole') }],
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'dynamodb:PutItem' })]) },
     });
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       Roles: [{ Ref: Match.stringLikeRegexp('OrdersHighValueConsumerRole') }],
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'dynamodb:UpdateItem' })]) },
     });
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       Roles: [{ Ref: Match.stringLikeRegexp('OrdersProjectionConsumerRole') }],
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] })]) },
     });
@@ -154,7 +154,7 @@ describe('FanOut options', () => {
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 100, MaximumBatchingWindowInSeconds: 10, ScalingConfig: { MaximumConcurrency: 20 } });
     template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 370, RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['dynamodb:BatchWriteItem']) })]) },
     });
   });

@@ -7,16 +7,28 @@ export interface Permission {
 }
 
 /**
- * Every action-resource pair the `AWS::IAM::Policy` resources attached to the roles whose logical
- * id matches `role` allow, one pair per action and resource. Assertions on these hold whether or
- * not CDK merges statements (the recommended flag `@aws-cdk/aws-iam:minimizePolicies` does).
+ * Every action-resource pair that the policies of the roles whose logical id matches `role` allow:
+ * the `AWS::IAM::Policy` and `AWS::IAM::ManagedPolicy` resources attached to them, and their own
+ * inline `Policies`; one pair per action and resource. Assertions on these hold whether or not
+ * CDK merges statements (the recommended flag `@aws-cdk/aws-iam:minimizePolicies` does).
  */
 export function allowedPermissions(template: Template, role: RegExp): Permission[] {
+  const documents: Array<{ Statement: Array<Record<string, unknown>> }> = [];
+  for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
+    for (const policy of Object.values(template.findResources(type))) {
+      const roles = (policy.Properties.Roles ?? []) as Array<{ Ref?: string }>;
+      if (roles.some((r) => r.Ref !== undefined && role.test(r.Ref))) documents.push(policy.Properties.PolicyDocument);
+    }
+  }
+  for (const [logicalId, resource] of Object.entries(template.findResources('AWS::IAM::Role'))) {
+    if (!role.test(logicalId)) continue;
+    for (const inline of (resource.Properties?.Policies ?? []) as Array<{ PolicyDocument: { Statement: Array<Record<string, unknown>> } }>) {
+      documents.push(inline.PolicyDocument);
+    }
+  }
   const permissions: Permission[] = [];
-  for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
-    const roles = (policy.Properties.Roles ?? []) as Array<{ Ref?: string }>;
-    if (!roles.some((r) => r.Ref !== undefined && role.test(r.Ref))) continue;
-    for (const statement of policy.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>) {
+  for (const document of documents) {
+    for (const statement of document.Statement) {
       if (statement.Effect !== 'Allow') continue;
       for (const action of [statement.Action].flat() as string[]) {
         for (const resource of [statement.Resource].flat()) permissions.push({ action, resource });

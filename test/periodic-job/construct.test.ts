@@ -62,7 +62,7 @@ describe('PeriodicJob defaults', () => {
   });
 
   test('grants exactly the table actions the poller calls; run records expire through TTL', () => {
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       Roles: [{ Ref: Match.stringLikeRegexp('SyncHandlerRole') }],
       PolicyDocument: {
         Statement: Match.arrayWith([Match.objectLike({
@@ -74,7 +74,7 @@ describe('PeriodicJob defaults', () => {
   });
 
   test('the secret is readable by this function only', () => {
-    const policies = Object.entries(template.findResources('AWS::IAM::Policy'))
+    const policies = Object.entries(template.findResources('AWS::IAM::ManagedPolicy'))
       .filter(([, p]) => JSON.stringify(p).includes('secretsmanager:GetSecretValue'));
     expect(policies).toHaveLength(1);
     expect(JSON.stringify(policies[0][1].Properties.Roles)).toMatch(/SyncHandlerRole/);
@@ -89,7 +89,7 @@ describe('PeriodicJob defaults', () => {
         Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } })],
       },
     });
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       Roles: [{ Ref: Match.stringLikeRegexp('SyncSchedulerRole') }],
       PolicyDocument: {
         Statement: [

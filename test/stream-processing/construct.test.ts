@@ -181,7 +181,7 @@ describe('StreamProcessor options', () => {
 
     const own = build({ code: inlineCode, handler: 'index.main', maxParallelWrites: 25 });
     own.template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.main', Environment: { Variables: Match.objectLike({ MAX_PARALLEL_WRITES: '25' }) } });
-    own.template.hasResourceProperties('AWS::IAM::Policy', {
+    own.template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['dynamodb:BatchWriteItem']) })]) },
     });
   });

@@ -167,10 +167,8 @@ export class PeriodicJob extends Construct {
         secretStringValue: SecretValue.unsafePlainText(CREDENTIAL_PLACEHOLDER),
         encryptionKey: encryptionKeyOf(this),
       });
-      acknowledgeNagFindings(secret, [{
-        id: 'AwsSolutions-SMG4',
-        reason: 'The credential is issued by the external API provider; it is rotated when the provider rotates it, which a Lambda rotation function cannot do.',
-      }]);
+      const noRotation = 'The credential is issued by the external API provider; it is rotated when the provider rotates it, which a Lambda rotation function cannot do.';
+      acknowledgeNagFindings(secret, [{ id: 'AwsSolutions-SMG4', reason: noRotation }, ...ruleAcknowledgements('SecretsManagerRotationEnabled', noRotation)]);
       this.apiCredential = secret;
     }
 

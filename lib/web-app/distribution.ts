@@ -1,17 +1,21 @@
 import { join } from 'node:path';
-import { Aws, CfnElement, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import { Aws, CfnElement, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { API_PREFIX_STRIP_CODE, SPA_ROUTE_FALLBACK_CODE } from './edge-functions';
 import { WebAppRuntimeConfig } from './runtime-config';
-import { acknowledgeNagFindings } from '../core/nag';
+import { encryptedLogGroup } from '../core/encryption';
+import { LOG_RETENTION_DEFAULT } from '../core/lambda-defaults';
+import { ManagedPolicyRole } from '../core/managed-policy-role';
+import { acknowledgeNagFindings, ruleAcknowledgements } from '../core/nag';
 
 /** A custom domain for the site, e.g. `app.example.com`. */
 export interface WebApplicationCustomDomain {
@@ -182,6 +186,7 @@ export function deploySite(
     cacheControl: [IMMUTABLE],
     prune: false,
     role,
+    logGroup: role.logGroup,
     memoryLimit: SITE_DEPLOYMENT_MEMORY_MIB,
   });
   const entry = new s3deploy.BucketDeployment(scope, 'DeployEntry', {
@@ -196,6 +201,7 @@ export function deploySite(
     distribution: distribution,
     distributionPaths: ['/index.html', '/config.json'],
     role,
+    logGroup: role.logGroup,
     memoryLimit: SITE_DEPLOYMENT_MEMORY_MIB,
   });
   entry.node.addDependency(assets);
@@ -209,21 +215,24 @@ export function deploySite(
  * both actions take a distribution ARN, so this role narrows each such statement to the
  * distributions of the web applications it deploys.
  */
-class SiteDeploymentRole extends iam.Role {
+class SiteDeploymentRole extends ManagedPolicyRole {
   public static of(scope: Construct): SiteDeploymentRole {
     const stack = Stack.of(scope);
     const existing = stack.node.tryFindChild(SITE_DEPLOYMENT_ROLE_ID);
-    return existing instanceof SiteDeploymentRole ? existing : new SiteDeploymentRole(stack, SITE_DEPLOYMENT_ROLE_ID);
+    return existing instanceof SiteDeploymentRole ? existing : new SiteDeploymentRole(stack, SITE_DEPLOYMENT_ROLE_ID, scope);
   }
 
+  /** The function's log group (encrypted, finite retention), the only one it may write to. */
+  public readonly logGroup: logs.ILogGroup;
   private readonly distributionArns: string[] = [];
 
-  private constructor(scope: Construct, id: string) {
+  private constructor(scope: Construct, id: string, firstWebApplication: Construct) {
     super(scope, id, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
       description: 'Copies the web applications\' sites into their buckets and invalidates their distributions (CDK BucketDeployment)',
     });
+    this.logGroup = encryptedLogGroup(firstWebApplication, 'SiteDeploymentLogs', { retention: LOG_RETENTION_DEFAULT, removalPolicy: RemovalPolicy.RETAIN });
+    this.logGroup.grantWrite(this);
   }
 
   /** Lets the function create and read invalidations of `distribution`; call before deploying to it. */
@@ -256,7 +265,6 @@ function acknowledgeDeploymentFindings(scope: Construct, role: iam.IRole, bucket
   const siteBucket = stack.getLogicalId(bucket.node.defaultChild as CfnElement);
   const why = 'CDK\'s BucketDeployment function';
   acknowledgeNagFindings(role, [
-    { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: `${why} writes only its own logs with this managed policy.` },
     ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map((action) => ({
       id: `AwsSolutions-IAM5[Action::${action}]`,
       reason: `${why} copies the site from the CDK asset bucket into the site bucket and prunes it; CDK grants these action groups on those two buckets only.`,
@@ -272,10 +280,8 @@ function acknowledgeDeploymentFindings(scope: Construct, role: iam.IRole, bucket
   acknowledgeNagFindings(handler, [
     { id: 'AwsSolutions-L1', reason: `${why} runs on the Python runtime CDK pins for it.` },
     { id: 'Serverless-LambdaLatestVersion', reason: `${why} runs on the Python runtime CDK pins for it.` },
-    {
-      id: 'Serverless-LambdaDLQ',
-      reason: `${why} is a custom resource: it reports every failure to CloudFormation's response URL, which fails the deployment, so a copy of the event in a dead-letter queue would leave nothing to redo.`,
-    },
+    ...ruleAcknowledgements('LambdaDLQ',
+      `${why} is a custom resource, which CloudFormation invokes asynchronously: it reports every failure to CloudFormation's response URL, which fails the deployment, so a copy of the event in a dead-letter queue would leave nothing to redo.`),
     { id: 'Serverless-LambdaTracing', reason: `${why} runs once per deployment; its logs show each copy and invalidation.` },
   ]);
 }

@@ -24,8 +24,9 @@ import { referenceAssetDirectory } from '../core/assets';
 import { accessLogBucket, logServerAccess, secureBucket } from '../core/bucket';
 import { CanaryDeployment } from '../core/canary-deployment';
 import { stackUuid } from '../core/deployment-names';
+import { encryptionKeyOf } from '../core/encryption';
 import { assertIntegerInRange, InvalidPropsError } from '../core/errors';
-import { acknowledgeNagFindings } from '../core/nag';
+import { acknowledgeNagFindings, ruleAcknowledgements } from '../core/nag';
 import { completeOperations, PatternOperationsProps } from '../core/operations';
 import { PatternHandlerProps, PatternTableProps } from '../core/pattern-props';
 import { ResourceApiProps } from '../core/resource-api';
@@ -317,11 +318,10 @@ function apiOriginKey(scope: Construct, version: number): secretsmanager.Secret 
   const secret = new secretsmanager.Secret(scope, version === 1 ? 'ApiOriginKey' : `ApiOriginKey${version}`, {
     description: `${scope.node.path}: the API key CloudFront sends to the API (x-api-key); the API refuses requests without it`,
     generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+    encryptionKey: encryptionKeyOf(scope),
   });
-  acknowledgeNagFindings(secret, [{
-    id: 'AwsSolutions-SMG4',
-    reason: 'CloudFormation copies the key into the API key and the distribution when it deploys them, so a rotation Lambda would change only the secret; apiOriginKeyVersion rotates it with a deploy.',
-  }]);
+  const noRotation = 'CloudFormation copies the key into the API key and the distribution when it deploys them, so a rotation Lambda would change only the secret; apiOriginKeyVersion rotates it with a deploy.';
+  acknowledgeNagFindings(secret, [{ id: 'AwsSolutions-SMG4', reason: noRotation }, ...ruleAcknowledgements('SecretsManagerRotationEnabled', noRotation)]);
   return secret;
 }
 

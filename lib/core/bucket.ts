@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { mergeProps } from './merge';
+import { acknowledgeNagFindings, ruleAcknowledgements } from './nag';
 
 /**
  * A private bucket: public access blocked, TLS 1.2+ only (bucket policy), S3-managed encryption,
@@ -23,14 +24,21 @@ export function secureBucket(scope: Construct, id: string, overrides: s3.BucketP
 /**
  * A bucket for access logs (S3 server access logs and CloudFront standard logs): private and
  * TLS-only like any bucket, ACLs enabled because CloudFront's standard logging writes with an ACL,
- * logs expire after `retention`.
+ * logs expire after `retention`. Versioned, so a log overwritten or deleted within a day can still
+ * be read (the noncurrent version expires after that day).
  */
 export function accessLogBucket(scope: Construct, id: string, retention: Duration): s3.Bucket {
-  return secureBucket(scope, id, {
+  const bucket = secureBucket(scope, id, {
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-    versioned: false,
-    lifecycleRules: [{ expiration: retention, abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+    lifecycleRules: [{ expiration: retention, noncurrentVersionExpiration: Duration.days(1), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
   });
+  acknowledgeNagFindings(bucket, [
+    ...ruleAcknowledgements('S3DefaultEncryptionKMS',
+      'S3 server access logs and CloudFront standard logs are delivered by the services themselves, which write to a KMS-encrypted bucket only when its key policy lets them; S3-managed encryption (SSE-S3) encrypts every log at rest without a key policy that a mistake would turn into lost logs.'),
+    ...ruleAcknowledgements('S3BucketReplicationEnabled',
+      'Access logs expire after their retention; a second copy belongs in your log archive account, replicated from there, not in a bucket this stack would have to create in another Region.'),
+  ]);
+  return bucket;
 }
 
 /**

@@ -241,6 +241,7 @@ export class CanaryDeployment extends Construct {
       serviceName: `${id.charAt(0).toLowerCase()}${id.slice(1)}`,
       description: `${this.node.path}: ${purpose}`,
       environment,
+      runsOnlyWhen: 'when CodeDeploy runs this lifecycle hook, once per deployment',
       // The hook must report before CodeDeploy's one-hour hook timeout; its own checks are short.
       functionProps: { timeout: Duration.minutes(5) },
     });

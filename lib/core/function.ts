@@ -7,7 +7,7 @@ import { encryptedLogGroup } from './encryption';
 import { LAMBDA_DEFAULTS, LOG_RETENTION_DEFAULT } from './lambda-defaults';
 import { ManagedPolicyRole } from './managed-policy-role';
 import { mergeProps } from './merge';
-import { acknowledgeNagFindings } from './nag';
+import { acknowledgeNagFindings, acknowledgeRule } from './nag';
 
 export interface LibraryFunctionOptions {
   /** The code; a reference handler asset from `handlerAsset()` or the user's own. */
@@ -23,6 +23,11 @@ export interface LibraryFunctionOptions {
   readonly functionProps?: lambda.FunctionOptions;
   /** @default three months */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * For a function the user cannot tune (no `functionProps` of theirs): when it runs, which is why
+   * it needs neither reserved concurrency nor a VPC. @default - the user tunes it through `functionProps`
+   */
+  readonly runsOnlyWhen?: string;
 }
 
 /** A function built by the factory with what was created for it. */
@@ -81,7 +86,26 @@ export function createLibraryFunction(scope: Construct, id: string, options: Lib
       reason: `X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.${vpcNote(user)}${fileSystemNote}`,
     }]);
   }
+  acknowledgeOptionalControls(fn, user, options.runsOnlyWhen);
   return { function: fn, logGroup: fn.logGroup, role };
+}
+
+/**
+ * The stricter packs (NIST 800-53, HIPAA) want reserved concurrency and a VPC on every function.
+ * Both cost something a library default must not impose (see the reasons), so they are options;
+ * the findings are acknowledged only where the option is not taken.
+ */
+function acknowledgeOptionalControls(fn: lambda.Function, user: lambda.FunctionOptions, runsOnlyWhen: string | undefined): void {
+  if (user.reservedConcurrentExecutions === undefined) {
+    acknowledgeRule(fn, 'LambdaConcurrency', runsOnlyWhen !== undefined
+      ? `It runs only ${runsOnlyWhen}; a reservation would take capacity from the account's pool (and fails to deploy where fewer than 10 executions would stay unreserved) without bounding anything.`
+      : 'Reserved concurrency is a share of the account\'s Regional pool: a default would throttle this function below its load or starve the account\'s other functions, and any reservation fails to deploy where fewer than 10 executions would stay unreserved (new accounts). Its load is bounded where it enters (API throttling, the event source mapping, the schedule). Set functionProps.reservedConcurrentExecutions to cap it.');
+  }
+  if (user.vpc === undefined) {
+    acknowledgeRule(fn, 'LambdaInsideVPC', runsOnlyWhen !== undefined
+      ? `It runs only ${runsOnlyWhen} and calls AWS service APIs only, over TLS with SigV4-signed requests; in a VPC it would need an interface endpoint per service (an hourly cost per endpoint and AZ) or a NAT gateway.`
+      : 'It calls AWS service APIs (and a periodic job its source API) over TLS with signed or authenticated requests only; in a VPC it needs an interface endpoint per service (an hourly cost per endpoint and AZ) or a NAT gateway. Set functionProps.vpc, with those endpoints, to run it in one.');
+  }
 }
 
 /**

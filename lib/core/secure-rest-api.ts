@@ -15,7 +15,7 @@ import { assertIntegerInRange, InvalidPropsError } from './errors';
 import { LOG_RETENTION_DEFAULT } from './lambda-defaults';
 import { mergeProps } from './merge';
 import { ApiGatewayMetrics } from './metrics';
-import { acknowledgeNagFindings } from './nag';
+import { acknowledgeNagFindings, ruleAcknowledgements } from './nag';
 import { assertWebAclArn } from './waf';
 
 /** Requests per second and burst for the whole stage. */
@@ -171,11 +171,15 @@ export class SecureRestApi extends Construct {
         webAclArn: props.webAclArn,
       });
     } else {
-      acknowledgeNagFindings(this.stage, [{
-        id: 'AwsSolutions-APIG3',
-        reason: 'A WAF web ACL is opt-in (webAclArn): its rules depend on the workload and it is billed per ACL and rule; throttling and authorization protect the stage by default.',
-      }]);
+      const noWaf = 'A WAF web ACL is opt-in (webAclArn): its rules depend on the workload and it is billed per ACL and rule; throttling and authorization protect the stage by default.';
+      acknowledgeNagFindings(this.stage, [{ id: 'AwsSolutions-APIG3', reason: noWaf }, ...ruleAcknowledgements('APIGWAssociatedWithWAF', noWaf)]);
     }
+    acknowledgeNagFindings(this.stage, [
+      ...(props.cacheTtl === undefined ? ruleAcknowledgements('APIGWCacheEnabledAndEncrypted',
+        'A stage cache keys on the path and query string, not on the caller, and serves stale reads after writes; cacheTtl turns on an encrypted cache for GET (the resource API patterns refuse it: their items are per caller and change). It costs from 0.02 USD an hour.') : []),
+      ...ruleAcknowledgements('APIGWSSLEnabled',
+        'A client certificate is what API Gateway presents to an HTTP backend so it can check where a request came from; the integrations here are Lambda proxy integrations, invoked through IAM with a permission limited to this API, so there is nothing to present it to.'),
+    ]);
     if (createCloudWatchRole) {
       const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
       if (cloudWatchRole) {

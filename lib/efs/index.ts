@@ -13,6 +13,7 @@ import { addApiHandlerAlarms, createPatternApi, SYNCHRONOUS_INVOKE_ACKNOWLEDGEME
 import { CanaryDeployment } from '../core/canary-deployment';
 import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { mergeProps } from '../core/merge';
+import { acknowledgeRule } from '../core/nag';
 import { ALARM_PERIOD } from '../core/metrics';
 import { completeOperations, PatternOperationsProps, patternDeployment } from '../core/operations';
 import { PatternCodeProps, PatternHandlerProps, patternHandler, validatePatternProps } from '../core/pattern-props';
@@ -192,7 +193,7 @@ export class FileStorageService extends Construct {
       description: `${this.node.path} file system: NFS from the function only`,
       allowAllOutbound: false,
     });
-    return new efs.FileSystem(this, 'FileSystem', {
+    const fileSystem = new efs.FileSystem(this, 'FileSystem', {
       vpc: this.vpc,
       vpcSubnets: subnets,
       securityGroup,
@@ -211,6 +212,11 @@ export class FileStorageService extends Construct {
       allowAnonymousAccess: true,
       fileSystemPolicy: new iam.PolicyDocument(),
     });
+    if (options.enableAutomaticBackups ?? true) {
+      acknowledgeRule(fileSystem, 'EFSInBackupPlan',
+        'Automatic backups put this file system in AWS Backup\'s default EFS plan (aws/efs/automatic-backup-plan: daily, kept 35 days), which AWS manages outside this template; turn them off with fileSystemOptions.enableAutomaticBackups and select the file system in your own plan instead.');
+    }
+    return fileSystem;
   }
 
   private restrictFileSystemPolicy(fileSystem: efs.FileSystem): void {

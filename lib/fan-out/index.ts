@@ -180,6 +180,7 @@ export class FanOut extends Construct {
         code: referenceHandlerCode('fan-out/publisher'),
         serviceName: 'order-publisher',
         description: `${this.node.path}: validates order events and publishes them with filter attributes`,
+        runsOnlyWhen: 'when a producer calls it (producers may publish to the topic directly with grantPublish instead)',
         environment: { TOPIC_ARN: this.topic.topicArn, FIFO: String(this.fifo) },
       });
       this.grantPublish(publisher.function);
@@ -191,6 +192,7 @@ export class FanOut extends Construct {
       code: referenceHandlerCode('fan-out/redrive'),
       serviceName: 'redrive',
       description: `${this.node.path}: moves a subscriber's dead-letter queue back to its queue`,
+      runsOnlyWhen: 'when an operator redrives a dead-letter queue',
       environment: {
         REDRIVE_TARGETS: Stack.of(this).toJsonString(Object.fromEntries(this.subscriptions.map((s) => [
           s.name, { deadLetterQueueArn: s.deadLetterQueue.queueArn, sourceQueueArn: s.queue.queueArn },

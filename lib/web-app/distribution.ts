@@ -283,6 +283,10 @@ function acknowledgeDeploymentFindings(scope: Construct, role: iam.IRole, bucket
     ...ruleAcknowledgements('LambdaDLQ',
       `${why} is a custom resource, which CloudFormation invokes asynchronously: it reports every failure to CloudFormation's response URL, which fails the deployment, so a copy of the event in a dead-letter queue would leave nothing to redo.`),
     { id: 'Serverless-LambdaTracing', reason: `${why} runs once per deployment; its logs show each copy and invalidation.` },
+    ...ruleAcknowledgements('LambdaConcurrency',
+      `${why} runs only when CloudFormation deploys a site; a reservation would take capacity from the account's pool (and fails to deploy where fewer than 10 executions would stay unreserved) without bounding anything.`),
+    ...ruleAcknowledgements('LambdaInsideVPC',
+      `${why} calls S3 and CloudFront's API over TLS with SigV4-signed requests; CloudFront has no VPC endpoint, so in a VPC it would need a NAT gateway.`),
   ]);
 }
 /** A stack's account or region as cdk-nag prints it: the value, or the pseudo parameter when the stack is environment-agnostic. */

@@ -237,6 +237,12 @@ export class WebApplication extends Construct {
       reason: 'This bucket is the destination of the site\'s S3 server access logs and CloudFront logs; logging it into itself would loop.',
     }]);
     const siteBucket = secureBucket(this, 'SiteBucket');
+    acknowledgeNagFindings(siteBucket, [
+      ...ruleAcknowledgements('S3DefaultEncryptionKMS',
+        'The bucket holds the built site, which CloudFront serves to anyone; S3-managed encryption (SSE-S3) encrypts it at rest, and a KMS key would add a KMS request to every cache miss without keeping anything confidential.'),
+      ...ruleAcknowledgements('S3BucketReplicationEnabled',
+        'The bucket holds the built site that this stack deploys from its asset on every deployment, versioned: recovering it is a redeploy, so a replica in another Region would hold nothing that is not in the stack already.'),
+    ]);
     logServerAccess(siteBucket, this.accessLogBucket, 's3/site/');
     this.bucket = siteBucket;
     this.contentSecurityPolicy = webAppContentSecurityPolicy(this.userPoolDomain.baseUrl());

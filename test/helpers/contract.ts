@@ -379,7 +379,10 @@ function parseDefault(text: string, what: string): unknown {
 
 /** A Cognito authorization with a user pool of its own (the owner-claim patterns need claims). */
 export function cognitoAuthorization(stack: Stack): ApiAuthorization {
-  return ApiAuthorization.cognito({ userPools: [new cognito.UserPool(stack, 'Users')] });
+  // `custom:tenant` is a claim the caller cannot write: declared immutable, and no app client writes it.
+  return ApiAuthorization.cognito({
+    userPools: [new cognito.UserPool(stack, 'Users', { customAttributes: { tenant: new cognito.StringAttribute({ mutable: false }) } })],
+  });
 }
 
 /** A function of the test's own, for a standalone CanaryDeployment. */

@@ -79,7 +79,7 @@ describe('WebApplication defaults', () => {
   const { stack, app, template } = build();
 
   test('the site bucket is private, encrypted, versioned, TLS-only and logs its access', () => {
-    const siteBucket = logicalId(template, 'AWS::S3::Bucket', (p) => p.VersioningConfiguration !== undefined);
+    const siteBucket = logicalId(template, 'AWS::S3::Bucket', (p) => p.LoggingConfiguration !== undefined);
     template.hasResourceProperties('AWS::S3::Bucket', {
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },

@@ -27,6 +27,7 @@ export type { WebApplicationCustomDomain, WebApplicationProps } from './web-app'
 
 // ---- props shared by the patterns
 export type { PatternOperationsProps } from './core/operations';
+export type { PatternEncryptionProps } from './core/encryption';
 export type { PatternCodeProps, PatternHandlerProps, PatternTableProps } from './core/pattern-props';
 export type { CollectionApiProps, ResourceApiProps } from './core/resource-api';
 export type { PatternVpcProps } from './core/vpc';

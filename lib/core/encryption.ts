@@ -4,6 +4,18 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 
+/** How a pattern encrypts its log groups and secrets (every pattern takes these props). */
+export interface PatternEncryptionProps {
+  /**
+   * The customer-managed KMS key of the pattern's log groups and secrets. A key of your own must
+   * let CloudWatch Logs use it (`logs.<region>.amazonaws.com`: kms:Encrypt*, kms:Decrypt*,
+   * kms:ReEncrypt*, kms:GenerateDataKey*, kms:Describe* with the condition
+   * kms:EncryptionContext:aws:logs:arn); the statement is added to a key of this app.
+   * @default - a new rotating key per pattern, kept when the stack is deleted (1 USD a month)
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
 /** The key each pattern registered, by pattern construct. */
 const PATTERN_KEYS = new WeakMap<IConstruct, kms.IKey>();
 /** Id of the key shared by the library's building blocks used outside a pattern, one per stack. */

@@ -11,10 +11,11 @@ import { Construct } from 'constructs';
 import { AlarmFactory } from '../core/alarms';
 import { addApiHandlerAlarms, createPatternApi, SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS } from '../core/api-service';
 import { CanaryDeployment } from '../core/canary-deployment';
+import { PatternEncryptionProps, usePatternKey } from '../core/encryption';
 import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { mergeProps } from '../core/merge';
-import { acknowledgeRule } from '../core/nag';
 import { ALARM_PERIOD } from '../core/metrics';
+import { acknowledgeRule } from '../core/nag';
 import { completeOperations, PatternOperationsProps, patternDeployment } from '../core/operations';
 import { PatternCodeProps, PatternHandlerProps, patternHandler, validatePatternProps } from '../core/pattern-props';
 import { collectionApiEnvironment, CollectionApiProps, validateCollectionApiProps } from '../core/resource-api';
@@ -47,7 +48,7 @@ export interface FileStorageFileSystemOptions {
  * Props of `FileStorageService`. The function is created here (a Lambda file system mount and
  * VPC placement are set at creation), so it takes your `code`, not an existing function.
  */
-export interface FileStorageServiceProps extends PatternCodeProps, PatternVpcProps, CollectionApiProps, PatternOperationsProps {
+export interface FileStorageServiceProps extends PatternCodeProps, PatternVpcProps, CollectionApiProps, PatternOperationsProps, PatternEncryptionProps {
   /**
    * Serve this file system (it must have mount targets in the function's subnets and a security
    * group). Its file system policy stays yours: see the README for the statements to add.
@@ -112,6 +113,8 @@ export class FileStorageService extends Construct {
   /** The function's security group: egress to NFS on the file system only. */
   public readonly functionSecurityGroup: ec2.ISecurityGroup;
   public readonly mountPath: string;
+  /** The customer-managed key of the pattern's log groups and secrets. */
+  public readonly encryptionKey: kms.IKey;
   public readonly alarms: cloudwatch.IAlarm[];
   public readonly dashboard?: cloudwatch.Dashboard;
   /** The CodeDeploy deployment of the handler when `deployment` is set. */
@@ -119,6 +122,7 @@ export class FileStorageService extends Construct {
 
   constructor(scope: Construct, id: string, props: FileStorageServiceProps = {}) {
     super(scope, id);
+    this.encryptionKey = usePatternKey(this, props.encryptionKey);
     validate(props);
     this.mountPath = props.mountPath ?? '/mnt/data';
 

@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { AlarmFactory } from '../core/alarms';
 import { referenceHandlerCode } from '../core/assets';
 import { CanaryDeployment, CanaryDeploymentOptions } from '../core/canary-deployment';
+import { PatternEncryptionProps, usePatternKey } from '../core/encryption';
 import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { createLibraryFunction } from '../core/function';
 import { mergeProps } from '../core/merge';
@@ -95,7 +96,7 @@ export interface FanOutSubscriber {
   readonly oldestMessageAgeThreshold?: Duration;
 }
 
-export interface FanOutProps extends PatternTableProps, PatternOperationsProps {
+export interface FanOutProps extends PatternTableProps, PatternOperationsProps, PatternEncryptionProps {
   /** Use this topic instead of creating one. Set `fifo` to match it. @default - a new KMS-encrypted, TLS-only topic */
   readonly existingTopic?: sns.ITopic;
   /** Overrides of the created topic. @default - none */
@@ -139,6 +140,8 @@ export class FanOut extends Construct {
   public readonly publisher?: lambda.IFunction;
   /** Moves a subscriber's DLQ back to its queue: invoke with `{ "subscriber": "<name>" }`. */
   public readonly redrive: lambda.IFunction;
+  /** The customer-managed key of the pattern's log groups and secrets. */
+  public readonly encryptionKey: kms.IKey;
   public readonly alarms: cloudwatch.IAlarm[];
   public readonly dashboard?: cloudwatch.Dashboard;
   /** The key of the created topic; undefined with `existingTopic`. */
@@ -147,6 +150,7 @@ export class FanOut extends Construct {
 
   constructor(scope: Construct, id: string, props: FanOutProps) {
     super(scope, id);
+    this.encryptionKey = usePatternKey(this, props.encryptionKey);
     this.fifo = props.fifo ?? false;
     validate(props, this.fifo);
 

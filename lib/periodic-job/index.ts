@@ -1,6 +1,7 @@
 import { CfnElement, Duration, RemovalPolicy, SecretValue, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,7 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AlarmFactory } from '../core/alarms';
 import { CanaryDeployment } from '../core/canary-deployment';
-import { encryptionKeyOf } from '../core/encryption';
+import { PatternEncryptionProps, encryptionKeyOf, usePatternKey } from '../core/encryption';
 import { assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { ManagedPolicyRole, servicePrincipalFor } from '../core/managed-policy-role';
 import { ALARM_PERIOD, DynamoDbMetrics, LambdaMetrics, SqsMetrics } from '../core/metrics';
@@ -66,7 +67,7 @@ export interface PeriodicJobSourceApi {
   readonly allowInsecureHttp?: boolean;
 }
 
-export interface PeriodicJobProps extends PatternHandlerProps, PatternTableProps, PatternOperationsProps {
+export interface PeriodicJobProps extends PatternHandlerProps, PatternTableProps, PatternOperationsProps, PatternEncryptionProps {
   /** Name of the job in run records and the `JobName` metric dimension. @default - the construct id */
   readonly jobName?: string;
   /** When the job runs. `ScheduleExpression.rate`, `.cron` (with a time zone) or `.expression`. @default rate(1 hour) */
@@ -146,6 +147,8 @@ export class PeriodicJob extends Construct {
   public readonly table: dynamodb.ITable;
   public readonly handler: lambda.IFunction;
   public readonly logGroup?: logs.ILogGroup;
+  /** The customer-managed key of the pattern's log groups and secrets. */
+  public readonly encryptionKey: kms.IKey;
   public readonly alarms: cloudwatch.IAlarm[];
   public readonly dashboard?: cloudwatch.Dashboard;
   /** The CodeDeploy deployment of the handler when `deployment` is set. */
@@ -153,6 +156,7 @@ export class PeriodicJob extends Construct {
 
   constructor(scope: Construct, id: string, props: PeriodicJobProps = {}) {
     super(scope, id);
+    this.encryptionKey = usePatternKey(this, props.encryptionKey);
     this.jobName = props.jobName ?? id;
     const scheduleExpression = props.schedule ?? scheduler.ScheduleExpression.rate(Duration.hours(1));
     const interval = validate(props, this.jobName, scheduleExpression);

@@ -2,6 +2,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -9,6 +10,7 @@ import { AlarmFactory } from '../core/alarms';
 import { ApiAuthorizationKind } from '../core/api-authorization';
 import { addApiHandlerAlarms, createPatternApi, SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS } from '../core/api-service';
 import { CanaryDeployment } from '../core/canary-deployment';
+import { PatternEncryptionProps, usePatternKey } from '../core/encryption';
 import { InvalidPropsError } from '../core/errors';
 import { DynamoDbMetrics } from '../core/metrics';
 import { completeOperations, PatternOperationsProps, patternDeployment } from '../core/operations';
@@ -16,7 +18,7 @@ import { grantPatternTable, patternHandler, PatternHandlerProps, patternTable, P
 import { checkItemOwnerClaimAtSynth, resourceApiEnvironment, ResourceApiProps, validateResourceApiProps } from '../core/resource-api';
 import { SecureRestApi, SecureRestApiProps } from '../core/secure-rest-api';
 
-export interface RestfulMicroserviceProps extends PatternHandlerProps, PatternTableProps, ResourceApiProps, PatternOperationsProps {
+export interface RestfulMicroserviceProps extends PatternHandlerProps, PatternTableProps, ResourceApiProps, PatternOperationsProps, PatternEncryptionProps {
   /** Props of the API building block: endpoint type, authorization, throttling, cache, usage plan, resource policy, CORS, WAF. @default - REGIONAL, IAM auth, 100 rps */
   readonly apiProps?: SecureRestApiProps;
   /**
@@ -58,6 +60,8 @@ export class RestfulMicroservice extends Construct {
   /** The handler's log group; undefined for an `existingFunction`. */
   public readonly logGroup?: logs.ILogGroup;
   public readonly resourceName: string;
+  /** The customer-managed key of the pattern's log groups and secrets. */
+  public readonly encryptionKey: kms.IKey;
   public readonly alarms: cloudwatch.IAlarm[];
   public readonly dashboard?: cloudwatch.Dashboard;
   /** The CodeDeploy deployment of the handler when `deployment` is set. */
@@ -65,6 +69,7 @@ export class RestfulMicroservice extends Construct {
 
   constructor(scope: Construct, id: string, props: RestfulMicroserviceProps = {}) {
     super(scope, id);
+    this.encryptionKey = usePatternKey(this, props.encryptionKey);
     validate(props);
     this.resourceName = props.resourceName ?? 'items';
     this.table = patternTable(this, NAME, props);

@@ -2,6 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -9,6 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AlarmFactory } from '../core/alarms';
 import { CanaryDeployment } from '../core/canary-deployment';
+import { PatternEncryptionProps, usePatternKey } from '../core/encryption';
 import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { mergeProps } from '../core/merge';
 import { ALARM_PERIOD, DynamoDbMetrics, LambdaMetrics, SqsMetrics } from '../core/metrics';
@@ -35,7 +37,7 @@ export interface StreamEventSourceOptions {
   readonly startingPosition?: lambda.StartingPosition;
 }
 
-export interface StreamProcessorProps extends PatternHandlerProps, PatternTableProps, PatternOperationsProps {
+export interface StreamProcessorProps extends PatternHandlerProps, PatternTableProps, PatternOperationsProps, PatternEncryptionProps {
   /** Use this stream instead of creating one. @default - a new stream */
   readonly existingStream?: kinesis.IStream;
   /** Overrides of the created stream (e.g. `streamMode: PROVISIONED, shardCount`, `retentionPeriod`). @default - on-demand, encrypted with the AWS-managed key, 24 h retention */
@@ -91,6 +93,8 @@ export class StreamProcessor extends Construct {
   /** The on-failure queue created when no `onFailure` is given. */
   public readonly failureQueue?: sqs.IQueue;
   public readonly eventSourceMappingId: string;
+  /** The customer-managed key of the pattern's log groups and secrets. */
+  public readonly encryptionKey: kms.IKey;
   public readonly alarms: cloudwatch.IAlarm[];
   public readonly dashboard?: cloudwatch.Dashboard;
   /** The CodeDeploy deployment of the handler when `deployment` is set. */
@@ -98,6 +102,7 @@ export class StreamProcessor extends Construct {
 
   constructor(scope: Construct, id: string, props: StreamProcessorProps = {}) {
     super(scope, id);
+    this.encryptionKey = usePatternKey(this, props.encryptionKey);
     validate(props);
 
     this.stream = props.existingStream ?? new kinesis.Stream(this, 'Stream', mergeProps<kinesis.StreamProps>(

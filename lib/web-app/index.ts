@@ -6,6 +6,7 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -24,7 +25,7 @@ import { referenceAssetDirectory } from '../core/assets';
 import { accessLogBucket, logServerAccess, secureBucket } from '../core/bucket';
 import { CanaryDeployment } from '../core/canary-deployment';
 import { stackUuid } from '../core/deployment-names';
-import { encryptionKeyOf } from '../core/encryption';
+import { PatternEncryptionProps, encryptionKeyOf, usePatternKey } from '../core/encryption';
 import { assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { acknowledgeNagFindings, ruleAcknowledgements } from '../core/nag';
 import { completeOperations, PatternOperationsProps } from '../core/operations';
@@ -41,7 +42,7 @@ export type { WebApplicationCustomDomain } from './distribution';
  * `itemSchema` defaults to the reference SPA's schema and `itemOwnerClaim` to `sub`, so every
  * signed-in user sees only their own items.
  */
-export interface WebApplicationProps extends PatternHandlerProps, PatternTableProps, ResourceApiProps, PatternOperationsProps {
+export interface WebApplicationProps extends PatternHandlerProps, PatternTableProps, ResourceApiProps, PatternOperationsProps, PatternEncryptionProps {
   /**
    * Props of the API building block (throttling, cache, usage plan, WAF...). Its authorization is
    * the user pool with the API scope, and the SPA calls it on its own origin, so `authorization`
@@ -164,6 +165,8 @@ export class WebApplication extends Construct {
   public readonly apiOriginKeySecret?: secretsmanager.ISecret;
   /** The Content-Security-Policy every response carries. */
   public readonly contentSecurityPolicy: string;
+  /** The customer-managed key of the pattern's log groups and secrets. */
+  public readonly encryptionKey: kms.IKey;
   public readonly alarms: cloudwatch.IAlarm[];
   public readonly dashboard?: cloudwatch.Dashboard;
   /** The CodeDeploy deployment of the handler when `deployment` is set. */
@@ -172,6 +175,7 @@ export class WebApplication extends Construct {
 
   constructor(scope: Construct, id: string, props: WebApplicationProps = {}) {
     super(scope, id);
+    this.encryptionKey = usePatternKey(this, props.encryptionKey);
     validate(props);
     this.customDomainName = props.customDomain?.domainName;
     this.resourceName = props.resourceName ?? 'items';
@@ -196,6 +200,7 @@ export class WebApplication extends Construct {
 
     // The API: the user pool authorizes it; the access token's scope is checked on every method.
     const service = new RestfulMicroservice(this, 'Api', {
+      encryptionKey: this.encryptionKey,
       existingFunction: props.existingFunction,
       code: props.code,
       handler: props.handler,

@@ -48,7 +48,8 @@ export interface FileStorageFileSystemOptions {
  * Props of `FileStorageService`. The function is created here (a Lambda file system mount and
  * VPC placement are set at creation), so it takes your `code`, not an existing function.
  */
-export interface FileStorageServiceProps extends PatternCodeProps, PatternVpcProps, CollectionApiProps, PatternOperationsProps, PatternEncryptionProps {
+export interface FileStorageServiceProps extends PatternCodeProps, PatternVpcProps, CollectionApiProps, PatternOperationsProps,
+  PatternEncryptionProps {
   /**
    * Serve this file system (it must have mount targets in the function's subnets and a security
    * group). Its file system policy stays yours: see the README for the statements to add.

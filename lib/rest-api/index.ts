@@ -18,7 +18,8 @@ import { grantPatternTable, patternHandler, PatternHandlerProps, patternTable, P
 import { checkItemOwnerClaimAtSynth, resourceApiEnvironment, ResourceApiProps, validateResourceApiProps } from '../core/resource-api';
 import { SecureRestApi, SecureRestApiProps } from '../core/secure-rest-api';
 
-export interface RestfulMicroserviceProps extends PatternHandlerProps, PatternTableProps, ResourceApiProps, PatternOperationsProps, PatternEncryptionProps {
+export interface RestfulMicroserviceProps extends PatternHandlerProps, PatternTableProps, ResourceApiProps, PatternOperationsProps,
+  PatternEncryptionProps {
   /** Props of the API building block: endpoint type, authorization, throttling, cache, usage plan, resource policy, CORS, WAF. @default - REGIONAL, IAM auth, 100 rps */
   readonly apiProps?: SecureRestApiProps;
   /**

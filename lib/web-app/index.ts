@@ -42,7 +42,8 @@ export type { WebApplicationCustomDomain } from './distribution';
  * `itemSchema` defaults to the reference SPA's schema and `itemOwnerClaim` to `sub`, so every
  * signed-in user sees only their own items.
  */
-export interface WebApplicationProps extends PatternHandlerProps, PatternTableProps, ResourceApiProps, PatternOperationsProps, PatternEncryptionProps {
+export interface WebApplicationProps extends PatternHandlerProps, PatternTableProps, ResourceApiProps, PatternOperationsProps,
+  PatternEncryptionProps {
   /**
    * Props of the API building block (throttling, cache, usage plan, WAF...). Its authorization is
    * the user pool with the API scope, and the SPA calls it on its own origin, so `authorization`

@@ -5,7 +5,8 @@ import { AlarmTopic, RelationalMicroservice } from '../lib';
 /**
  * The relational microservice with its defaults: IAM-authorized API, reference handler in an
  * isolated VPC (no NAT), RDS Proxy with TLS and IAM auth, Aurora Serverless v2 PostgreSQL
- * (0.5..4 ACUs), rotated secrets, schema migrations at deploy time, alarms and a dashboard.
+ * (0.5..4 ACUs) with enhanced monitoring, rotated secrets (first rotated after the schema
+ * migrations, a failed rotation alarmed), schema migrations at deploy time, alarms and a dashboard.
  */
 export class RelationalMicroserviceExampleStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {

@@ -1,8 +1,10 @@
 import { join } from 'node:path';
-import { CfnElement, CustomResource, Duration, FileSystem, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, CfnElement, CustomResource, Duration, FileSystem, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -18,8 +20,9 @@ import { CanaryDeployment } from '../core/canary-deployment';
 import { stackUuidHead } from '../core/deployment-names';
 import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { createLibraryFunction } from '../core/function';
+import { ManagedPolicyRole, servicePrincipalFor } from '../core/managed-policy-role';
 import { ALARM_PERIOD } from '../core/metrics';
-import { acknowledgeNagFindings } from '../core/nag';
+import { acknowledgeNagFindings, acknowledgeRule, ruleAcknowledgements } from '../core/nag';
 import { completeOperations, PatternOperationsProps, patternDeployment } from '../core/operations';
 import { PatternCodeProps, PatternHandlerProps, patternHandler, validatePatternProps } from '../core/pattern-props';
 import { resourceApiEnvironment, ResourceApiProps, validateResourceApiProps } from '../core/resource-api';
@@ -46,6 +49,18 @@ export interface RelationalDatabaseOptions {
   readonly removalPolicy?: RemovalPolicy;
   /** How often Secrets Manager rotates the generated passwords. @default Duration.days(30) */
   readonly rotationSchedule?: Duration;
+  /**
+   * Enhanced monitoring of each instance: how often RDS collects its OS metrics into the
+   * `RDSOSMetrics` log group (0, 1, 5, 10, 15, 30 or 60 seconds; 0 turns it off).
+   * @default Duration.seconds(60)
+   */
+  readonly monitoringInterval?: Duration;
+  /**
+   * An AWS Backup plan that backs up the cluster too (a selection of the cluster is added to it);
+   * the cluster's own automated backups (`backupRetention`) stay on.
+   * @default - none: the cluster's automated backups only
+   */
+  readonly backupPlan?: backup.IBackupPlan;
 }
 
 /** The RDS Proxy settings. */
@@ -88,8 +103,11 @@ const NAME = 'RelationalMicroservice';
 const POSTGRES_PORT = 5432;
 const ADMIN_USER = 'postgres';
 const DB_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+/** The enhanced monitoring intervals RDS accepts, in seconds (0: off). */
+const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60];
 const REFERENCE_MIGRATIONS = join(__dirname, '..', '..', 'assets', 'rds-proxy', 'migrate', 'migrations');
 const USER_MIGRATIONS_MOUNT = '/opt';
+const MIGRATIONS_INVOKED_SYNCHRONOUSLY = 'CDK\'s provider framework invokes this function synchronously and reports its error to CloudFormation, which fails the deployment.';
 
 /**
  * The resource API on PostgreSQL: API Gateway REST API -> Lambda in a VPC -> RDS Proxy (TLS, IAM
@@ -138,23 +156,29 @@ export class RelationalMicroservice extends Construct {
 
     const databaseOptions = props.databaseOptions ?? {};
     let databaseConnections: ec2.Connections;
+    let databaseSecurityGroup: ec2.SecurityGroup | undefined;
     if (props.existingCluster) {
       this.adminSecret = props.existingAdminSecret!;
       databaseConnections = props.existingCluster.connections;
     } else {
-      const databaseSecurityGroup = securityGroup('DatabaseSecurityGroup', 'Aurora PostgreSQL, from the proxy and the rotation functions');
+      databaseSecurityGroup = securityGroup('DatabaseSecurityGroup', 'Aurora PostgreSQL, from the proxy and the rotation functions');
       this.cluster = this.createCluster(databaseOptions, dataSubnets, databaseSecurityGroup);
       this.adminSecret = this.cluster.secret!;
       databaseConnections = this.cluster.connections;
     }
     this.apiUserSecret = new rds.DatabaseSecret(this, 'ApiUserSecret', { username: apiUser, excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\' });
+    const rotations: secretsmanager.RotationSchedule[] = [];
     if (this.cluster) {
       const attached = (this.apiUserSecret as rds.DatabaseSecret).attach(this.cluster);
-      this.addRotation(this.cluster.secret!, 'AdminSecretRotation', databaseOptions, network.functionSubnets, databaseConnections);
-      this.addRotation(attached, 'ApiUserSecretRotation', databaseOptions, network.functionSubnets, databaseConnections);
+      rotations.push(
+        this.addRotation(this.cluster.secret!, 'AdminSecretRotation', databaseOptions, network.functionSubnets, databaseConnections),
+        this.addRotation(attached, 'ApiUserSecretRotation', databaseOptions, network.functionSubnets, databaseConnections),
+      );
     }
 
+    const proxyRole = this.createProxyRole();
     this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
+      role: proxyRole,
       proxyTarget: rds.ProxyTarget.fromCluster(this.cluster ?? props.existingCluster!),
       secrets: [this.adminSecret, this.apiUserSecret],
       vpc: this.vpc,
@@ -169,7 +193,14 @@ export class RelationalMicroservice extends Construct {
       // Proxy names are unique per account and region: derive one from the construct path.
       dbProxyName: Names.uniqueResourceName(this, { maxLength: 60, separator: '-' }).toLowerCase().replace(/^[^a-z]+/, ''),
     });
-    // The proxy target opens the database port from the proxy's security group itself.
+    // The proxy names only the role's ARN; this makes it wait for the role's policy too, so its
+    // first login already may read the secrets.
+    this.proxy.node.addDependency(proxyRole);
+    // The proxy target opens the database port from the proxy's security group itself, as the
+    // cluster's Endpoint.Port attribute (DatabaseCluster's default port, even with `port` set): a
+    // token, which cdk-nag's port rules cannot read and report as a finding. The created cluster
+    // listens on POSTGRES_PORT, so the rule says that literally. An existing cluster keeps its port.
+    if (databaseSecurityGroup) pinTokenPorts(databaseSecurityGroup, POSTGRES_PORT);
     this.proxySecurityGroup.connections.allowFrom(this.functionSecurityGroup, ec2.Port.tcp(POSTGRES_PORT), 'PostgreSQL from the API function');
     this.proxySecurityGroup.connections.allowFrom(migrationsSecurityGroup, ec2.Port.tcp(POSTGRES_PORT), 'PostgreSQL from the migrations function');
 
@@ -187,6 +218,11 @@ export class RelationalMicroservice extends Construct {
     const migrationsRun = this.createMigrations(props, connectionEnvironment(ADMIN_USER), inVpc(migrationsSecurityGroup), migrationsSecurityGroup);
     this.migrationsFunction = migrationsRun.function;
     this.migrations = migrationsRun.resource;
+    // Creating a rotation schedule rotates at once, logging in as the secret's user: the API user
+    // exists only once the migrations created it (an earlier rotation fails and leaves the secret
+    // pending), and a new admin password while the migrations log in through the proxy could fail
+    // the first deployment. So both schedules wait for the migrations.
+    for (const rotation of rotations) rotation.node.addDependency(this.migrations);
 
     ({ handler: this.handler, logGroup: this.logGroup } = patternHandler(this, props, {
       referenceAsset: 'rds-proxy/api',
@@ -210,6 +246,7 @@ export class RelationalMicroservice extends Construct {
     const alarms = new AlarmFactory(this, props.alarmTopic);
     addApiHandlerAlarms(alarms, this.handler, this.node.path);
     this.addDatabaseAlarms(alarms, props);
+    if (rotations.length > 0) this.addRotationFailureAlarm(alarms, [this.adminSecret, this.apiUserSecret]);
     ({ alarms: this.alarms, dashboard: this.dashboard } = completeOperations(this, props, [...this.restApi.alarms, ...alarms.alarms], [
       { deployment, rollbackAlarms: this.restApi.rollbackAlarms },
     ]));
@@ -223,6 +260,21 @@ export class RelationalMicroservice extends Construct {
   /** Lets `grantee` call the API (`execute-api:Invoke` on its stage), for the default IAM authorization. */
   public grantInvoke(grantee: iam.IGrantable): iam.Grant {
     return this.restApi.grantInvoke(grantee);
+  }
+
+  /**
+   * The role RDS Proxy assumes to read the database secrets. CDK's default role trusts
+   * rds.amazonaws.com for any source; this one only for a proxy of this account and Region (the
+   * proxy's own ARN carries an id RDS assigns at creation, and naming it here would be a cycle),
+   * so RDS acting for another account cannot be made to use it (confused deputy).
+   */
+  private createProxyRole(): iam.IRole {
+    const stack = Stack.of(this);
+    return new ManagedPolicyRole(this, 'ProxyRole', {
+      description: `${this.node.path}: RDS Proxy reads the database secrets`,
+      assumedBy: servicePrincipalFor('rds.amazonaws.com', stack.account,
+        stack.formatArn({ service: 'rds', resource: 'db-proxy', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
+    });
   }
 
   private createCluster(options: RelationalDatabaseOptions, subnets: ec2.SubnetSelection, securityGroup: ec2.ISecurityGroup): rds.DatabaseCluster {
@@ -246,6 +298,9 @@ export class RelationalMicroservice extends Construct {
       vpc: this.vpc,
       vpcSubnets: subnets,
       securityGroups: [securityGroup],
+      port: POSTGRES_PORT,
+      // Instance level (each instance gets the interval), not enableClusterLevelEnhancedMonitoring.
+      monitoringInterval: options.monitoringInterval ?? Duration.seconds(60),
       credentials: rds.Credentials.fromGeneratedSecret(ADMIN_USER),
       defaultDatabaseName: options.databaseName ?? 'app',
       storageEncrypted: true,
@@ -261,13 +316,35 @@ export class RelationalMicroservice extends Construct {
       id: 'AwsSolutions-RDS11',
       reason: 'PostgreSQL listens on its standard port 5432; only the proxy security group may reach it, so a non-standard port adds no protection.',
     }]);
+    // The check looks for the instance in a backup selection, which AWS Backup cannot do for Aurora.
+    for (const instance of cluster.node.findAll().filter((c) => c instanceof rds.CfnDBInstance)) {
+      acknowledgeRule(instance, 'RDSInBackupPlan', `AWS Backup and RDS back up Aurora at the cluster level, and an Aurora instance cannot be backed up on its own: the cluster keeps automated backups with point-in-time recovery for backupRetention days${options.backupPlan ? ' and is in databaseOptions.backupPlan' : '; databaseOptions.backupPlan adds it to an AWS Backup plan'}.`);
+    }
+    // CDK creates this role only for a non-zero monitoring interval.
+    const monitoringRole = cluster.node.tryFindChild('MonitoringRole');
+    if (monitoringRole) {
+      acknowledgeNagFindings(monitoringRole, [{
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+        reason: 'The AWS-maintained policy that enhanced monitoring needs: it lets the RDS monitoring agent create and write the RDSOSMetrics log group (CloudWatch Logs actions on log groups named RDS* only), and AWS keeps it in step with what the agent writes. The role is assumed by monitoring.rds.amazonaws.com only; databaseOptions.monitoringInterval 0 removes it.',
+      }]);
+    }
+    if (options.backupPlan) {
+      const selection = new backup.BackupSelection(this, 'DatabaseBackupSelection', {
+        backupPlan: options.backupPlan,
+        resources: [backup.BackupResource.fromRdsDatabaseCluster(cluster)],
+      });
+      acknowledgeNagFindings(selection.node.findChild('Role'), [{
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+        reason: 'AWS Backup\'s AWS-maintained backup policy (the role AWS Backup documents as its default): it creates, tags and copies the snapshots of the selected cluster, whose names AWS Backup chooses at run time, and AWS keeps it in step with what AWS Backup does. The role is assumed by backup.amazonaws.com only and exists only with databaseOptions.backupPlan.',
+      }]);
+    }
     return cluster;
   }
 
   private addRotation(
     secret: secretsmanager.ISecret, rotationId: string, options: RelationalDatabaseOptions,
     subnets: ec2.SubnetSelection, databaseConnections: ec2.Connections,
-  ): void {
+  ): secretsmanager.RotationSchedule {
     const rotationSecurityGroup = new ec2.SecurityGroup(this, `${rotationId}SecurityGroup`, {
       vpc: this.vpc,
       description: `${this.node.path}: ${rotationId} function, PostgreSQL to the database and HTTPS to Secrets Manager`,
@@ -275,7 +352,7 @@ export class RelationalMicroservice extends Construct {
     });
     databaseConnections.allowFrom(rotationSecurityGroup, ec2.Port.tcp(POSTGRES_PORT), `PostgreSQL from ${rotationId}`);
     this.allowToSecretsManager(rotationSecurityGroup);
-    secret.addRotationSchedule(rotationId, {
+    return secret.addRotationSchedule(rotationId, {
       automaticallyAfter: options.rotationSchedule ?? Duration.days(30),
       hostedRotation: secretsmanager.HostedRotation.postgreSqlSingleUser({
         vpc: this.vpc, vpcSubnets: subnets, securityGroups: [rotationSecurityGroup],
@@ -312,8 +389,8 @@ export class RelationalMicroservice extends Construct {
     this.proxy.grantConnect(fn, ADMIN_USER);
     this.allowToSecretsManager(securityGroup);
     acknowledgeNagFindings(fn, [
-      { id: 'Serverless-LambdaDLQ', reason: 'The CloudFormation custom resource provider invokes this function synchronously and fails the deployment on an error.' },
-      { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'Invoked synchronously by the custom resource provider; a failure fails the deployment.' },
+      ...ruleAcknowledgements('LambdaDLQ', MIGRATIONS_INVOKED_SYNCHRONOUSLY),
+      { id: 'Serverless-LambdaAsyncFailureDestination', reason: MIGRATIONS_INVOKED_SYNCHRONOUSLY },
     ]);
 
     const provider = new cr.Provider(this, 'MigrationsProvider', {
@@ -327,7 +404,7 @@ export class RelationalMicroservice extends Construct {
         { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'CDK\'s custom resource provider framework function; it only relays CloudFormation events to the migrations function and writes its own logs.' },
         { id: `AwsSolutions-IAM5[Resource::<${invokedLogicalId}.Arn>:*]`, reason: 'The provider framework may invoke the migrations function and its versions, as CDK grants it.' },
         { id: 'Serverless-LambdaDefaultMemorySize', reason: 'CDK\'s provider framework function relays one event per deployment; its default memory is enough.' },
-        { id: 'Serverless-LambdaDLQ', reason: 'CloudFormation invokes the provider framework synchronously through the custom resource; a failure fails the deployment.' },
+        ...ruleAcknowledgements('LambdaDLQ', 'CloudFormation invokes this custom-resource function asynchronously. CDK\'s provider framework reports every failure to CloudFormation\'s response URL, which fails the deployment; a copy of the event in a dead-letter queue would end nothing.'),
         { id: 'Serverless-LambdaTracing', reason: 'CDK\'s provider framework function; the migrations function it invokes is traced.' },
       ]);
     }
@@ -338,8 +415,46 @@ export class RelationalMicroservice extends Construct {
       properties: { MigrationsFingerprint: FileSystem.fingerprint(userMigrations ?? REFERENCE_MIGRATIONS) },
     });
     resource.node.addDependency(this.proxy);
-    if (this.cluster) resource.node.addDependency(this.cluster);
+    // The cluster and its instances, not the whole cluster construct: its secret's rotation
+    // schedule is inside it and waits for the migrations itself.
+    if (this.cluster) {
+      resource.node.addDependency(...this.cluster.node.findAll().filter((c) => c instanceof rds.CfnDBCluster || c instanceof rds.CfnDBInstance));
+    }
     return { function: fn, resource };
+  }
+
+  /**
+   * Secrets Manager has no rotation metric: it reports a failed rotation as a CloudTrail service
+   * event (`RotationFailed`), which reaches the account's default event bus with no trail needed.
+   * A rule matches the two secrets' events and the alarm counts its matches (`TriggeredRules`, a
+   * per-rule metric of the default bus), so the failure pages like every other alarm: on
+   * `alarmTopic`, in `alarms` and on the dashboard. The rule has no target: the alarm is the one
+   * notification (a topic target would page twice, and needs the topic's key to trust EventBridge).
+   */
+  private addRotationFailureAlarm(alarms: AlarmFactory, secrets: secretsmanager.ISecret[]): void {
+    const rule = new events.Rule(this, 'SecretRotationFailed', {
+      description: `${this.node.path}: Secrets Manager failed to rotate the admin or API user secret`,
+      eventPattern: {
+        source: ['aws.secretsmanager'],
+        detailType: ['AWS Service Event via CloudTrail'],
+        detail: {
+          eventSource: ['secretsmanager.amazonaws.com'],
+          eventName: ['RotationFailed'],
+          additionalEventData: { SecretId: secrets.map((s) => s.secretArn) },
+        },
+      },
+    });
+    acknowledgeNagFindings(rule, [{
+      id: 'Serverless-EventBusDLQ',
+      reason: 'The rule has no target, so no delivery can fail: the alarm counts its matches (AWS/Events TriggeredRules) and is the notification.',
+    }]);
+    alarms.add('SecretRotationFailedAlarm', {
+      metric: new cloudwatch.Metric({
+        namespace: 'AWS/Events', metricName: 'TriggeredRules', dimensionsMap: { RuleName: rule.ruleName }, period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM,
+      }),
+      threshold: 1,
+      description: `${this.node.path}: Secrets Manager failed to rotate the admin or API user secret; the old password stays current. See the rotation function's logs (Secrets Manager console, the secret's rotation configuration) and rotate again.`,
+    });
   }
 
   private addDatabaseAlarms(alarms: AlarmFactory, props: RelationalMicroserviceProps): void {
@@ -418,6 +533,23 @@ function validate(props: RelationalMicroserviceProps): void {
   if (backupDays !== undefined && !Token.isUnresolved(backupDays) && (backupDays < 1 || backupDays > 35)) {
     throw new InvalidPropsError(NAME, `databaseOptions.backupRetention must be 1..35 days, got ${backupDays}`);
   }
+  const monitoringSeconds = db.monitoringInterval?.toSeconds({ integral: false });
+  if (monitoringSeconds !== undefined && !Token.isUnresolved(monitoringSeconds) && !MONITORING_INTERVALS.includes(monitoringSeconds)) {
+    throw new InvalidPropsError(NAME, `databaseOptions.monitoringInterval must be one of 0, 1, 5, 10, 15, 30 or 60 seconds, got ${monitoringSeconds}`);
+  }
   assertIntegerInRange(NAME, 'proxyOptions.maxConnectionsPercent', props.proxyOptions?.maxConnectionsPercent, 1, 100);
   assertIntegerInRange(NAME, 'clientConnectionsThreshold', props.clientConnectionsThreshold, 1, 1_000_000);
+}
+
+/**
+ * Sets the port of every ingress rule of `securityGroup` whose port is a token (an attribute
+ * resolved at deploy time) to `port`, the literal value that token resolves to.
+ */
+function pinTokenPorts(securityGroup: ec2.SecurityGroup, port: number): void {
+  for (const child of securityGroup.node.children) {
+    if (child instanceof ec2.CfnSecurityGroupIngress && (Token.isUnresolved(child.fromPort) || Token.isUnresolved(child.toPort))) {
+      child.fromPort = port;
+      child.toPort = port;
+    }
+  }
 }

@@ -1,11 +1,14 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { ApiAuthorization, RelationalMicroservice, RelationalMicroserviceProps } from '../../lib';
+import { IConstruct } from 'constructs';
+import { AlarmTopic, ApiAuthorization, RelationalMicroservice, RelationalMicroserviceProps } from '../../lib';
+import { allowedPermissions } from '../helpers/iam';
 import { nagFindings } from '../helpers/nag';
 
 function build(props?: RelationalMicroserviceProps, extra?: (stack: Stack) => RelationalMicroserviceProps) {
@@ -15,6 +18,18 @@ function build(props?: RelationalMicroserviceProps, extra?: (stack: Stack) => Re
 }
 
 const sgRef = (name: string) => ({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^Items${name}SecurityGroup`)), 'GroupId'] });
+
+/** The acknowledged finding ids and their reasons on `scope` itself, as `Validations.acknowledge` records them (ids without their `Annotation::` kind). */
+function acknowledgements(scope: IConstruct): Record<string, string> {
+  const recorded = scope.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY);
+  return Object.fromEntries(recorded.flatMap((m) => Object.entries(m.data as Record<string, string>)).map(([id, reason]) => [id.replace(/^Annotation::/, ''), reason]));
+}
+
+const logicalIdOf = (template: Template, type: string, pattern: RegExp): string => {
+  const ids = Object.keys(template.findResources(type)).filter((id) => pattern.test(id));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+};
 
 function apiFunction(template: Template): any {
   return Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.RESOURCE_NAME);
@@ -93,7 +108,8 @@ describe('RelationalMicroservice defaults', () => {
     const egress = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress')).map((r) => r.Properties);
     expect(ingress).toContainEqual(expect.objectContaining({ GroupId: sgRef('Proxy'), SourceSecurityGroupId: sgRef('Function'), FromPort: 5432, ToPort: 5432 }));
     expect(ingress).toContainEqual(expect.objectContaining({ GroupId: sgRef('Proxy'), SourceSecurityGroupId: sgRef('Migrations'), FromPort: 5432 }));
-    expect(ingress).toContainEqual(expect.objectContaining({ GroupId: sgRef('Database'), SourceSecurityGroupId: sgRef('Proxy') }));
+    // a literal port, not the cluster's Endpoint.Port attribute (a token that cdk-nag cannot read)
+    expect(ingress).toContainEqual(expect.objectContaining({ GroupId: sgRef('Database'), SourceSecurityGroupId: sgRef('Proxy'), FromPort: 5432, ToPort: 5432 }));
     // the API function: one egress rule, 5432 to the proxy
     const functionEgress = egress.filter((e) => JSON.stringify(e.GroupId).includes('ItemsFunctionSecurityGroup'));
     expect(functionEgress).toEqual([expect.objectContaining({ DestinationSecurityGroupId: sgRef('Proxy'), FromPort: 5432, ToPort: 5432 })]);
@@ -105,6 +121,9 @@ describe('RelationalMicroservice defaults', () => {
     for (const i of intoDatabase) expect(JSON.stringify(i.SourceSecurityGroupId)).toMatch(/ItemsProxySecurityGroup|SecretRotationSecurityGroup/);
     // no CIDR rule anywhere
     for (const r of [...ingress, ...egress]) expect(r.CidrIp).toBeUndefined();
+    // every rule into the database names 5432 itself
+    for (const i of intoDatabase) expect([i.FromPort, i.ToPort]).toEqual([5432, 5432]);
+    template.hasResourceProperties('AWS::RDS::DBCluster', { Port: 5432 });
   });
 
   test('the API function connects as app_user with an IAM token: rds-db:connect on the proxy, no password in its environment', () => {
@@ -119,10 +138,9 @@ describe('RelationalMicroservice defaults', () => {
       RESOURCE_NAME: 'items',
     }));
     expect(JSON.stringify(fn.Properties.Environment.Variables)).not.toMatch(/PASSWORD|SECRET/i);
-    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
-    const apiPolicy = policies.find((p) => JSON.stringify(p.Properties.Roles).includes('ItemsHandlerRole'));
-    expect(JSON.stringify(apiPolicy!.Properties.PolicyDocument)).toMatch(/"rds-db:connect".*:dbuser:.*\/app_user"/);
-    expect(JSON.stringify(apiPolicy!.Properties.PolicyDocument)).not.toMatch(/secretsmanager/);
+    const granted = allowedPermissions(template, /^ItemsHandlerRole/);
+    expect(JSON.stringify(granted.filter((p) => p.action === 'rds-db:connect'))).toMatch(/:dbuser:.*\/app_user"/);
+    expect(granted.map((p) => p.action).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
   });
 
   test('migrations run as a custom resource after the proxy and the cluster, before the API function, again when the SQL changes', () => {
@@ -137,10 +155,10 @@ describe('RelationalMicroservice defaults', () => {
     });
   });
 
-  test('alarms on the API, the function, proxy connections and borrow latency, database CPU and capacity', () => {
+  test('alarms on the API, the function, proxy connections and borrow latency, database CPU and capacity, failed secret rotations', () => {
     expect(service.alarms.map((a) => a.node.id).sort()).toEqual([
       'DatabaseCapacityAlarm', 'DatabaseCpuAlarm', 'HandlerErrorsAlarm', 'HandlerThrottlesAlarm', 'LatencyP99Alarm',
-      'ProxyBorrowLatencyAlarm', 'ProxyClientConnectionsAlarm', 'ServerErrorRateAlarm',
+      'ProxyBorrowLatencyAlarm', 'ProxyClientConnectionsAlarm', 'SecretRotationFailedAlarm', 'ServerErrorRateAlarm',
     ]);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/RDS',
@@ -149,6 +167,88 @@ describe('RelationalMicroservice defaults', () => {
       Dimensions: [{ Name: 'ProxyName', Value: { Ref: Match.stringLikeRegexp('^ItemsProxy') } }],
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ACUUtilization', Threshold: 90 });
+  });
+
+  test('the first rotation of each secret waits for the migrations, which create the API user it logs in as', () => {
+    const migrations = logicalIdOf(template, 'Custom::SchemaMigrations', /^ItemsMigrations/);
+    const schedules = template.findResources('AWS::SecretsManager::RotationSchedule');
+    expect(Object.keys(schedules)).toHaveLength(2);
+    expect(Object.keys(schedules)).toEqual(expect.arrayContaining([expect.stringMatching(/AdminSecretRotation/), expect.stringMatching(/ApiUserSecretRotation/)]));
+    for (const schedule of Object.values(schedules)) expect(schedule.DependsOn).toContain(migrations);
+  });
+
+  test('a failed rotation of either secret raises an alarm: an EventBridge rule on Secrets Manager\'s RotationFailed events, alarmed on its TriggeredRules', () => {
+    const rule = logicalIdOf(template, 'AWS::Events::Rule', /^ItemsSecretRotationFailed/);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      State: 'ENABLED',
+      EventPattern: {
+        'source': ['aws.secretsmanager'],
+        'detail-type': ['AWS Service Event via CloudTrail'],
+        'detail': {
+          eventSource: ['secretsmanager.amazonaws.com'],
+          eventName: ['RotationFailed'],
+          additionalEventData: { SecretId: [{ Ref: Match.stringLikeRegexp('^ItemsDatabaseSecretAttachment') }, { Ref: Match.stringLikeRegexp('^ItemsApiUserSecret') }] },
+        },
+      },
+    });
+    // The alarm is the notification: no target sends the raw event to anyone.
+    expect(template.findResources('AWS::Events::Rule')[rule].Properties.Targets).toBeUndefined();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Events',
+      MetricName: 'TriggeredRules',
+      Dimensions: [{ Name: 'RuleName', Value: { Ref: rule } }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  test('the proxy\'s role trusts RDS only for proxies of this account and region (no confused deputy), and reads only the two secrets', () => {
+    const proxy = Object.values(template.findResources('AWS::RDS::DBProxy'))[0];
+    const roleId = proxy.Properties.RoleArn['Fn::GetAtt'][0] as string;
+    const role = template.findResources('AWS::IAM::Role')[roleId];
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{
+      Action: 'sts:AssumeRole',
+      Effect: 'Allow',
+      Principal: { Service: 'rds.amazonaws.com' },
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':rds:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':db-proxy:*']] } },
+      },
+    }]);
+    const granted = allowedPermissions(template, new RegExp(`^${roleId}$`));
+    expect(granted.map((p) => p.action).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:GetSecretValue']);
+    expect(granted.map((p) => JSON.stringify(p.resource)).sort()).toEqual([
+      expect.stringMatching(/ItemsApiUserSecret/), expect.stringMatching(/ItemsApiUserSecret/),
+      expect.stringMatching(/ItemsDatabaseSecretAttachment/), expect.stringMatching(/ItemsDatabaseSecretAttachment/),
+    ]);
+  });
+
+  test('enhanced monitoring every 60 s on the writer instance, through CDK\'s monitoring role', () => {
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      MonitoringInterval: 60,
+      MonitoringRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ItemsDatabaseMonitoringRole'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'monitoring.rds.amazonaws.com' } })] },
+    });
+  });
+
+  test('no backup plan selection unless databaseOptions.backupPlan is given', () => {
+    template.resourceCountIs('AWS::Backup::BackupSelection', 0);
+  });
+
+  test('the acknowledgements of the custom-resource functions say who invokes them and how', () => {
+    const migrations = acknowledgements(service.migrationsFunction);
+    const reworded = 'CDK\'s provider framework invokes this function synchronously and reports its error to CloudFormation, which fails the deployment.';
+    expect(migrations['Serverless-LambdaDLQ']).toBe(reworded);
+    expect(migrations['Serverless-LambdaAsyncFailureDestination']).toBe(reworded);
+    const framework = acknowledgements(service.node.findChild('MigrationsProvider').node.findChild('framework-onEvent'));
+    // CloudFormation invokes custom-resource functions asynchronously; the framework reports every failure itself.
+    expect(framework['Serverless-LambdaDLQ']).toMatch(/^CloudFormation invokes this custom-resource function asynchronously\./);
+    expect(framework['Serverless-LambdaDLQ']).toMatch(/response URL/);
+    for (const reason of [...Object.values(migrations), ...Object.values(framework)]) expect(reason).not.toMatch(/CloudFormation[^.]*invokes[^.]*\bsynchronously/);
   });
 
   test('has no unacknowledged cdk-nag findings', () => {
@@ -185,10 +285,46 @@ describe('RelationalMicroservice options', () => {
     });
     template.resourceCountIs('AWS::RDS::DBCluster', 0);
     template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+    // nothing here rotates, so nothing watches rotations
+    template.resourceCountIs('AWS::Events::Rule', 0);
+    expect(service.alarms.map((a) => a.node.id)).not.toContain('SecretRotationFailedAlarm');
     expect(service.cluster).toBeUndefined();
     template.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', { DBClusterIdentifiers: ['orders'] });
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       GroupId: 'sg-12345678', SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ItemsProxySecurityGroup'), 'GroupId'] }, FromPort: 5432,
+    });
+  });
+
+  test('databaseOptions.monitoringInterval: a reader is monitored like the writer; 0 turns enhanced monitoring off', () => {
+    const { template: withReader } = build({ databaseOptions: { reader: true, monitoringInterval: Duration.seconds(15) } });
+    const instances = Object.values(withReader.findResources('AWS::RDS::DBInstance'));
+    expect(instances.map((i) => i.Properties.MonitoringInterval)).toEqual([15, 15]);
+    const { stack, template: off } = build({ databaseOptions: { monitoringInterval: Duration.seconds(0) } });
+    expect(Object.values(off.findResources('AWS::RDS::DBInstance'))[0].Properties.MonitoringRoleArn).toBeUndefined();
+    expect(JSON.stringify(off.findResources('AWS::IAM::Role'))).not.toMatch(/monitoring\.rds\.amazonaws\.com/);
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  test('databaseOptions.backupPlan adds a selection of the cluster to your plan, with no new finding', () => {
+    const { stack, template } = build({}, (s) => {
+      const plan = backup.BackupPlan.daily35DayRetention(s, 'Plan');
+      return { databaseOptions: { backupPlan: plan } };
+    });
+    template.hasResourceProperties('AWS::Backup::BackupSelection', {
+      BackupPlanId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Plan'), 'BackupPlanId'] },
+      BackupSelection: Match.objectLike({
+        Resources: [{ 'Fn::Join': ['', Match.arrayWith([':cluster:', { Ref: Match.stringLikeRegexp('^ItemsDatabase[A-F0-9]{8}$') }])] }],
+      }),
+    });
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  test('with an alarm topic, a failed rotation notifies it (and its recovery too)', () => {
+    const { template } = build({}, (s) => ({ alarmTopic: new AlarmTopic(s, 'Alarms').topic }));
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'TriggeredRules',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmsTopic') }],
+      OKActions: [{ Ref: Match.stringLikeRegexp('^AlarmsTopic') }],
     });
   });
 
@@ -221,6 +357,8 @@ describe('RelationalMicroservice options', () => {
     ['the admin user for the API', () => ({ apiDatabaseUser: 'postgres' }), /apiDatabaseUser must be a lowercase PostgreSQL identifier other than 'postgres'/],
     ['a database name with a quote', () => ({ databaseOptions: { databaseName: 'a"b' } }), /databaseName must be a lowercase PostgreSQL identifier/],
     ['a 40-day backup retention', () => ({ databaseOptions: { backupRetention: Duration.days(40) } }), /backupRetention must be 1..35 days/],
+    ['a 45-second monitoring interval', () => ({ databaseOptions: { monitoringInterval: Duration.seconds(45) } }), /databaseOptions.monitoringInterval must be one of 0, 1, 5, 10, 15, 30 or 60 seconds, got 45/],
+    ['a 2-minute monitoring interval', () => ({ databaseOptions: { monitoringInterval: Duration.minutes(2) } }), /databaseOptions.monitoringInterval must be one of .* got 120/],
     ['maxConnectionsPercent 0', () => ({ proxyOptions: { maxConnectionsPercent: 0 } }), /maxConnectionsPercent must be an integer in 1..100/],
     ['functionProps.vpc', (s) => ({ functionProps: { vpc: new ec2.Vpc(s, 'V') } }), /functionProps.vpc is set by the pattern/],
     ['a bad resource name', () => ({ resourceName: 'Items' }), /resourceName must be lowercase/],

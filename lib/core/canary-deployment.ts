@@ -254,7 +254,7 @@ export class CanaryDeployment extends Construct {
     }
     acknowledgeNagFindings(hook, [
       ...ruleAcknowledgements('LambdaDLQ', 'CodeDeploy takes a hook\'s verdict only from PutLifecycleEventHookExecutionStatus, which the reference hooks call on every path that has the ids, a throwing or overrunning check included; a hook that never reports fails the deployment at CodeDeploy\'s hook timeout, so a dead-letter copy of the event would decide nothing.'),
-      { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'CodeDeploy invokes lifecycle hooks synchronously; there is no asynchronous invocation to send to a failure destination.' },
+      { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'CodeDeploy takes a hook\'s verdict only from PutLifecycleEventHookExecutionStatus, which the hook calls on every path; a failure destination would receive an event that no one can act on before the hook timeout fails the deployment.' },
     ]);
     return hook;
   }

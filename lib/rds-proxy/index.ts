@@ -6,6 +6,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -18,6 +19,7 @@ import { addApiHandlerAlarms, createPatternApi, SYNCHRONOUS_INVOKE_ACKNOWLEDGEME
 import { referenceHandlerCode } from '../core/assets';
 import { CanaryDeployment } from '../core/canary-deployment';
 import { stackUuidHead } from '../core/deployment-names';
+import { encryptedLogGroup, PatternEncryptionProps, usePatternKey } from '../core/encryption';
 import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { createLibraryFunction } from '../core/function';
 import { ManagedPolicyRole, servicePrincipalFor } from '../core/managed-policy-role';
@@ -25,7 +27,7 @@ import { ALARM_PERIOD } from '../core/metrics';
 import { acknowledgeNagFindings, acknowledgeRule, ruleAcknowledgements } from '../core/nag';
 import { completeOperations, PatternOperationsProps, patternDeployment } from '../core/operations';
 import { PatternCodeProps, PatternHandlerProps, patternHandler, validatePatternProps } from '../core/pattern-props';
-import { resourceApiEnvironment, ResourceApiProps, validateResourceApiProps } from '../core/resource-api';
+import { checkItemOwnerClaimAtSynth, resourceApiEnvironment, ResourceApiProps, validateResourceApiProps } from '../core/resource-api';
 import { SecureRestApi, SecureRestApiProps } from '../core/secure-rest-api';
 import { patternNetwork, PatternVpcProps, PrivateServiceVpc } from '../core/vpc';
 
@@ -77,7 +79,8 @@ export interface RelationalProxyOptions {
  * Props of `RelationalMicroservice`. The function is created here (it is placed in the VPC and
  * granted proxy access at creation), so it takes your `code`, not an existing function.
  */
-export interface RelationalMicroserviceProps extends PatternCodeProps, PatternVpcProps, ResourceApiProps, PatternOperationsProps {
+export interface RelationalMicroserviceProps extends PatternCodeProps, PatternVpcProps, ResourceApiProps, PatternOperationsProps,
+  PatternEncryptionProps {
   /** Serve this Aurora PostgreSQL cluster (with `existingAdminSecret`, its admin credentials) instead of creating one. @default - a new cluster */
   readonly existingCluster?: rds.IDatabaseCluster;
   /** The admin secret (`username`, `password`) of `existingCluster`. @default - the generated secret of the created cluster */
@@ -133,12 +136,15 @@ export class RelationalMicroservice extends Construct {
   /** The custom resource that applies the migrations on every deployment that changes them. */
   public readonly migrations: CustomResource;
   public readonly resourceName: string;
+  /** The customer-managed key of the pattern's log groups and secrets. */
+  public readonly encryptionKey: kms.IKey;
   public readonly alarms: cloudwatch.IAlarm[];
   public readonly dashboard?: cloudwatch.Dashboard;
   public readonly deployment?: CanaryDeployment;
 
   constructor(scope: Construct, id: string, props: RelationalMicroserviceProps = {}) {
     super(scope, id);
+    this.encryptionKey = usePatternKey(this, props.encryptionKey);
     validate(props);
     this.resourceName = props.resourceName ?? 'items';
     const apiUser = props.apiDatabaseUser ?? 'app_user';
@@ -166,7 +172,7 @@ export class RelationalMicroservice extends Construct {
       this.adminSecret = this.cluster.secret!;
       databaseConnections = this.cluster.connections;
     }
-    this.apiUserSecret = new rds.DatabaseSecret(this, 'ApiUserSecret', { username: apiUser, excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\' });
+    this.apiUserSecret = new rds.DatabaseSecret(this, 'ApiUserSecret', { username: apiUser, encryptionKey: this.encryptionKey, excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\' });
     const rotations: secretsmanager.RotationSchedule[] = [];
     if (this.cluster) {
       const attached = (this.apiUserSecret as rds.DatabaseSecret).attach(this.cluster);
@@ -238,6 +244,7 @@ export class RelationalMicroservice extends Construct {
 
     this.restApi = createPatternApi(this, NAME, props);
     this.api = this.restApi.api;
+    checkItemOwnerClaimAtSynth(this, NAME, props.itemOwnerClaim, this.restApi);
     const { deployment, invokeTarget } = patternDeployment(this, NAME, this.handler, props.alarmTopic, props.deployment);
     this.deployment = deployment;
     this.restApi.addLambdaRoute(`/${this.resourceName}`, invokeTarget);
@@ -283,7 +290,7 @@ export class RelationalMicroservice extends Construct {
     // The log group is retained, so the identifier carries the stack's UUID: the same stack deployed
     // again (after a deletion, or a first deploy that rolled back) must not claim the kept group's name.
     const clusterIdentifier = `${Names.uniqueResourceName(this, { maxLength: 50, separator: '-' }).toLowerCase().replace(/^[^a-z]+/, '')}-${stackUuidHead(this)}`;
-    const postgresLogs = new logs.LogGroup(this, 'DatabaseLogs', {
+    const postgresLogs = encryptedLogGroup(this, 'DatabaseLogs', {
       logGroupName: `/aws/rds/cluster/${clusterIdentifier}/postgresql`,
       retention: logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -301,7 +308,7 @@ export class RelationalMicroservice extends Construct {
       port: POSTGRES_PORT,
       // Instance level (each instance gets the interval), not enableClusterLevelEnhancedMonitoring.
       monitoringInterval: options.monitoringInterval ?? Duration.seconds(60),
-      credentials: rds.Credentials.fromGeneratedSecret(ADMIN_USER),
+      credentials: rds.Credentials.fromGeneratedSecret(ADMIN_USER, { encryptionKey: this.encryptionKey }),
       defaultDatabaseName: options.databaseName ?? 'app',
       storageEncrypted: true,
       iamAuthentication: true,
@@ -375,6 +382,7 @@ export class RelationalMicroservice extends Construct {
       description: `${this.node.path}: SQL migrations`,
     })] : undefined;
     const { function: fn } = createLibraryFunction(this, 'MigrationsFunction', {
+      runsOnlyWhen: 'when CloudFormation creates or updates the migrations resource, once per deployment',
       code: referenceHandlerCode('rds-proxy/migrate'),
       serviceName: 'migrations',
       description: `${this.node.path}: applies the SQL migrations at deploy time`,
@@ -393,19 +401,27 @@ export class RelationalMicroservice extends Construct {
       { id: 'Serverless-LambdaAsyncFailureDestination', reason: MIGRATIONS_INVOKED_SYNCHRONOUSLY },
     ]);
 
-    const provider = new cr.Provider(this, 'MigrationsProvider', {
-      onEventHandler: fn,
-      logGroup: new logs.LogGroup(this, 'MigrationsProviderLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN }),
+    const providerLogs = encryptedLogGroup(this, 'MigrationsProviderLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
+    const providerRole = new ManagedPolicyRole(this, 'MigrationsProviderRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Lets CDK's provider framework of ${this.node.path} relay the migrations custom resource`,
     });
+    providerLogs.grantWrite(providerRole);
+    const provider = new cr.Provider(this, 'MigrationsProvider', { onEventHandler: fn, logGroup: providerLogs, frameworkOnEventRole: providerRole });
+    acknowledgeNagFindings(providerRole, [{
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason: 'The provider framework may invoke the migrations function and its versions, as CDK grants it.',
+    }]);
     const framework = provider.node.tryFindChild('framework-onEvent');
     if (framework) {
-      const invokedLogicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement);
       acknowledgeNagFindings(framework, [
-        { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'CDK\'s custom resource provider framework function; it only relays CloudFormation events to the migrations function and writes its own logs.' },
-        { id: `AwsSolutions-IAM5[Resource::<${invokedLogicalId}.Arn>:*]`, reason: 'The provider framework may invoke the migrations function and its versions, as CDK grants it.' },
         { id: 'Serverless-LambdaDefaultMemorySize', reason: 'CDK\'s provider framework function relays one event per deployment; its default memory is enough.' },
         ...ruleAcknowledgements('LambdaDLQ', 'CloudFormation invokes this custom-resource function asynchronously. CDK\'s provider framework reports every failure to CloudFormation\'s response URL, which fails the deployment; a copy of the event in a dead-letter queue would end nothing.'),
         { id: 'Serverless-LambdaTracing', reason: 'CDK\'s provider framework function; the migrations function it invokes is traced.' },
+        ...ruleAcknowledgements('LambdaConcurrency',
+          'CDK\'s provider framework function runs only when CloudFormation creates or updates the migrations resource; a reservation would take capacity from the account\'s pool without bounding anything.'),
+        ...ruleAcknowledgements('LambdaInsideVPC',
+          'CDK\'s provider framework function calls only Lambda (to invoke the migrations function, which is in the VPC) and CloudFormation\'s S3 response URL; from the isolated subnets it would need a Lambda endpoint and an S3 gateway endpoint.'),
       ]);
     }
     const resource = new CustomResource(this, 'Migrations', {

@@ -218,11 +218,15 @@ describe('RelationalMicroservice defaults', () => {
       },
     }]);
     const granted = allowedPermissions(template, new RegExp(`^${roleId}$`));
-    expect(granted.map((p) => p.action).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:GetSecretValue']);
-    expect(granted.map((p) => JSON.stringify(p.resource)).sort()).toEqual([
-      expect.stringMatching(/ItemsApiUserSecret/), expect.stringMatching(/ItemsApiUserSecret/),
-      expect.stringMatching(/ItemsDatabaseSecretAttachment/), expect.stringMatching(/ItemsDatabaseSecretAttachment/),
+    // The two secrets, and the pattern key they are encrypted with (to decrypt them only).
+    expect(granted.map((p) => p.action).sort()).toEqual([
+      'kms:Decrypt', 'secretsmanager:DescribeSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:GetSecretValue',
     ]);
+    const resources = granted.map((p) => JSON.stringify(p.resource));
+    expect(resources.filter((r) => /ItemsApiUserSecret/.test(r))).toHaveLength(2);
+    expect(resources.filter((r) => /ItemsDatabaseSecretAttachment/.test(r))).toHaveLength(2);
+    expect(resources.filter((r) => /ItemsEncryptionKey/.test(r))).toHaveLength(1);
+    expect(resources).toHaveLength(5);
   });
 
   test('enhanced monitoring every 60 s on the writer instance, through CDK\'s monitoring role', () => {

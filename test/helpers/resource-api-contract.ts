@@ -556,6 +556,45 @@ export function describeResourceApiContract(name: string, createBackend: () => C
         expect(await backend.snapshot()).toEqual(before);
       });
 
+      test('a retry after the item was deleted is 410 and recreates nothing; with another body it is 422', async () => {
+        // Prepare: the key's item is created, then deleted
+        const key = uniqueKey('deleted');
+        const first = await invoke(collectionEvent('POST', 'items', { json: { a: 1 }, headers: { 'Idempotency-Key': key } }));
+        const { id } = jsonBody<Item>(first);
+        expect((await invoke(itemEvent('DELETE', 'items', id, { headers: { 'if-match': '"1"' } }))).statusCode).toBe(204);
+        const afterDelete = await backend.snapshot();
+
+        // Act
+        const retry = await invoke(collectionEvent('POST', 'items', { json: { a: 1 }, headers: { 'Idempotency-Key': key } }));
+        const otherBody = await invoke(collectionEvent('POST', 'items', { json: { a: 2 }, headers: { 'Idempotency-Key': key } }));
+
+        // Assess
+        expect(first.statusCode).toBe(201);
+        expectError(retry, 410, 'Gone');
+        expectError(otherBody, 422, 'UnprocessableEntity');
+        expect(await backend.snapshot()).toEqual(afterDelete);
+        expect((await invoke(itemEvent('GET', 'items', id))).statusCode).toBe(404);
+        const listedIds: string[] = [];
+        for (let nextToken: string | undefined, more = true; more; more = nextToken !== undefined) {
+          const page = jsonBody<Page>(await invoke(collectionEvent('GET', 'items', { query: { limit: '100', ...(nextToken !== undefined ? { nextToken } : {}) } })));
+          listedIds.push(...page.items.map((i) => i.id));
+          nextToken = page.nextToken;
+        }
+        expect(listedIds).not.toContain(id);
+      });
+
+      test('the deleted item of a key stays deleted: a second DELETE, PUT and GET are 404', async () => {
+        const key = uniqueKey('gone');
+        const { id } = jsonBody<Item>(await invoke(collectionEvent('POST', 'items', { json: { a: 1 }, headers: { 'Idempotency-Key': key } })));
+        expect((await invoke(itemEvent('DELETE', 'items', id, { headers: { 'if-match': '*' } }))).statusCode).toBe(204);
+        const afterDelete = await backend.snapshot();
+
+        expectError(await invoke(itemEvent('DELETE', 'items', id, { headers: { 'if-match': '*' } })), 404, 'NotFound');
+        expectError(await invoke(itemEvent('PUT', 'items', id, { json: { a: 2 }, headers: { 'if-match': '*' } })), 404, 'NotFound');
+        expectError(await invoke(itemEvent('GET', 'items', id)), 404, 'NotFound');
+        expect(await backend.snapshot()).toEqual(afterDelete);
+      });
+
       test('the same key in another resource is independent', async () => {
         const key = uniqueKey('shared');
 

@@ -68,8 +68,8 @@ test('the migrate bundle applies its migrations as a custom resource, then the A
   // Assess
   expect(migrate.error).toBeUndefined();
   expect(migrate.results).toEqual([
-    { PhysicalResourceId: 'schema-migrations', Data: { applied: '2', latestVersion: '2' } },
-    { PhysicalResourceId: 'schema-migrations', Data: { applied: '0', latestVersion: '2' } },
+    { PhysicalResourceId: 'schema-migrations', Data: { applied: '3', latestVersion: '3' } },
+    { PhysicalResourceId: 'schema-migrations', Data: { applied: '0', latestVersion: '3' } },
   ]);
   expect(api.error).toBeUndefined();
   const [created, read, list, invalid] = api.results!;

@@ -14,7 +14,16 @@ const pg = usePglite();
 let proxy: WireProxy;
 let api: LoadedRdsApi;
 
-const SELECT_ONE_ITEM = /^SELECT id, version, created_at, updated_at, data, request_hash FROM items WHERE resource = \$1 AND owner = \$2 AND id = \$3$/;
+// The handler's exact statement texts: a fault armed with a pattern that no statement matches
+// would never fire, and its test would pass without the fault (each test checks that it fired).
+const SELECT_ONE_ITEM = /^SELECT id, version, created_at, updated_at, data, request_hash FROM items WHERE resource = \$1 AND owner = \$2 AND id = \$3 AND deleted_at IS NULL$/;
+const SELECT_TOMBSTONE = /^SELECT deleted_at, key_expires_at, request_hash FROM items WHERE resource = \$1 AND owner = \$2 AND id = \$3 AND deleted_at IS NOT NULL$/;
+const TOMBSTONE_UPDATE = /^UPDATE items SET data = '\{\}'::jsonb, deleted_at = \$4, key_expires_at = \$5 WHERE /;
+
+/** How many statements sent since `from` match `pattern`. */
+function sent(pattern: RegExp, from: number): number {
+  return proxy.statements.slice(from).filter((s) => pattern.test(s)).length;
+}
 
 beforeAll(async () => {
   proxy = await startWireProxy(pg.engine.port);
@@ -71,12 +80,34 @@ describe('a dropped connection', () => {
   test('dropped under a read: the read is retried once on a new connection', async () => {
     const item = await create({ read: 'me' });
     const connections = proxy.connections;
+    const statements = proxy.statements.length;
     proxy.dropNext(SELECT_ONE_ITEM, 'before');
 
     const response = await api.invoke(itemEvent('GET', 'items', item.id));
 
     expect(response.statusCode).toBe(200);
     expect(jsonBody(response)).toMatchObject({ id: item.id, read: 'me' });
+    expect(sent(SELECT_ONE_ITEM, statements)).toBe(2);
+    expect(proxy.connections).toBe(connections + 1);
+  });
+
+  test('dropped under the read of a tombstone: the read is retried once on a new connection, and the retried POST is 410', async () => {
+    // Prepare: a key's item, deleted
+    const key = `tombstone-read-${Date.now()}`;
+    const created = await api.invoke(collectionEvent('POST', 'items', { json: { k: 1 }, headers: { 'Idempotency-Key': key } }));
+    const { id } = jsonBody<{ id: string }>(created);
+    expect((await api.invoke(itemEvent('DELETE', 'items', id, { headers: { 'If-Match': '"1"' } }))).statusCode).toBe(204);
+    const connections = proxy.connections;
+    const statements = proxy.statements.length;
+    proxy.dropNext(SELECT_TOMBSTONE, 'before');
+
+    // Act
+    const retry = await api.invoke(collectionEvent('POST', 'items', { json: { k: 1 }, headers: { 'Idempotency-Key': key } }));
+
+    // Assess
+    expect(retry.statusCode).toBe(410);
+    expect(jsonBody(retry)).toMatchObject({ error: 'Gone' });
+    expect(sent(SELECT_TOMBSTONE, statements)).toBe(2);
     expect(proxy.connections).toBe(connections + 1);
   });
 
@@ -121,13 +152,17 @@ describe('a dropped connection', () => {
     const item = await create({ v: 1 });
     const shutdown = { code: '57P01', message: 'terminating connection due to administrator command', severity: 'FATAL' } as const;
 
+    const statements = proxy.statements.length;
+
     proxy.failNext(SELECT_ONE_ITEM, shutdown);
     const read = await api.invoke(itemEvent('GET', 'items', item.id));
+    const readsSent = sent(SELECT_ONE_ITEM, statements);
     proxy.failNext(/^DELETE FROM items/, shutdown);
     const del = await api.invoke(itemEvent('DELETE', 'items', item.id, { headers: { 'If-Match': '"1"' } }));
     const after = await api.invoke(itemEvent('DELETE', 'items', item.id, { headers: { 'If-Match': '"1"' } }));
 
     expect(read.statusCode).toBe(200);
+    expect(readsSent).toBe(2);
     // The handler read the item after the failure: still there, so the delete did not apply.
     expectServiceUnavailable(del, OUTCOME_UNKNOWN);
     expect(after.statusCode).toBe(204);
@@ -318,6 +353,26 @@ describe('a lost answer to a write that applied: the handler reads its own write
     const { id } = jsonBody<{ id: string }>(response);
     expect(responseHeader(response, 'location')).toMatch(new RegExp(`/items/${id}$`));
     expect((await pg.engine.query<{ n: number }>('SELECT count(*)::int AS n FROM items')).rows[0].n).toBe(before + 1);
+  });
+
+  test('DELETE of an item created with an Idempotency-Key: 204, it is a tombstone, and a retry of its POST is 410', async () => {
+    // Prepare
+    const key = `lost-tombstone-${Date.now()}`;
+    const { id } = jsonBody<{ id: string }>(await api.invoke(collectionEvent('POST', 'items', { json: { k: 1 }, headers: { 'Idempotency-Key': key } })));
+    const statements = proxy.statements.length;
+    proxy.dropNext(TOMBSTONE_UPDATE, 'after');
+
+    // Act
+    const response = await api.invoke(itemEvent('DELETE', 'items', id, { headers: { 'If-Match': '"1"' } }));
+    await pg.engine.waitForNoConnections(2_000).catch(() => undefined);
+    const retry = await api.invoke(collectionEvent('POST', 'items', { json: { k: 1 }, headers: { 'Idempotency-Key': key } }));
+
+    // Assess
+    expect(sent(TOMBSTONE_UPDATE, statements)).toBe(1);
+    expect(response.statusCode).toBe(204);
+    const rows = (await pg.engine.query<{ data: unknown; deleted: boolean }>('SELECT data, deleted_at IS NOT NULL AS deleted FROM items WHERE id = $1', [id])).rows;
+    expect(rows).toEqual([{ data: {}, deleted: true }]);
+    expect(retry.statusCode).toBe(410);
   });
 
   test('DELETE with If-Match: 204, and the item is gone', async () => {

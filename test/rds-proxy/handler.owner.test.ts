@@ -110,9 +110,10 @@ test('one caller\'s keyset page is an index scan of the primary key (resource, o
   const plan = await pg.engine.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${statement}`, ['items', 'caller-7', first.items[4].id, 6]);
 
   // Assess
-  expect(statement).toMatch(/WHERE resource = \$1 AND owner = \$2 AND id > \$3 ORDER BY id LIMIT \$4$/);
+  expect(statement).toMatch(/WHERE resource = \$1 AND owner = \$2 AND deleted_at IS NULL AND id > \$3 ORDER BY id LIMIT \$4$/);
   const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
   expect(text).toMatch(/Index Scan using items_pkey on items/);
   expect(text).toMatch(/Index Cond: \(\(resource = 'items'::text\) AND \(owner = 'caller-7'::text\) AND \(id > '[0-9a-f-]{36}'::uuid\)\)/);
+  expect(text).toMatch(/Filter: \(deleted_at IS NULL\)/);
   expect(text).not.toMatch(/Sort|Seq Scan/);
 });

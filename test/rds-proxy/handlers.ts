@@ -40,8 +40,14 @@ export async function createSchema(engine: PgliteEngine): Promise<void> {
   }
 }
 
-/** Every column of the `items` table (migrations 0001 and 0002), for snapshots that compare the whole stored state. */
-export const ITEM_COLUMNS = 'resource, owner, id, version, created_at, updated_at, data, request_hash';
+/** Every column of the `items` table (migrations 0001 to 0003), for snapshots that compare the whole stored state. */
+export const ITEM_COLUMNS = 'resource, owner, id, version, created_at, updated_at, data, request_hash, deleted_at, key_expires_at';
+
+/** The columns the handler reads of an item (`lambda/rds-proxy/lib/item-store.ts`). */
+const READ_COLUMNS = 'id, version, created_at, updated_at, data, request_hash';
+
+/** A live item of one caller: every statement but the insert and the tombstone read skips tombstones. */
+const LIVE_ITEM = String.raw`WHERE resource = \$1 AND owner = \$2 AND id = \$3 AND deleted_at IS NULL`;
 
 /**
  * Statement texts the API handler may send (`lambda/rds-proxy/lib/item-store.ts`): its fixed SQL,
@@ -49,13 +55,23 @@ export const ITEM_COLUMNS = 'resource, owner, id, version, created_at, updated_a
  * and owner ($2).
  */
 export const HANDLER_STATEMENT = new RegExp('^(?:' + [
-  String.raw`SELECT id, version, created_at, updated_at, data, request_hash FROM items WHERE resource = \$1 AND owner = \$2` +
-    String.raw`(?: AND id = \$3| ORDER BY id LIMIT \$3| AND id > \$3 ORDER BY id LIMIT \$4)`,
+  // get, list (first page, keyset page)
+  String.raw`SELECT ${READ_COLUMNS} FROM items (?:${LIVE_ITEM}|WHERE resource = \$1 AND owner = \$2 AND deleted_at IS NULL` +
+    String.raw`(?: ORDER BY id LIMIT \$3| AND id > \$3 ORDER BY id LIMIT \$4))`,
+  // getTombstone
+  String.raw`SELECT deleted_at, key_expires_at, request_hash FROM items WHERE resource = \$1 AND owner = \$2 AND id = \$3 AND deleted_at IS NOT NULL`,
+  // insert: replaces only a tombstone whose key has expired
   String.raw`INSERT INTO items \(resource, owner, id, version, created_at, updated_at, data, request_hash\)` +
-    String.raw`\s+VALUES \(\$1, \$2, \$3, \$4, \$5, \$6, \$7::jsonb, \$8\)\s+ON CONFLICT \(resource, owner, id\) DO NOTHING`,
-  String.raw`UPDATE items SET data = \$4::jsonb, updated_at = \$5, version = version \+ 1 WHERE resource = \$1 AND owner = \$2 AND id = \$3` +
-    String.raw`(?: AND version = ANY\(\$6::bigint\[\]\))? RETURNING id, version, created_at, updated_at, data, request_hash`,
-  String.raw`DELETE FROM items WHERE resource = \$1 AND owner = \$2 AND id = \$3(?: AND version = ANY\(\$4::bigint\[\]\))?`,
+    String.raw`\s+VALUES \(\$1, \$2, \$3, \$4, \$5, \$6, \$7::jsonb, \$8\)` +
+    String.raw`\s+ON CONFLICT \(resource, owner, id\) DO UPDATE SET version = EXCLUDED\.version, created_at = EXCLUDED\.created_at,` +
+    String.raw`\s+updated_at = EXCLUDED\.updated_at, data = EXCLUDED\.data, request_hash = EXCLUDED\.request_hash, deleted_at = NULL, key_expires_at = NULL` +
+    String.raw`\s+WHERE items\.key_expires_at <= \$9`,
+  // replace
+  String.raw`UPDATE items SET data = \$4::jsonb, updated_at = \$5, version = version \+ 1 ${LIVE_ITEM}` +
+    String.raw`(?: AND version = ANY\(\$6::bigint\[\]\))? RETURNING ${READ_COLUMNS}`,
+  // delete: outright, or into a tombstone (an item created with an Idempotency-Key)
+  String.raw`DELETE FROM items ${LIVE_ITEM}(?: AND version = ANY\(\$4::bigint\[\]\))?`,
+  String.raw`UPDATE items SET data = '\{\}'::jsonb, deleted_at = \$4, key_expires_at = \$5 ${LIVE_ITEM}(?: AND version = ANY\(\$6::bigint\[\]\))?`,
 ].join('|') + ')$');
 
 export interface LoadedRdsApi {

@@ -17,8 +17,9 @@ let proxy: WireProxy;
 let env: Record<string, string>;
 const SHIPPED_0001 = readFileSync(join(MIGRATIONS_DIR, '0001_create_items.sql'), 'utf8');
 const SHIPPED_0002 = readFileSync(join(MIGRATIONS_DIR, '0002_item_owner.sql'), 'utf8');
+const SHIPPED_0003 = readFileSync(join(MIGRATIONS_DIR, '0003_item_tombstones.sql'), 'utf8');
 /** The shipped migrations, to extend with later test files. */
-const SHIPPED = { '0001_create_items.sql': SHIPPED_0001, '0002_item_owner.sql': SHIPPED_0002 } as const;
+const SHIPPED = { '0001_create_items.sql': SHIPPED_0001, '0002_item_owner.sql': SHIPPED_0002, '0003_item_tombstones.sql': SHIPPED_0003 } as const;
 const SHIPPED_VERSIONS = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length;
 
 beforeAll(async () => {
@@ -84,11 +85,12 @@ describe('applying', () => {
     const response = await migrate.run(customResourceEvent('Create'));
 
     // Assess
-    expect(SHIPPED_VERSIONS).toBe(2);
-    expect(response).toEqual({ PhysicalResourceId: 'schema-migrations', Data: { applied: '2', latestVersion: '2' } });
+    expect(SHIPPED_VERSIONS).toBe(3);
+    expect(response).toEqual({ PhysicalResourceId: 'schema-migrations', Data: { applied: '3', latestVersion: '3' } });
     expect(await appliedRows()).toEqual([
       { version: 1, name: 'create_items', checksum: sha256Hex(readFileSync(join(MIGRATIONS_DIR, '0001_create_items.sql'))) },
       { version: 2, name: 'item_owner', checksum: sha256Hex(readFileSync(join(MIGRATIONS_DIR, '0002_item_owner.sql'))) },
+      { version: 3, name: 'item_tombstones', checksum: sha256Hex(readFileSync(join(MIGRATIONS_DIR, '0003_item_tombstones.sql'))) },
     ]);
     const columns = await pg.engine.query<{ column_name: string; data_type: string }>(
       "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'items' ORDER BY ordinal_position",
@@ -102,6 +104,8 @@ describe('applying', () => {
       { column_name: 'data', data_type: 'jsonb' },
       { column_name: 'request_hash', data_type: 'text' },
       { column_name: 'owner', data_type: 'text' },
+      { column_name: 'deleted_at', data_type: 'timestamp with time zone' },
+      { column_name: 'key_expires_at', data_type: 'timestamp with time zone' },
     ]);
     const key = await pg.engine.query<{ definition: string }>(
       "SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conrelid = 'items'::regclass AND contype = 'p'",
@@ -118,7 +122,7 @@ describe('applying', () => {
     const update = await migrate.run(customResourceEvent('Update', 'schema-migrations'));
     const manual = await migrate.run({});
 
-    expect(update).toEqual({ PhysicalResourceId: 'schema-migrations', Data: { applied: '0', latestVersion: '2' } });
+    expect(update).toEqual({ PhysicalResourceId: 'schema-migrations', Data: { applied: '0', latestVersion: '3' } });
     expect(manual).toEqual(update);
     expect((await pg.engine.query('SELECT * FROM schema_migrations')).rows).toEqual(before);
   });
@@ -127,14 +131,14 @@ describe('applying', () => {
     await migrator().run();
     const dir = useMigrations({
       ...SHIPPED,
-      '0003_add_notes.sql': 'CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL);',
+      '0004_add_notes.sql': 'CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL);',
       'README.md': 'not a migration',
     });
 
     const response = await migrator(dir).run(customResourceEvent('Update', 'schema-migrations'));
 
-    expect(response.Data).toEqual({ applied: '1', latestVersion: '3' });
-    expect((await appliedRows()).map((r) => r.name)).toEqual(['create_items', 'item_owner', 'add_notes']);
+    expect(response.Data).toEqual({ applied: '1', latestVersion: '4' });
+    expect((await appliedRows()).map((r) => r.name)).toEqual(['create_items', 'item_owner', 'item_tombstones', 'add_notes']);
     expect(await tableExists('notes')).toBe(true);
   });
 
@@ -161,7 +165,8 @@ describe('applying', () => {
     await pg.engine.query("INSERT INTO items VALUES ('items', $1, 3, now(), now(), '{\"a\":1}', 'hash')", [id]);
 
     // Act
-    const response = await migrator().run(customResourceEvent('Update', 'schema-migrations'));
+    const response = await migrator(useMigrations({ '0001_create_items.sql': SHIPPED_0001, '0002_item_owner.sql': SHIPPED_0002 }))
+      .run(customResourceEvent('Update', 'schema-migrations'));
 
     // Assess
     expect(response.Data).toEqual({ applied: '1', latestVersion: '2' });
@@ -174,6 +179,28 @@ describe('applying', () => {
     await insert('caller');
     await expect(insert('caller')).rejects.toThrow(/items_pkey/);
     await expect(insert('')).rejects.toThrow(/items_pkey/);
+  });
+
+  test('0003 on a database with items of 0002: they stay live items, and a tombstone sets both its columns', async () => {
+    // Prepare: a database of the previous release, with an item
+    await migrator(useMigrations({ '0001_create_items.sql': SHIPPED_0001, '0002_item_owner.sql': SHIPPED_0002 })).run();
+    const id = '00000000-0000-4000-8000-000000000001';
+    await pg.engine.query("INSERT INTO items (resource, owner, id, version, created_at, updated_at, data) VALUES ('items', 'caller', $1, 2, now(), now(), '{\"a\":1}')", [id]);
+
+    // Act
+    const response = await migrator().run(customResourceEvent('Update', 'schema-migrations'));
+
+    // Assess
+    expect(response.Data).toEqual({ applied: '1', latestVersion: '3' });
+    expect((await pg.engine.query('SELECT owner, id, version, data, deleted_at, key_expires_at FROM items')).rows)
+      .toEqual([{ owner: 'caller', id, version: 2, data: { a: 1 }, deleted_at: null, key_expires_at: null }]);
+    const tombstone = (deletedAt: string | null, keyExpiresAt: string | null): Promise<unknown> => pg.engine.query(
+      'UPDATE items SET deleted_at = $1, key_expires_at = $2 WHERE id = $3',
+      [deletedAt, keyExpiresAt, id],
+    );
+    await expect(tombstone('2026-01-01T00:00:00Z', null)).rejects.toThrow(/items_tombstone_check/);
+    await expect(tombstone(null, '2026-01-02T00:00:00Z')).rejects.toThrow(/items_tombstone_check/);
+    await tombstone('2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z');
   });
 
   test('0002 checks the owner: at most 256 characters, no control characters', async () => {
@@ -218,14 +245,14 @@ describe('history is immutable', () => {
     const dir = useMigrations({
       ...SHIPPED,
       '0001_create_items.sql': `${SHIPPED_0001}\nCREATE INDEX items_created ON items (created_at);\n`,
-      '0003_add_notes.sql': 'CREATE TABLE notes (id int);',
+      '0004_add_notes.sql': 'CREATE TABLE notes (id int);',
     });
 
     const err = await expectFailure(migrator(dir).run(customResourceEvent('Update', 'schema-migrations')));
 
     expect(err.name).toBe('MigrationError');
     expect(err.message).toMatch(/^Applied migrations were changed: 0001_create_items\.sql \(applied checksum [0-9a-f]{64}, file [0-9a-f]{64}\)\. Never edit an applied migration/);
-    expect((await appliedRows()).map((r) => r.version)).toEqual([1, 2]);
+    expect((await appliedRows()).map((r) => r.version)).toEqual([1, 2, 3]);
     expect(await tableExists('notes')).toBe(false);
   });
 
@@ -254,11 +281,11 @@ describe('history is immutable', () => {
   });
 
   test('versions applied by a newer deployment are reported, not an error (rollbacks keep working)', async () => {
-    await migrator(useMigrations({ ...SHIPPED, '0003_c.sql': 'SELECT 1;' })).run();
+    await migrator(useMigrations({ ...SHIPPED, '0004_d.sql': 'SELECT 1;' })).run();
 
     const response = await migrator().run(customResourceEvent('Update', 'schema-migrations'));
 
-    expect(response.Data).toEqual({ applied: '0', latestVersion: '3' });
+    expect(response.Data).toEqual({ applied: '0', latestVersion: '4' });
   });
 
   test('a failing migration is rolled back entirely, names the file and the SQLSTATE, and the next run retries it', async () => {
@@ -297,11 +324,12 @@ describe('concurrent runs and faults', () => {
     // Act
     const response = await migrator().run();
 
-    // Assess: the bookkeeping row is claimed first, so the CREATE TABLE never ran twice; 0002 ran once, here
-    expect(response.Data).toEqual({ applied: '1', latestVersion: '2' });
+    // Assess: the bookkeeping row is claimed first, so the CREATE TABLE never ran twice; 0002 and 0003 ran once each, here
+    expect(response.Data).toEqual({ applied: '2', latestVersion: '3' });
     expect(proxy.statements).not.toContainEqual(expect.stringContaining('CREATE TABLE items'));
-    expect(proxy.statements.filter((s) => s.includes('ALTER TABLE items'))).toHaveLength(1);
-    expect((await appliedRows()).map((r) => r.version)).toEqual([1, 2]);
+    expect(proxy.statements.filter((s) => s.includes('ADD COLUMN owner'))).toHaveLength(1);
+    expect(proxy.statements.filter((s) => s.includes('ADD COLUMN deleted_at'))).toHaveLength(1);
+    expect((await appliedRows()).map((r) => r.version)).toEqual([1, 2, 3]);
   });
 
   test('a connection dropped in the middle of a migration rolls it back; the next run applies it', async () => {
@@ -314,7 +342,7 @@ describe('concurrent runs and faults', () => {
     await pg.engine.waitForNoConnections();
     expect(await appliedRows()).toEqual([]);
     expect(await tableExists('items')).toBe(false);
-    expect((await migrator().run()).Data).toEqual({ applied: '2', latestVersion: '2' });
+    expect((await migrator().run()).Data).toEqual({ applied: '3', latestVersion: '3' });
   });
 
   test('a hung statement is abandoned before the invocation deadline', async () => {
@@ -390,7 +418,7 @@ describe('application user (APP_USER_SECRET_ARN)', () => {
     const response = await migrate.run();
 
     // Assess
-    expect(response.Data).toEqual({ applied: '2', latestVersion: '2' });
+    expect(response.Data).toEqual({ applied: '3', latestVersion: '3' });
     const role = (await pg.engine.query('SELECT rolcanlogin, rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = $1', ['app_user'])).rows;
     expect(role).toEqual([{ rolcanlogin: true, rolsuper: false, rolcreaterole: false, rolcreatedb: false }]);
     expect(await passwordMatches('app_user', "pa'ss\"word; DROP TABLE items; --")).toBe(true);
@@ -422,7 +450,7 @@ describe('application user (APP_USER_SECRET_ARN)', () => {
 
   test('a later run updates the password (a rotated secret) and the grants of new tables', async () => {
     await withSecret({ username: 'app_user', password: 'first password' }).run();
-    const dir = useMigrations({ ...SHIPPED, '0003_notes.sql': 'CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);' });
+    const dir = useMigrations({ ...SHIPPED, '0004_notes.sql': 'CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);' });
 
     await withSecret({ username: 'app_user', password: 'second password' }, dir).run(customResourceEvent('Update', 'schema-migrations'));
 

@@ -160,8 +160,9 @@ test('the DynamoDB requests use only expression placeholders and the configured 
     TableName: 'internal-table-name',
     Key: { pk: 'items', sk: ID },
     UpdateExpression: 'SET #data = :data, #updatedAt = :now, #version = #version + :one',
-    ConditionExpression: 'attribute_exists(#pk) AND #version IN (:v0, :v1)',
-    ExpressionAttributeNames: { '#pk': 'pk', '#version': 'version', '#data': 'data', '#updatedAt': 'updatedAt' },
+    // A tombstone (the deleted item of an Idempotency-Key) is never replaced.
+    ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#deletedAt) AND #version IN (:v0, :v1)',
+    ExpressionAttributeNames: { '#pk': 'pk', '#deletedAt': 'deletedAt', '#version': 'version', '#data': 'data', '#updatedAt': 'updatedAt' },
     ExpressionAttributeValues: { ':v0': 3, ':v1': 2, ':data': new Map([['a', 1]]), ':now': expect.any(String), ':one': 1 },
     ReturnValues: 'ALL_NEW',
   });

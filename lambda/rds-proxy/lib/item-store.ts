@@ -6,6 +6,11 @@
  * parameterized; every request changes at most one row with one statement (the Idempotency-Key
  * record is the item row itself, as in the DynamoDB layout), so no explicit transaction is needed.
  *
+ * A deleted item created with an Idempotency-Key stays as a tombstone row (`deleted_at`,
+ * `key_expires_at` set, `data` emptied; migration 0003) that every statement but the insert and
+ * `getTombstone` skips. PostgreSQL has no TTL: an expired tombstone stays until its key creates an
+ * item again (an insert replaces it); it holds no client data.
+ *
  * Differences from DynamoDB that the contract does not see: jsonb keeps no key order (responses
  * list an item's fields in jsonb order: shorter keys first, then bytewise), and the last page of a
  * list never carries a `nextToken` (DynamoDB may return one that leads to an empty page).
@@ -81,12 +86,15 @@ export function assertPostgresStorable(fields: Record<string, unknown>): void {
 export function postgresItemStore(db: Queryable, resourceName: string, owner?: string): ItemStore {
   const scope = owner ?? SHARED_OWNER;
   return {
-    async insert(item) {
+    async insert(item, now) {
+      // A live item has no key_expires_at, so only an expired tombstone is replaced.
       const result = await outcomeOf(db.query(
         `INSERT INTO items (resource, owner, id, version, created_at, updated_at, data, request_hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
-         ON CONFLICT (resource, owner, id) DO NOTHING`,
-        [resourceName, scope, item.id, item.version, item.createdAt, item.updatedAt, JSON.stringify(item.data), item.requestHash ?? null],
+         ON CONFLICT (resource, owner, id) DO UPDATE SET version = EXCLUDED.version, created_at = EXCLUDED.created_at,
+           updated_at = EXCLUDED.updated_at, data = EXCLUDED.data, request_hash = EXCLUDED.request_hash, deleted_at = NULL, key_expires_at = NULL
+         WHERE items.key_expires_at <= $9`,
+        [resourceName, scope, item.id, item.version, item.createdAt, item.updatedAt, JSON.stringify(item.data), item.requestHash ?? null, now],
         { retrySafe: false },
       ));
       if (result === undefined) return { status: 'unknown' };
@@ -95,23 +103,38 @@ export function postgresItemStore(db: Queryable, resourceName: string, owner?: s
 
     async get(id) {
       const result = await db.query<ItemRow>(
-        `SELECT ${COLUMNS} FROM items WHERE resource = $1 AND owner = $2 AND id = $3`,
+        `SELECT ${COLUMNS} FROM items WHERE resource = $1 AND owner = $2 AND id = $3 AND deleted_at IS NULL`,
         [resourceName, scope, id],
         { retrySafe: true },
       );
       return result.rows.length === 0 ? undefined : toRecord(result.rows[0]);
     },
 
+    async getTombstone(id) {
+      const result = await db.query<{ deleted_at: Date; key_expires_at: Date; request_hash: string | null }>(
+        'SELECT deleted_at, key_expires_at, request_hash FROM items WHERE resource = $1 AND owner = $2 AND id = $3 AND deleted_at IS NOT NULL',
+        [resourceName, scope, id],
+        { retrySafe: true },
+      );
+      if (result.rows.length === 0) return undefined;
+      const row = result.rows[0];
+      return {
+        deletedAt: row.deleted_at.toISOString(),
+        keyExpiresAt: row.key_expires_at.toISOString(),
+        ...(row.request_hash !== null ? { requestHash: row.request_hash } : {}),
+      };
+    },
+
     async list(afterId, limit) {
       // Keyset pagination on the primary key (resource, owner, id); one row more than the page tells whether more follow.
       const result = afterId === undefined
         ? await db.query<ItemRow>(
-          `SELECT ${COLUMNS} FROM items WHERE resource = $1 AND owner = $2 ORDER BY id LIMIT $3`,
+          `SELECT ${COLUMNS} FROM items WHERE resource = $1 AND owner = $2 AND deleted_at IS NULL ORDER BY id LIMIT $3`,
           [resourceName, scope, limit + 1],
           { retrySafe: true },
         )
         : await db.query<ItemRow>(
-          `SELECT ${COLUMNS} FROM items WHERE resource = $1 AND owner = $2 AND id > $3 ORDER BY id LIMIT $4`,
+          `SELECT ${COLUMNS} FROM items WHERE resource = $1 AND owner = $2 AND deleted_at IS NULL AND id > $3 ORDER BY id LIMIT $4`,
           [resourceName, scope, afterId, limit + 1],
           { retrySafe: true },
         );
@@ -125,9 +148,13 @@ export function postgresItemStore(db: Queryable, resourceName: string, owner?: s
       const set = 'SET data = $4::jsonb, updated_at = $5, version = version + 1';
       const values: unknown[] = [resourceName, scope, id, JSON.stringify(data), updatedAt];
       const result = await outcomeOf(versions === undefined
-        ? db.query<ItemRow>(`UPDATE items ${set} WHERE resource = $1 AND owner = $2 AND id = $3 RETURNING ${COLUMNS}`, values, { retrySafe: false })
+        ? db.query<ItemRow>(
+          `UPDATE items ${set} WHERE resource = $1 AND owner = $2 AND id = $3 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
+          values,
+          { retrySafe: false },
+        )
         : db.query<ItemRow>(
-          `UPDATE items ${set} WHERE resource = $1 AND owner = $2 AND id = $3 AND version = ANY($6::bigint[]) RETURNING ${COLUMNS}`,
+          `UPDATE items ${set} WHERE resource = $1 AND owner = $2 AND id = $3 AND deleted_at IS NULL AND version = ANY($6::bigint[]) RETURNING ${COLUMNS}`,
           [...values, versions.map(String)],
           { retrySafe: false },
         ));
@@ -135,14 +162,18 @@ export function postgresItemStore(db: Queryable, resourceName: string, owner?: s
       return result.rows.length === 0 ? { status: 'refused', retried: false } : { status: 'applied', result: toRecord(result.rows[0]) };
     },
 
-    async delete(id, versions) {
+    async delete(id, versions, tombstone) {
+      // One statement either way: the row goes, or becomes its tombstone (its data emptied, its key's record kept).
+      const target = 'resource = $1 AND owner = $2 AND id = $3 AND deleted_at IS NULL';
+      const statement = tombstone === undefined
+        ? `DELETE FROM items WHERE ${target}`
+        : `UPDATE items SET data = '{}'::jsonb, deleted_at = $4, key_expires_at = $5 WHERE ${target}`;
+      const values: unknown[] = tombstone === undefined
+        ? [resourceName, scope, id]
+        : [resourceName, scope, id, tombstone.deletedAt, tombstone.keyExpiresAt];
       const result = await outcomeOf(versions === undefined
-        ? db.query('DELETE FROM items WHERE resource = $1 AND owner = $2 AND id = $3', [resourceName, scope, id], { retrySafe: false })
-        : db.query(
-          'DELETE FROM items WHERE resource = $1 AND owner = $2 AND id = $3 AND version = ANY($4::bigint[])',
-          [resourceName, scope, id, versions.map(String)],
-          { retrySafe: false },
-        ));
+        ? db.query(statement, values, { retrySafe: false })
+        : db.query(`${statement} AND version = ANY($${values.length + 1}::bigint[])`, [...values, versions.map(String)], { retrySafe: false }));
       if (result === undefined) return { status: 'unknown' };
       return result.rowCount === 1 ? { status: 'applied', result: undefined } : { status: 'refused', retried: false };
     },

@@ -5,12 +5,16 @@
  * ExpressionAttributeNames/Values; no user input is ever concatenated into one.
  *
  * Stored: `{ pk: <resource name>[#<owner>], sk: <id>, id, version, createdAt, updatedAt, data: {...}, requestHash? }`.
+ * A deleted item created with an Idempotency-Key becomes a tombstone in place:
+ * `{ pk, sk, id, requestHash, deletedAt, keyExpiresAt, expiresAt }` (`expiresAt`: epoch seconds, the
+ * table's TTL attribute, which removes it some time after the key's retention; until then every
+ * read ignores an expired tombstone and an insert replaces it).
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed, jsonToMarshallable } from '../../shared/dynamodb';
 import { PayloadTooLargeError } from '../../shared/http-errors';
 import type { ItemRecord } from '../../shared/resource-api/item';
-import type { ItemStore, WriteOutcome } from '../../shared/resource-api/routes';
+import type { ItemStore, Tombstone, WriteOutcome } from '../../shared/resource-api/routes';
 import { assertDynamoStorable } from '../../shared/validate';
 
 export interface DynamoItemStoreOptions {
@@ -28,6 +32,22 @@ export interface DynamoItemStoreOptions {
 export interface StoredItem extends ItemRecord {
   readonly pk: string;
   readonly sk: string;
+}
+
+/** The DynamoDB layout of a tombstone (`deletedAt` set). */
+interface StoredTombstone extends Tombstone {
+  readonly pk: string;
+  readonly sk: string;
+  readonly id: string;
+  /** Epoch seconds: the table's TTL attribute (`TOMBSTONE_TTL_ATTRIBUTE`). */
+  readonly expiresAt: number;
+}
+
+/** The TTL attribute of tombstones; enable it on the table to have expired tombstones removed. */
+export const TOMBSTONE_TTL_ATTRIBUTE = 'expiresAt';
+
+function isTombstone(stored: Record<string, unknown>): boolean {
+  return stored.deletedAt !== undefined;
 }
 
 /**
@@ -51,16 +71,18 @@ interface WriteCondition {
   readonly values: Record<string, number>;
 }
 
-/** The item exists and, when `versions` is given, has one of them. */
+/** The item exists (not as a tombstone) and, when `versions` is given, has one of them. */
 function writeCondition(versions: readonly number[] | undefined): WriteCondition {
-  if (versions === undefined) return { expression: 'attribute_exists(#pk)', names: { '#pk': 'pk' }, values: {} };
+  if (versions === undefined) {
+    return { expression: 'attribute_exists(#pk) AND attribute_not_exists(#deletedAt)', names: { '#pk': 'pk', '#deletedAt': 'deletedAt' }, values: {} };
+  }
   const values: Record<string, number> = {};
   versions.forEach((v, i) => {
     values[`:v${i}`] = v;
   });
   return {
-    expression: `attribute_exists(#pk) AND #version IN (${Object.keys(values).join(', ')})`,
-    names: { '#pk': 'pk', '#version': 'version' },
+    expression: `attribute_exists(#pk) AND attribute_not_exists(#deletedAt) AND #version IN (${Object.keys(values).join(', ')})`,
+    names: { '#pk': 'pk', '#deletedAt': 'deletedAt', '#version': 'version' },
     values,
   };
 }
@@ -73,14 +95,16 @@ export function dynamoItemStore(options: DynamoItemStoreOptions): ItemStore {
   const key = (id: string): Record<string, string> => ({ pk: partition, sk: id });
 
   return {
-    async insert(item) {
+    async insert(item, now) {
       const stored: StoredItem = { pk: partition, sk: item.id, ...item };
       try {
         await options.db().send(new PutCommand({
           TableName: tableName,
           Item: { ...stored, data: jsonToMarshallable(item.data) },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'pk' },
+          // A live item has no keyExpiresAt, so only an expired tombstone is replaced.
+          ConditionExpression: 'attribute_not_exists(#pk) OR #keyExpiresAt <= :now',
+          ExpressionAttributeNames: { '#pk': 'pk', '#keyExpiresAt': 'keyExpiresAt' },
+          ExpressionAttributeValues: { ':now': now },
         }), sendOptions);
         return { status: 'applied', result: item };
       } catch (err) {
@@ -91,14 +115,23 @@ export function dynamoItemStore(options: DynamoItemStoreOptions): ItemStore {
     async get(id) {
       // Strongly consistent: a read after a write sees it.
       const result = await options.db().send(new GetCommand({ TableName: tableName, Key: key(id), ConsistentRead: true }), sendOptions);
-      return result.Item as StoredItem | undefined;
+      return result.Item === undefined || isTombstone(result.Item) ? undefined : result.Item as StoredItem;
+    },
+
+    async getTombstone(id) {
+      const result = await options.db().send(new GetCommand({ TableName: tableName, Key: key(id), ConsistentRead: true }), sendOptions);
+      if (result.Item === undefined || !isTombstone(result.Item)) return undefined;
+      const { deletedAt, keyExpiresAt, requestHash } = result.Item as StoredTombstone;
+      return { deletedAt, keyExpiresAt, ...(requestHash !== undefined ? { requestHash } : {}) };
     },
 
     async list(afterId, limit) {
       const page = await options.db().send(new QueryCommand({
         TableName: tableName,
         KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': 'pk' },
+        // Tombstones are read and skipped: a page may then hold fewer than `limit` items before its token.
+        FilterExpression: 'attribute_not_exists(#deletedAt)',
+        ExpressionAttributeNames: { '#pk': 'pk', '#deletedAt': 'deletedAt' },
         ExpressionAttributeValues: { ':pk': partition },
         Limit: limit,
         // The token only names the last id; the partition is the server's.
@@ -129,8 +162,38 @@ export function dynamoItemStore(options: DynamoItemStoreOptions): ItemStore {
       }
     },
 
-    async delete(id, versions) {
+    async delete(id, versions, tombstone) {
       const condition = writeCondition(versions);
+      if (tombstone !== undefined) {
+        try {
+          // The item becomes its tombstone in one conditional write: its data goes, its key's record stays.
+          await options.db().send(new UpdateCommand({
+            TableName: tableName,
+            Key: key(id),
+            UpdateExpression: 'SET #deletedAt = :deletedAt, #keyExpiresAt = :keyExpiresAt, #ttl = :ttl REMOVE #data, #version, #createdAt, #updatedAt',
+            ConditionExpression: condition.expression,
+            ExpressionAttributeNames: {
+              ...condition.names,
+              '#deletedAt': 'deletedAt',
+              '#keyExpiresAt': 'keyExpiresAt',
+              '#ttl': TOMBSTONE_TTL_ATTRIBUTE,
+              '#data': 'data',
+              '#version': 'version',
+              '#createdAt': 'createdAt',
+              '#updatedAt': 'updatedAt',
+            },
+            ExpressionAttributeValues: {
+              ...condition.values,
+              ':deletedAt': tombstone.deletedAt,
+              ':keyExpiresAt': tombstone.keyExpiresAt,
+              ':ttl': Math.ceil(Date.parse(tombstone.keyExpiresAt) / 1000),
+            },
+          }), sendOptions);
+          return { status: 'applied', result: undefined };
+        } catch (err) {
+          return refusedOrThrow(err);
+        }
+      }
       try {
         await options.db().send(new DeleteCommand({
           TableName: tableName,

@@ -47,3 +47,8 @@ export function requestHash(data: unknown): string {
   return createHash('sha256').update(canonicalJson(data), 'utf8').digest('base64url');
 }
 
+
+/** Whether `id` was derived from an Idempotency-Key (UUIDv8); generated ids are random UUIDv4s. */
+export function isIdempotencyKeyId(id: string): boolean {
+  return isUuid(id) && id[14] === '8';
+}

@@ -5,20 +5,22 @@
  * read, keyset pages in id order) and its own storability rules.
  *
  * Routes: `/<name>` GET (list: `limit`, opaque `nextToken`) and POST (create, optional
- * `Idempotency-Key`, 201 + Location + ETag); `/<name>/{id}` GET (ETag, If-None-Match -> 304),
+ * `Idempotency-Key`, 201 + Location + ETag; 410 when the key's item was deleted less than
+ * `IDEMPOTENCY_KEY_RETENTION_SECONDS` ago); `/<name>/{id}` GET (ETag, If-None-Match -> 304),
  * PUT (replace the client fields; If-Match strong, 412 on mismatch, 428 when required and absent;
  * never creates: 404) and DELETE (same preconditions, 204).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { ResourceApiSettings } from './config';
 import { formatEtag, noneMatchHits, parseEntityTagCondition, strongVersions, type EntityTagCondition } from './etag';
-import { idFromIdempotencyKey, newItemId, parseIdempotencyKey, parseItemId, requestHash } from './ids';
+import { idFromIdempotencyKey, isIdempotencyKeyId, newItemId, parseIdempotencyKey, parseItemId, requestHash } from './ids';
 import { assertNoServerOwnedFields, toRepresentation, type ItemRecord } from './item';
 import { decodePageToken, encodePageToken } from './page-token';
 import { canonicalJson } from '../canonical-json';
 import { emptyResponse, getHeader, getSingleHeader, getSingleQueryParameter, parsePageLimit, jsonResponse, parseJsonBody } from '../http';
 import {
   ConflictError,
+  HttpError,
   HttpStatus,
   MethodNotAllowedError,
   NotFoundError,
@@ -28,6 +30,32 @@ import {
   UnprocessableEntityError,
   ValidationError,
 } from '../http-errors';
+
+/**
+ * How long an Idempotency-Key is remembered after its item is deleted (as long as the item exists,
+ * it is the key's record): a retry of the creating POST within this time is answered 410 instead of
+ * creating the item again. 24 hours covers every client retry schedule (the SDKs' and queues').
+ */
+export const IDEMPOTENCY_KEY_RETENTION_SECONDS = 24 * 60 * 60;
+
+/** 410: the item this request's Idempotency-Key created has been deleted since; nothing was written. */
+export class IdempotencyKeyItemDeletedError extends HttpError {
+  constructor() {
+    super(410, 'Gone', 'The item this Idempotency-Key created has been deleted since; send a new key to create another');
+  }
+}
+
+/**
+ * What a deleted item created with an Idempotency-Key leaves behind until `keyExpiresAt`, so that a
+ * retry of its POST does not create it again: its creating request's hash and nothing of its data.
+ * No read, list, replace or delete sees it.
+ */
+export interface Tombstone {
+  readonly deletedAt: string;
+  /** ISO 8601; after it the key may create an item again. */
+  readonly keyExpiresAt: string;
+  readonly requestHash?: string;
+}
 
 /** One page of items in id order; `lastId` is set when more items may follow it. */
 export interface ItemPage {
@@ -56,16 +84,21 @@ export type WriteOutcome<T> =
  * operation; failures other than those `WriteOutcome` names are thrown.
  */
 export interface ItemStore {
-  /** Stores a new item unless one with its id exists (`refused`). */
-  insert(item: ItemRecord): Promise<WriteOutcome<ItemRecord>>;
-  /** A strongly consistent read. */
+  /**
+   * Stores a new item unless its id holds an item, or a tombstone whose `keyExpiresAt` is after
+   * `now` (`refused`); an expired tombstone is replaced.
+   */
+  insert(item: ItemRecord, now: string): Promise<WriteOutcome<ItemRecord>>;
+  /** A strongly consistent read; never a tombstone. */
   get(id: string): Promise<ItemRecord | undefined>;
+  /** The tombstone of a deleted item (strongly consistent), expired or not. */
+  getTombstone(id: string): Promise<Tombstone | undefined>;
   /** Up to `limit` items with ids greater than `afterId` (all when `undefined`), in id order. */
   list(afterId: string | undefined, limit: number): Promise<ItemPage>;
   /** Replaces the client fields, sets `updatedAt` and increments the version. */
   replace(id: string, data: Record<string, unknown>, updatedAt: string, versions: readonly number[] | undefined): Promise<WriteOutcome<ItemRecord>>;
-  /** Deletes the item. */
-  delete(id: string, versions: readonly number[] | undefined): Promise<WriteOutcome<void>>;
+  /** Deletes the item; with `tombstone`, leaves that tombstone (the item's `requestHash` and nothing else) in its place. */
+  delete(id: string, versions: readonly number[] | undefined, tombstone?: Omit<Tombstone, 'requestHash'>): Promise<WriteOutcome<void>>;
 }
 
 export interface ResourceRouteDeps {
@@ -116,7 +149,7 @@ async function createItem(event: ResourceRequest, deps: ResourceRouteDeps): Prom
   const hash = idempotencyKey === undefined ? undefined : requestHash(data);
   const now = timestamp(deps);
   const item: ItemRecord = { id, version: 1, createdAt: now, updatedAt: now, data, ...(hash !== undefined ? { requestHash: hash } : {}) };
-  const outcome = await store.insert(item);
+  const outcome = await store.insert(item, now);
   if (outcome.status === 'applied') return createdResponse(event, item, false);
 
   const existing = await store.get(id);
@@ -130,7 +163,15 @@ async function createItem(event: ResourceRequest, deps: ResourceRouteDeps): Prom
     // The id was generated for this request (a random UUID): only a collision gets here.
     throw new ConflictError('An item with the generated id already exists; retry the request');
   }
-  if (existing === undefined) throw new ConflictError('The item of this Idempotency-Key changed concurrently; retry the request');
+  if (existing === undefined) {
+    // The key's item was deleted: within the key's retention its retry must not create it again.
+    const tombstone = await store.getTombstone(id);
+    if (tombstone === undefined || tombstone.keyExpiresAt <= now) {
+      throw new ConflictError('The item of this Idempotency-Key changed concurrently; retry the request');
+    }
+    if (tombstone.requestHash !== hash) throw new UnprocessableEntityError('The Idempotency-Key was already used with a different request body');
+    throw new IdempotencyKeyItemDeletedError();
+  }
   if (existing.requestHash !== hash) {
     throw new UnprocessableEntityError('The Idempotency-Key was already used with a different request body');
   }
@@ -188,7 +229,13 @@ async function deleteItem(event: ResourceRequest, deps: ResourceRouteDeps): Prom
   const versions = matchableVersions(ifMatch);
   if (versions !== undefined && versions.length === 0) return preconditionOutcome(id, deps);
 
-  const outcome = await deps.store.delete(id, versions);
+  // An item created with an Idempotency-Key leaves a tombstone, so that a late retry of its POST
+  // answers 410 instead of creating it again; other items are deleted outright.
+  const deletedAt = timestamp(deps);
+  const tombstone = isIdempotencyKeyId(id)
+    ? { deletedAt, keyExpiresAt: new Date(Date.parse(deletedAt) + IDEMPOTENCY_KEY_RETENTION_SECONDS * 1000).toISOString() }
+    : undefined;
+  const outcome = await deps.store.delete(id, versions, tombstone);
   if (outcome.status !== 'applied') {
     const settle = outcome.status === 'unknown' || outcome.retried;
     // After an attempt whose answer was lost, an item that is gone was removed by that attempt (or

@@ -73,7 +73,8 @@ export class RestfulMicroservice extends Construct {
     this.encryptionKey = usePatternKey(this, props.encryptionKey);
     validate(props);
     this.resourceName = props.resourceName ?? 'items';
-    this.table = patternTable(this, NAME, props);
+    // Tombstones of deleted items (their Idempotency-Key, no client data) expire through TTL.
+    this.table = patternTable(this, NAME, props, { timeToLiveAttribute: 'expiresAt' });
     ({ handler: this.handler, logGroup: this.logGroup } = patternHandler(this, props, {
       referenceAsset: 'rest-api/api',
       serviceName: this.resourceName,

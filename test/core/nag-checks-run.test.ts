@@ -2,7 +2,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 
 /** A stack that breaks rules of both packs on purpose. */
 function nonCompliantStack(app: App): Stack {
@@ -24,6 +24,16 @@ describe('cdk-nag runs (guards against the plugin silently checking nothing)', (
     const serverless = new ServerlessChecks().validateScope(stack).violations.map((v) => v.ruleName);
     expect(aws).toEqual(expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-APIG4', 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]']));
     expect(serverless).toEqual(expect.arrayContaining(['Serverless-LambdaTracing', 'Serverless-APIGWAccessLogging']));
+  });
+
+  test.each([
+    ['NIST.800.53.R5', () => new NIST80053R5Checks()],
+    ['HIPAA.Security', () => new HIPAASecurityChecks()],
+    ['PCI.DSS.321', () => new PCIDSS321Checks()],
+  ])('%s reports findings on a non-compliant stack', (pack, makePack) => {
+    const stack = nonCompliantStack(new App());
+    const found = makePack().validateScope(stack).violations.map((v) => v.ruleName);
+    expect(found).toEqual(expect.arrayContaining([`${pack}-LambdaInsideVPC`, `${pack}-APIGWSSLEnabled`]));
   });
 
   test('as an app plugin (as bin/app.ts uses it) a finding fails synth', () => {

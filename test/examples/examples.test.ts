@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { normalizedTemplate, startCfnLint, synthExamples } from './synth';
 
 const { stacks, templateFiles } = synthExamples();
@@ -15,6 +15,10 @@ describe.each(examples)('example stack %s', (_pattern, stack) => {
   test.each([
     ['AwsSolutions', () => new AwsSolutionsChecks()],
     ['Serverless', () => new ServerlessChecks()],
+    // The stricter packs teams in regulated accounts run in CI.
+    ['NIST.800.53.R5', () => new NIST80053R5Checks()],
+    ['HIPAA.Security', () => new HIPAASecurityChecks()],
+    ['PCI.DSS.321', () => new PCIDSS321Checks()],
   ])('has no unacknowledged %s findings (errors or warnings)', (_pack, makePack) => {
     const report = makePack().validateScope(stack);
     const findings = report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);

@@ -1,5 +1,6 @@
 import { RemovalPolicy, Size, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
@@ -10,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AlarmFactory } from '../core/alarms';
 import { addApiHandlerAlarms, createPatternApi, SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS } from '../core/api-service';
+import { selectIntoBackupPlan } from '../core/backup';
 import { CanaryDeployment } from '../core/canary-deployment';
 import { PatternEncryptionProps, usePatternKey } from '../core/encryption';
 import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
@@ -38,8 +40,14 @@ export interface FileStorageFileSystemOptions {
   readonly transitionToArchivePolicy?: efs.LifecyclePolicy;
   /** @default - the AWS managed key for EFS */
   readonly kmsKey?: kms.IKey;
-  /** @default true */
+  /** Put the file system in AWS Backup's default EFS plan (daily, kept 35 days). @default true */
   readonly enableAutomaticBackups?: boolean;
+  /**
+   * An AWS Backup plan of yours to select the file system into (for example with your own
+   * schedule, retention or vault), besides or instead of the automatic backups.
+   * @default - none: the automatic backups only
+   */
+  readonly backupPlan?: backup.IBackupPlan;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -217,9 +225,11 @@ export class FileStorageService extends Construct {
       allowAnonymousAccess: true,
       fileSystemPolicy: new iam.PolicyDocument(),
     });
-    if (options.enableAutomaticBackups ?? true) {
+    if (options.backupPlan) {
+      selectIntoBackupPlan(this, 'FileSystemBackupSelection', options.backupPlan, [backup.BackupResource.fromEfsFileSystem(fileSystem)]);
+    } else if (options.enableAutomaticBackups ?? true) {
       acknowledgeRule(fileSystem, 'EFSInBackupPlan',
-        'Automatic backups put this file system in AWS Backup\'s default EFS plan (aws/efs/automatic-backup-plan: daily, kept 35 days), which AWS manages outside this template; turn them off with fileSystemOptions.enableAutomaticBackups and select the file system in your own plan instead.');
+        'Automatic backups put this file system in AWS Backup\'s default EFS plan (aws/efs/automatic-backup-plan: daily, kept 35 days), which AWS manages outside this template; fileSystemOptions.backupPlan selects it into a plan of yours.');
     }
     return fileSystem;
   }

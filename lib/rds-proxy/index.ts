@@ -17,6 +17,7 @@ import { AlarmFactory } from '../core/alarms';
 import { ApiAuthorizationKind } from '../core/api-authorization';
 import { addApiHandlerAlarms, createPatternApi, SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS } from '../core/api-service';
 import { referenceHandlerCode } from '../core/assets';
+import { selectIntoBackupPlan } from '../core/backup';
 import { CanaryDeployment } from '../core/canary-deployment';
 import { stackUuidHead } from '../core/deployment-names';
 import { encryptedLogGroup, PatternEncryptionProps, usePatternKey } from '../core/encryption';
@@ -336,14 +337,7 @@ export class RelationalMicroservice extends Construct {
       }]);
     }
     if (options.backupPlan) {
-      const selection = new backup.BackupSelection(this, 'DatabaseBackupSelection', {
-        backupPlan: options.backupPlan,
-        resources: [backup.BackupResource.fromRdsDatabaseCluster(cluster)],
-      });
-      acknowledgeNagFindings(selection.node.findChild('Role'), [{
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
-        reason: 'AWS Backup\'s AWS-maintained backup policy (the role AWS Backup documents as its default): it creates, tags and copies the snapshots of the selected cluster, whose names AWS Backup chooses at run time, and AWS keeps it in step with what AWS Backup does. The role is assumed by backup.amazonaws.com only and exists only with databaseOptions.backupPlan.',
-      }]);
+      selectIntoBackupPlan(this, 'DatabaseBackupSelection', options.backupPlan, [backup.BackupResource.fromRdsDatabaseCluster(cluster)]);
     }
     return cluster;
   }

@@ -1,8 +1,10 @@
 import { App, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { FileStorageService, FileStorageServiceProps } from '../../lib';
 import { actionsOn, allowedPermissions } from '../helpers/iam';
 import { nagFindings } from '../helpers/nag';
@@ -165,6 +167,18 @@ describe('FileStorageService defaults', () => {
 });
 
 describe('FileStorageService options', () => {
+  test('fileSystemOptions.backupPlan selects the file system into your AWS Backup plan, with no finding of any pack', () => {
+    const { template, stack } = build({}, (s) => ({ fileSystemOptions: { backupPlan: backup.BackupPlan.daily35DayRetention(s, 'Plan') } }));
+    const [fileSystemId] = Object.keys(template.findResources('AWS::EFS::FileSystem'));
+    template.hasResourceProperties('AWS::Backup::BackupSelection', {
+      BackupSelection: Match.objectLike({
+        Resources: [{ 'Fn::Join': ['', Match.arrayWith([{ Ref: fileSystemId }])] }],
+      }),
+    });
+    const strict = [new NIST80053R5Checks(), new HIPAASecurityChecks()].flatMap((pack) => pack.validateScope(stack).violations.map((v) => v.ruleName));
+    expect([...nagFindings(stack), ...strict.filter((rule) => /EFSInBackupPlan/.test(rule))]).toEqual([]);
+  });
+
   test('existing VPC and file system: no VPC created, access point on that file system, NFS rule added to it', () => {
     const { template, service } = build({}, (stack) => {
       const vpc = new ec2.Vpc(stack, 'Own', { natGateways: 1 });

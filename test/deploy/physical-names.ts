@@ -1,5 +1,5 @@
 import { CfnResource, CfnTemplate, DeployedStack, describeResource } from './assembly';
-import { literalIndex } from './upper-bounds';
+import { literalIndex, substitute } from './upper-bounds';
 
 /**
  * Who else may claim the same name:
@@ -325,19 +325,10 @@ class NameResolver {
   }
 
   private sub(args: unknown): string {
-    const [text, variables] = Array.isArray(args) ? args as [string, Record<string, unknown>?] : [String(args), undefined];
-    return text.replace(/\$\{(!?)([^}]*)\}/g, (_match, literal: string, name: string) => {
-      if (literal === '!') {
-        return `\${${name}}`;
-      }
-      if (variables?.[name] !== undefined) {
-        return this.resolve(variables[name]);
-      }
-      if (name.includes('.') && !name.startsWith('AWS::')) {
-        const [logicalId, ...attribute] = name.split('.');
-        return `${this.ref(logicalId)}.${attribute.join('.')}`;
-      }
-      return this.ref(name);
+    return substitute(args, {
+      variable: (value) => this.resolve(value),
+      attribute: (logicalId, attribute) => `${this.ref(logicalId)}.${attribute}`,
+      ref: (name) => this.ref(name),
     });
   }
 }

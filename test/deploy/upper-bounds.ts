@@ -241,19 +241,10 @@ export class UpperBoundResolver {
   }
 
   private sub(args: unknown): string {
-    const [text, variables] = Array.isArray(args) ? args as [string, Record<string, unknown>?] : [String(args), undefined];
-    return text.replace(/\$\{(!?)([^}]*)\}/g, (_match, literal: string, name: string) => {
-      if (literal === '!') {
-        return `\${${name}}`;
-      }
-      if (variables?.[name] !== undefined) {
-        return this.string(variables[name]);
-      }
-      if (name.includes('.') && !name.startsWith('AWS::')) {
-        const [logicalId, ...attribute] = name.split('.');
-        return this.string({ 'Fn::GetAtt': [logicalId, attribute.join('.')] });
-      }
-      return this.ref(name);
+    return substitute(args, {
+      variable: (value) => this.string(value),
+      attribute: (logicalId, attribute) => this.string({ 'Fn::GetAtt': [logicalId, attribute] }),
+      ref: (name) => this.ref(name),
     });
   }
 
@@ -291,6 +282,30 @@ function isIntrinsic(value: unknown): value is Record<string, unknown> {
 }
 
 /** A literal list index (a number, or a string of digits), else undefined. */
+/** How `substitute` resolves each kind of `${...}` of an `Fn::Sub`. */
+export interface SubstitutionResolvers {
+  /** A variable of the `Fn::Sub` variable map. */
+  readonly variable: (value: unknown) => string;
+  /** `${LogicalId.Attribute}`. */
+  readonly attribute: (logicalId: string, attribute: string) => string;
+  /** `${LogicalId}` or `${AWS::Pseudo}`. */
+  readonly ref: (name: string) => string;
+}
+
+/** The text of an `Fn::Sub` (string or `[string, variables]`), each `${...}` resolved; `${!x}` is the literal `${x}`. */
+export function substitute(args: unknown, resolvers: SubstitutionResolvers): string {
+  const [text, variables] = Array.isArray(args) ? args as [string, Record<string, unknown>?] : [String(args), undefined];
+  return text.replace(/\$\{(!?)([^}]*)\}/g, (_match, literal: string, name: string) => {
+    if (literal === '!') return `\${${name}}`;
+    if (variables?.[name] !== undefined) return resolvers.variable(variables[name]);
+    if (name.includes('.') && !name.startsWith('AWS::')) {
+      const [logicalId, ...attribute] = name.split('.');
+      return resolvers.attribute(logicalId, attribute.join('.'));
+    }
+    return resolvers.ref(name);
+  });
+}
+
 export function literalIndex(index: unknown): number | undefined {
   if (typeof index === 'number') {
     return index;

@@ -164,3 +164,17 @@ export async function runFailure(run: Promise<unknown>): Promise<Error> {
   }
   throw new Error('expected the run to fail');
 }
+
+/** What `act` wrote to stdout (EMF metric lines, logs), and its result. */
+export async function capturingStdout<T>(act: () => Promise<T>): Promise<{ result: T; stdout: string }> {
+  const written: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
+  try {
+    return { result: await act(), stdout: written.join('') };
+  } finally {
+    spy.mockRestore();
+  }
+}

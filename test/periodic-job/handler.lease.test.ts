@@ -13,7 +13,7 @@ import { loadConfig } from '../../lambda/periodic-job/lib/config';
 import { runJob } from '../../lambda/periodic-job/lib/run';
 import { RecordStore } from '../../lambda/periodic-job/lib/store';
 import { builtBundle } from '../helpers/fresh-node';
-import { FAST_RETRY_ENV, loadPoller, ranSummary, readJobTable, runFailure, usePollerHarness } from '../helpers/load-poller';
+import { capturingStdout, FAST_RETRY_ENV, loadPoller, ranSummary, readJobTable, runFailure, usePollerHarness } from '../helpers/load-poller';
 
 const harness = usePollerHarness();
 const products = [{ id: 'p1', name: 'Lamp' }, { id: 'p2', name: 'Desk' }, { id: 'p3', name: 'Chair' }];
@@ -80,24 +80,14 @@ describe('overlapping invocations', () => {
     servePages();
     await putLease({ holder: 'run-in-progress', leaseUntil: Date.now() + 60_000 });
     const poller = loadPoller({ ...env(), POWERTOOLS_METRICS_DISABLED: 'false' });
-    const written: string[] = [];
-    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
 
     // Act
-    let outcome;
-    try {
-      outcome = await poller.invokeOutcome();
-    } finally {
-      spy.mockRestore();
-    }
+    const { result: outcome, stdout } = await capturingStdout(() => poller.invokeOutcome());
 
     // Assess
     expect(outcome).toMatchObject({ status: 'skipped', leaseHolder: 'run-in-progress' });
     expect(harness.server.requests).toHaveLength(0);
-    expect(written.join('')).not.toContain('PeriodicJobSuccess');
+    expect(stdout).not.toContain('PeriodicJobSuccess');
   });
 
   test('two runs started together: exactly one runs, and each record is written once', async () => {

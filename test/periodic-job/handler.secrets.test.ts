@@ -4,7 +4,7 @@
  */
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import type { Env } from '../helpers/load-handler';
-import { FAST_RETRY_ENV, loadPoller, readJobTable, runFailure, usePollerHarness, type LoadedPoller } from '../helpers/load-poller';
+import { capturingStdout, FAST_RETRY_ENV, loadPoller, readJobTable, runFailure, usePollerHarness, type LoadedPoller } from '../helpers/load-poller';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:feed-token-AbCdEf';
 const TOKEN = 'tok_3f9a.b-c~d+e/f=';
@@ -96,19 +96,9 @@ describe('a credential nobody has set yet', () => {
   test('skips the run: nothing is sent, the run is recorded as skipped, the alarm\'s metric is emitted', async () => {
     // Prepare
     const poller = load(PLACEHOLDER, { POWERTOOLS_METRICS_DISABLED: 'false' });
-    const stdout: string[] = [];
-    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout.push(String(chunk));
-      return true;
-    });
 
     // Act
-    let outcome;
-    try {
-      outcome = await poller.invokeOutcome();
-    } finally {
-      spy.mockRestore();
-    }
+    const { result: outcome, stdout } = await capturingStdout(() => poller.invokeOutcome());
 
     // Assess
     expect(outcome).toEqual({ runId: expect.any(String), status: 'skipped', reason: 'credential-not-set', startedAt: expect.any(String) });
@@ -117,7 +107,7 @@ describe('a credential nobody has set yet', () => {
     expect(runs).toEqual([expect.objectContaining({ status: 'skipped', skipReason: 'credential-not-set', errorName: 'CredentialNotSetError' })]);
     expect(records).toEqual([]);
     expect(leases).toEqual([expect.objectContaining({ leaseUntil: 0 })]);
-    const emf = stdout.join('').split('\n').filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const emf = stdout.split('\n').filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(emf).toEqual([expect.objectContaining({ JobName: 'feed', PeriodicJobCredentialNotSet: 1 })]);
     expect(emf[0]).not.toHaveProperty('PeriodicJobSuccess');
   });

@@ -10,7 +10,7 @@ import { referenceHandlerCode } from './assets';
 import { createAlarmDashboard } from './dashboard';
 import { assertIntegerInRange, InvalidPropsError } from './errors';
 import { createLibraryFunction } from './function';
-import { ManagedPolicyRole } from './managed-policy-role';
+import { ManagedPolicyRole, servicePrincipalFor } from './managed-policy-role';
 import { acknowledgeNagFindings, ruleAcknowledgements } from './nag';
 
 /** The smoke test the reference pre-traffic hook runs against the new version before any traffic shifts. */
@@ -164,6 +164,8 @@ export class CanaryDeployment extends Construct {
     this.postTrafficHook = props.postTrafficHook && (props.postTrafficHook.function ?? this.createPostTrafficHook(props.postTrafficHook, aliasName));
 
     this.rollbackAlarms = [...this.alarms, ...(props.rollbackAlarms ?? [])];
+    const stack = Stack.of(this);
+    const application = new codedeploy.LambdaApplication(this, 'Application');
     this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'DeploymentGroup', {
       alias: this.alias,
       deploymentConfig: props.deploymentConfig ?? codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
@@ -171,9 +173,13 @@ export class CanaryDeployment extends Construct {
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
       preHook: this.preTrafficHook,
       postHook: this.postTrafficHook,
-      // CDK attaches AWSCodeDeployRoleForLambdaLimited to it; the hook grants go to its own managed policy.
+      application,
+      // CDK attaches AWSCodeDeployRoleForLambdaLimited to it; the hook grants go to its own managed
+      // policy. CodeDeploy may assume it only for this application's deployment groups (no confused
+      // deputy); the group's own name is generated, so the group is a wildcard.
       role: new ManagedPolicyRole(this, 'DeploymentRole', {
-        assumedBy: new iam.ServicePrincipal('codedeploy.amazonaws.com'),
+        assumedBy: servicePrincipalFor('codedeploy.amazonaws.com', stack.account,
+          `arn:${stack.partition}:codedeploy:${stack.region}:${stack.account}:deploymentgroup:${application.applicationName}/*`),
         description: `Lets CodeDeploy shift traffic of ${this.node.path}`,
       }),
     });

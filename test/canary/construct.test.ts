@@ -80,6 +80,25 @@ describe('CanaryDeployment defaults', () => {
     expect(deployment.alarms).toHaveLength(3);
   });
 
+  test('CodeDeploy may assume the deployment role only for this application\'s deployment groups in this account (no confused deputy)', () => {
+    const [applicationId] = Object.keys(template.findResources('AWS::CodeDeploy::Application'));
+    const group = Object.values(template.findResources('AWS::CodeDeploy::DeploymentGroup'))[0];
+    const roleId = group.Properties.ServiceRoleArn['Fn::GetAtt'][0] as string;
+    expect(template.toJSON().Resources[roleId].Properties.AssumeRolePolicyDocument.Statement).toEqual([{
+      Action: 'sts:AssumeRole',
+      Effect: 'Allow',
+      Principal: { Service: 'codedeploy.amazonaws.com' },
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnLike: {
+          'aws:SourceArn': {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':codedeploy:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':deploymentgroup:', { Ref: applicationId }, '/*']],
+          },
+        },
+      },
+    }]);
+  });
+
   test('creates no hooks and no provisioned concurrency unless asked', () => {
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 0);
@@ -135,7 +154,7 @@ describe('CanaryDeployment options', () => {
     });
     const groupArn = {
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':codedeploy:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' },
-        ':deploymentgroup:', { Ref: Match.stringLikeRegexp('DeploymentGroupApplication') }, '/', { Ref: Match.stringLikeRegexp('DeploymentDeploymentGroup') }]],
+        ':deploymentgroup:', { Ref: Match.stringLikeRegexp('DeploymentApplication') }, '/', { Ref: Match.stringLikeRegexp('DeploymentDeploymentGroup') }]],
     };
 
     test('are wired to the alias update as before- and after-traffic hooks', () => {

@@ -2,6 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { CanaryDeploymentExampleStack } from './canary';
 import { FileStorageExampleStack } from './efs';
 import { FanOutExampleStack } from './fan-out';
+import { HardenedRestApiExampleStack } from './hardened-rest-api';
 import { PeriodicJobExampleStack } from './periodic-job';
 import { RelationalMicroserviceExampleStack } from './rds-proxy';
 import { RestApiExampleStack } from './rest-api';
@@ -24,6 +25,9 @@ export function addExampleStacks(app: App, options: ExampleStacksOptions = {}): 
   return {
     'rest-api': new RestApiExampleStack(app, `RestApiExample${suffix}`, {
       description: 'Serverless reference architecture: RESTful microservice (API Gateway -> Lambda -> DynamoDB)',
+    }),
+    'hardened-rest-api': new HardenedRestApiExampleStack(app, `HardenedRestApiExample${suffix}`, {
+      description: 'Serverless reference architecture: RESTful microservice with every optional control on (WAF, Lambda in a VPC, reserved concurrency, own KMS key)',
     }),
     'stream-processing': new StreamProcessingExampleStack(app, `StreamProcessingExample${suffix}`, {
       description: 'Serverless reference architecture: stream processing (Kinesis Data Streams -> Lambda -> DynamoDB)',

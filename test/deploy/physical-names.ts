@@ -92,6 +92,7 @@ export const PHYSICAL_NAME_RULES: readonly PhysicalNameRule[] = [
  * not require to be unique.
  */
 export const NOT_PHYSICAL_NAMES: Readonly<Record<string, string>> = {
+  'AWS::WAFv2::WebACL.VisibilityConfig.MetricName': 'the name of the web ACL\'s CloudWatch metrics, not of a resource: two web ACLs may share it',
   'AWS::ApiGateway::RestApi.Name': 'REST API names need not be unique: API Gateway identifies an API by its generated id',
   'AWS::ApiGateway::Authorizer.Name': 'unique within its REST API only',
   'AWS::ApiGateway::Stage.StageName': 'unique within its REST API only',

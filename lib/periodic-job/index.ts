@@ -37,7 +37,7 @@ export enum PagingStyle {
 
 /** The JSON HTTP API the reference handler polls. */
 export interface PeriodicJobSourceApi {
-  /** http(s) URL of the first page. */
+  /** `https:` URL of the first page (`http:` only to a loopback host, or with `allowInsecureHttp`). */
   readonly url: string;
   /** @default PagingStyle.NONE */
   readonly pagingStyle?: PagingStyle;

@@ -261,6 +261,8 @@ export class WebApplication extends Construct {
       api: this.api,
       apiKey: originKeyValue,
     });
+    // When apiOriginKeyVersion changes, the new key must be in the usage plan before CloudFront sends it.
+    if (service.restApi.usagePlan) this.distribution.node.addDependency(service.restApi.usagePlan);
     if (props.customDomain?.hostedZone) {
       const target = route53.RecordTarget.fromAlias(new targets.CloudFrontTarget(this.distribution));
       new route53.ARecord(this, 'AliasRecord', { zone: props.customDomain.hostedZone, recordName: props.customDomain.domainName, target });

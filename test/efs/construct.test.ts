@@ -175,7 +175,8 @@ describe('FileStorageService options', () => {
         Resources: [{ 'Fn::Join': ['', Match.arrayWith([{ Ref: fileSystemId }])] }],
       }),
     });
-    const strict = [new NIST80053R5Checks(), new HIPAASecurityChecks()].flatMap((pack) => pack.validateScope(stack).violations.map((v) => v.ruleName));
+    const strict = [new NIST80053R5Checks(), new HIPAASecurityChecks()]
+      .flatMap((pack) => pack.validateScope(stack).violations.map((v) => v.ruleName));
     expect([...nagFindings(stack), ...strict.filter((rule) => /EFSInBackupPlan/.test(rule))]).toEqual([]);
   });
 

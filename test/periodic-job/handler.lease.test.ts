@@ -14,6 +14,7 @@ import { runJob } from '../../lambda/periodic-job/lib/run';
 import { RecordStore } from '../../lambda/periodic-job/lib/store';
 import { builtBundle } from '../helpers/fresh-node';
 import { capturingStdout, FAST_RETRY_ENV, loadPoller, ranSummary, readJobTable, runFailure, usePollerHarness } from '../helpers/load-poller';
+import { scheduledContext } from '../helpers/scheduler-events';
 
 const harness = usePollerHarness();
 const products = [{ id: 'p1', name: 'Lamp' }, { id: 'p2', name: 'Desk' }, { id: 'p3', name: 'Chair' }];
@@ -230,5 +231,24 @@ describe('a crash mid-run', () => {
     const { records, leases } = await readJobTable(harness.dynamo.client, harness.tableName);
     expect(records.map((r) => r.sk)).toEqual(['p1', 'p2', 'p3']);
     expect(leases).toEqual([expect.objectContaining({ holder: after.runId, leaseUntil: 0 })]);
+  });
+
+  test('Lambda\'s retry of the crashed event (the same request id) takes the lease over at once and completes the run', async () => {
+    // Prepare
+    await crashOnPage2();
+    const [lease] = (await readJobTable(harness.dynamo.client, harness.tableName)).leases;
+    servePages();
+
+    // Act: an invocation of another event is skipped; the retry of the crashed one is not
+    const poller = loadPoller(env());
+    const otherEvent = await poller.invokeOutcome();
+    const retry = ranSummary(await poller.handler({}, scheduledContext(60_000, { awsRequestId: 'crashing' })));
+
+    // Assess
+    expect(lease).toMatchObject({ holderRequestId: 'crashing', leaseUntil: expect.any(Number) });
+    expect(otherEvent).toMatchObject({ status: 'skipped', leaseHolder: lease.holder });
+    expect(retry).toMatchObject({ status: 'succeeded', fetched: 3, changed: 2, unchanged: 1 });
+    const { leases } = await readJobTable(harness.dynamo.client, harness.tableName);
+    expect(leases).toEqual([expect.objectContaining({ holder: retry.runId, leaseUntil: 0 })]);
   });
 });

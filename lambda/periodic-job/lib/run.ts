@@ -132,7 +132,7 @@ export async function runJob(deps: RunDeps, input: RunInput): Promise<RunSummary
   logger.appendKeys({ runId });
   let claim: LeaseClaim;
   try {
-    claim = await store.claimLease(runId, startMs, input.leaseUntil, deadlineSignal(input.deadlineAt, now()));
+    claim = await store.claimLease(runId, startMs, input.leaseUntil, input.requestId, deadlineSignal(input.deadlineAt, now()));
   } catch (err) {
     logger.error('could not take the lease', { error: { name: errorName(err), message: errorMessage(err) } });
     // The claim may have applied with its answer lost. The release is conditioned on this run

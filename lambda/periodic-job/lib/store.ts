@@ -5,7 +5,7 @@
  * |---|---|---|---|
  * | record | `record#<JOB_NAME>` | `String(id)` | `id` (as served: S or N), `data` (the item as served, a map), `contentHash` (`sha256:<hex>` of its canonical JSON), `updatedAt` (ISO time of the last write), `updatedByRunId` |
  * | run | `run#<JOB_NAME>` | `<startedAt ISO>#<runId>` | `runId`, `jobName`, `status` (`running`, `succeeded`, `failed`, `skipped`), `startedAt`, `endedAt`, `durationMs`, `pages`, `fetched`, `changed`, `unchanged`, `invalid`, `errorName`?, `errorMessage`?, `skipReason`? (`lease-held`, `credential-not-set`), `leaseHolder`? (the run a skipped run found running), `requestId`, `scheduledTime`?, `expiresAt`? (epoch seconds) |
- * | lease | `lease#<JOB_NAME>` | `lease` | `holder` (run id), `leaseUntil` (epoch ms; 0 once released), `acquiredAt`, `releasedAt`? |
+ * | lease | `lease#<JOB_NAME>` | `lease` | `holder` (run id), `holderRequestId`? (Lambda request id), `leaseUntil` (epoch ms; 0 once released), `acquiredAt`, `releasedAt`? |
  *
  * A record is written only when its content changed: existing hashes are read first
  * (`BatchGetItem`, unprocessed keys retried with backoff), then each new or changed record is put
@@ -20,9 +20,10 @@
  * concurrency quota may not allow): a run starts only after a put of the lease item conditioned
  * on `attribute_not_exists(pk) OR leaseUntil <= :now OR holder = :me` succeeded. `holder = :me`
  * makes a repeat of the run's own put (its answer lost) succeed rather than lock the run out of
- * its own lease. The lease lasts until the invocation must have ended, so a run that crashes
- * holds it at most that long; a run releases it when it ends, also when it failed, so that
- * Lambda's retry of a failed run is not turned away.
+ * its own lease; `holderRequestId = :request` lets Lambda's retry of the same event (same request
+ * id) take over from a run that crashed. The lease lasts until the invocation must have ended, so
+ * a run that crashes holds it at most that long against other events; a run releases it when it
+ * ends, also when it failed, so that Lambda's retry of a failed run is not turned away.
  *
  * DynamoDB operations: BatchGetItem, PutItem (records, runs and the lease).
  */
@@ -259,19 +260,32 @@ export class RecordStore {
    * Takes the job's lease for `runId` until `until` (epoch ms) unless another run holds it at
    * `now`. A refused claim reports the holder from the refusal's `ALL_OLD` item.
    */
-  public async claimLease(runId: string, now: number, until: number, abortSignal?: AbortSignal): Promise<LeaseClaim> {
+  public async claimLease(runId: string, now: number, until: number, requestId?: string, abortSignal?: AbortSignal): Promise<LeaseClaim> {
+    // Lambda retries an asynchronous event under the same request id: a retry of a run that
+    // crashed (and so never released the lease) takes the lease over at once, instead of being
+    // skipped while the dead run's lease lasts.
+    const sameEvent = requestId !== undefined ? ' OR holderRequestId = :request' : '';
     try {
       await this.options.db().send(new PutCommand({
         TableName: this.options.tableName,
-        Item: { pk: this.leasePk, sk: LEASE_SORT_KEY, holder: runId, leaseUntil: until, acquiredAt: new Date(now).toISOString() },
-        ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil <= :now OR holder = :me',
-        ExpressionAttributeValues: { ':now': now, ':me': runId },
+        Item: {
+          pk: this.leasePk,
+          sk: LEASE_SORT_KEY,
+          holder: runId,
+          leaseUntil: until,
+          acquiredAt: new Date(now).toISOString(),
+          ...(requestId !== undefined ? { holderRequestId: requestId } : {}),
+        },
+        ConditionExpression: `attribute_not_exists(pk) OR leaseUntil <= :now OR holder = :me${sameEvent}`,
+        ExpressionAttributeValues: { ':now': now, ':me': runId, ...(requestId !== undefined ? { ':request': requestId } : {}) },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }), { abortSignal });
       return { acquired: true };
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
-      const held = refusedItem(err) ?? await this.consistentRead({ pk: this.leasePk, sk: LEASE_SORT_KEY }, ['holder', 'leaseUntil'], abortSignal);
+      const held = refusedItem(err) ?? await this.consistentRead({ pk: this.leasePk, sk: LEASE_SORT_KEY }, ['holder', 'leaseUntil'], abortSignal)
+        // Who holds it is for the run record only: not knowing must not fail a run that is rightly skipped.
+        .catch(() => undefined);
       return {
         acquired: false,
         holder: typeof held?.holder === 'string' ? held.holder : 'unknown',

@@ -18,6 +18,17 @@ export interface FreshNodeRun {
   readonly lines: string[];
 }
 
+/** The environment a handler process starts with here: a region, dummy credentials, silent logs. */
+export function handlerProcessEnv(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  };
+}
+
 export async function runInFreshNode<T extends object>(body: string, env: Record<string, string> = {}): Promise<Partial<T> & FreshNodeRun> {
   const script = `
     const report = (value) => process.stdout.write('\\n${RESULT_MARKER}' + JSON.stringify(value) + '\\n');
@@ -28,14 +39,7 @@ export async function runInFreshNode<T extends object>(body: string, env: Record
     }`;
   const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
     cwd: '/',
-    env: {
-      PATH: process.env.PATH ?? '',
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-      ...env,
-    },
+    env: { ...handlerProcessEnv(), ...env },
     timeout: 30_000,
   });
   const lines = stdout.split('\n').filter((l) => l.trim() !== '');

@@ -12,7 +12,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { loadConfig } from '../../lambda/periodic-job/lib/config';
 import { runJob } from '../../lambda/periodic-job/lib/run';
 import { RecordStore } from '../../lambda/periodic-job/lib/store';
-import { builtBundle } from '../helpers/fresh-node';
+import { builtBundle, handlerProcessEnv } from '../helpers/fresh-node';
 import { capturingStdout, FAST_RETRY_ENV, loadPoller, ranSummary, readJobTable, runFailure, usePollerHarness } from '../helpers/load-poller';
 import { scheduledContext } from '../helpers/scheduler-events';
 
@@ -178,12 +178,8 @@ describe('a crash mid-run', () => {
     const child: ChildProcess = spawn(process.execPath, ['--input-type=module', '-e', script], {
       cwd: '/',
       env: {
-        PATH: process.env.PATH ?? '',
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
+        ...handlerProcessEnv(),
         AWS_ENDPOINT_URL_DYNAMODB: harness.dynamo.endpoint,
-        POWERTOOLS_LOG_LEVEL: 'SILENT',
         POWERTOOLS_METRICS_DISABLED: 'true',
         ...env(),
       },

@@ -388,9 +388,8 @@ function validate(props: PeriodicJobProps, jobName: string, schedule: scheduler.
     if (interval === undefined) {
       throw new InvalidPropsError(NAME, `the missed-run alarm needs expectedInterval with a cron schedule ('${expression}'); pass it, or set missedRunAlarm: false`);
     }
-    const seconds = interval.toSeconds();
-    if (seconds < 60 || seconds > MAX_MISSED_RUN_INTERVAL.toSeconds() || seconds % 60 !== 0) {
-      throw new InvalidPropsError(NAME, `the missed-run alarm needs an interval of whole minutes from 1 minute to 1 day (a CloudWatch alarm period), got ${seconds} seconds; set missedRunAlarm: false for rarer jobs`);
+    if (!isAlarmPeriod(interval)) {
+      throw new InvalidPropsError(NAME, `the missed-run alarm needs an interval of whole minutes from 1 minute to 1 day (a CloudWatch alarm period), got ${interval.toSeconds()} seconds; set missedRunAlarm: false for rarer jobs`);
     }
   }
   return interval;

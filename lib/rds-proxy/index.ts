@@ -23,6 +23,7 @@ import { stackUuidHead } from '../core/deployment-names';
 import { encryptedLogGroup, PatternEncryptionProps, usePatternKey } from '../core/encryption';
 import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { createLibraryFunction } from '../core/function';
+import { LOG_RETENTION_DEFAULT } from '../core/lambda-defaults';
 import { ManagedPolicyRole, servicePrincipalFor } from '../core/managed-policy-role';
 import { ALARM_PERIOD } from '../core/metrics';
 import { acknowledgeNagFindings, acknowledgeRule, ruleAcknowledgements } from '../core/nag';
@@ -293,7 +294,7 @@ export class RelationalMicroservice extends Construct {
     const clusterIdentifier = `${Names.uniqueResourceName(this, { maxLength: 50, separator: '-' }).toLowerCase().replace(/^[^a-z]+/, '')}-${stackUuidHead(this)}`;
     const postgresLogs = encryptedLogGroup(this, 'DatabaseLogs', {
       logGroupName: `/aws/rds/cluster/${clusterIdentifier}/postgresql`,
-      retention: logs.RetentionDays.THREE_MONTHS,
+      retention: LOG_RETENTION_DEFAULT,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const cluster = new rds.DatabaseCluster(this, 'Database', {
@@ -395,7 +396,7 @@ export class RelationalMicroservice extends Construct {
       { id: 'Serverless-LambdaAsyncFailureDestination', reason: MIGRATIONS_INVOKED_SYNCHRONOUSLY },
     ]);
 
-    const providerLogs = encryptedLogGroup(this, 'MigrationsProviderLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
+    const providerLogs = encryptedLogGroup(this, 'MigrationsProviderLogs', { retention: LOG_RETENTION_DEFAULT, removalPolicy: RemovalPolicy.RETAIN });
     const providerRole = new ManagedPolicyRole(this, 'MigrationsProviderRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Lets CDK's provider framework of ${this.node.path} relay the migrations custom resource`,

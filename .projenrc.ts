@@ -95,6 +95,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-codedeploy@3.1133.0',
     '@aws-sdk/client-lambda@3.1164.0',
     '@aws-sdk/client-cloudwatch@3.1164.0',
+    '@aws-sdk/client-eventbridge@3.1169.0',
+    '@aws-sdk/client-sfn@3.1164.0',
     '@aws-sdk/rds-signer@3.1169.0',
     'pg@8.23.1',
     '@types/pg@8.23.1',
@@ -109,6 +111,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@electric-sql/pglite@0.5.14',
     '@electric-sql/pglite-socket@0.2.17',
     'aws-sdk-client-mock@4.1.0',
+    // state machines: the synthesized ASL runs in Node, and is validated against the ASL spec
+    'aws-local-stepfunctions@3.0.0',
+    'asl-validator@3.16.0',
     // web application: the SPA's sign-in library (bundled into the site), and its browser test:
     // playwright-core drives the Chromium that @sparticuz/chromium ships inside its npm package
     // (nothing downloaded at install), oidc-provider stands in for Cognito.

@@ -15,8 +15,8 @@
  * `PublishedEvents`, `FailedPutEventsEntries`, `UnpublishedChanges` (all Count).
  * Configuration: `lib/config.ts`.
  */
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { awsClientConfig, lazy } from '../shared/aws-client';
 import { errorSummary } from '../shared/aws-errors';

@@ -155,7 +155,9 @@ export interface ProjectionDeps {
   readonly writeToken?: string;
 }
 
-export function projectionItem(event: ChangeEvent, writeToken: string, tombstoneRetentionSeconds: number, nowMs: number): Record<string, AttributeValue> {
+export function projectionItem(
+  event: ChangeEvent, writeToken: string, tombstoneRetentionSeconds: number, nowMs: number,
+): Record<string, AttributeValue> {
   const item: Record<string, AttributeValue> = {
     ...projectionKey(event),
     entity: { S: event.entity },

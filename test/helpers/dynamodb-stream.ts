@@ -1,0 +1,214 @@
+/**
+ * DynamoDB Streams for tests on dynalite, which has no Streams: `StreamCapture` makes real writes
+ * to a dynalite table and records each change as DynamoDB Streams would (view type
+ * NEW_AND_OLD_IMAGES): the old image is what the write returned (`ReturnValues: ALL_OLD`, atomic),
+ * the new image a strongly consistent read right after it (so numbers are in their stored form).
+ * A write that changes nothing (or deletes a missing item) makes no record, as in DynamoDB.
+ * Records have increasing 21-digit sequence numbers, a 32-hex `eventID`, `Keys`, `SizeBytes`,
+ * `ApproximateCreationDateTime` (epoch seconds) and the stream ARN of the table; `batch()` turns
+ * records into the `DynamoDBStreamEvent` Lambda would deliver.
+ *
+ * One capture per table, one writer at a time (the old-image read and the new-image read are not
+ * one atomic step): enough for tests; it is reusable by a local runner of stream-triggered functions.
+ */
+import { createHash } from 'node:crypto';
+import {
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue as LambdaAttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+
+export type Item = Record<string, AttributeValue>;
+
+export interface StreamCaptureOptions {
+  /** Key attribute names. @default ['pk', 'sk'] */
+  readonly keyAttributes?: readonly string[];
+  readonly region?: string;
+  readonly account?: string;
+  /** @default '2026-01-01T00:00:00.000' */
+  readonly streamLabel?: string;
+  /** First sequence number. @default 100000000000000000000 (21 digits, like DynamoDB's) */
+  readonly firstSequenceNumber?: bigint;
+  /** Epoch seconds of each record. @default the wall clock, whole seconds */
+  readonly clock?: () => number;
+}
+
+/** An attribute value in the JSON form Lambda delivers (B as base64 text). */
+export function toLambdaAttribute(value: AttributeValue): LambdaAttributeValue {
+  if (value.B !== undefined) return { B: Buffer.from(value.B).toString('base64') };
+  if (value.BS !== undefined) return { BS: value.BS.map((b) => Buffer.from(b).toString('base64')) };
+  if (value.L !== undefined) return { L: value.L.map(toLambdaAttribute) };
+  if (value.M !== undefined) return { M: toLambdaImage(value.M) };
+  const { $unknown, ...rest } = value as AttributeValue & { $unknown?: unknown };
+  return rest as LambdaAttributeValue;
+}
+
+export function toLambdaImage(item: Item): Record<string, LambdaAttributeValue> {
+  const out: Record<string, LambdaAttributeValue> = {};
+  for (const [name, value] of Object.entries(item)) {
+    Object.defineProperty(out, name, { value: toLambdaAttribute(value), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** Approximate DynamoDB size of an attribute value (names and values in UTF-8, numbers by digits). */
+function attributeSize(value: AttributeValue): number {
+  if (value.S !== undefined) return Buffer.byteLength(value.S);
+  if (value.N !== undefined) return Math.ceil(value.N.replace(/[^0-9]/g, '').length / 2) + 1;
+  if (value.B !== undefined) return value.B.length;
+  if (value.BOOL !== undefined || value.NULL !== undefined) return 1;
+  if (value.SS !== undefined) return value.SS.reduce((s, v) => s + Buffer.byteLength(v), 0);
+  if (value.NS !== undefined) return value.NS.reduce((s, v) => s + Math.ceil(v.length / 2) + 1, 0);
+  if (value.BS !== undefined) return value.BS.reduce((s, v) => s + v.length, 0);
+  if (value.L !== undefined) return 3 + value.L.reduce((s, v) => s + 1 + attributeSize(v), 0);
+  if (value.M !== undefined) return 3 + itemSize(value.M) + Object.keys(value.M).length;
+  return 0;
+}
+
+export function itemSize(item: Item): number {
+  return Object.entries(item).reduce((s, [name, v]) => s + Buffer.byteLength(name) + attributeSize(v), 0);
+}
+
+export interface TtlIdentity {
+  readonly type: 'Service';
+  readonly principalId: 'dynamodb.amazonaws.com';
+}
+
+export class StreamCapture {
+  public readonly records: DynamoDBRecord[] = [];
+  public readonly streamArn: string;
+  private readonly keyAttributes: readonly string[];
+  private readonly region: string;
+  private nextSequence: bigint;
+  private readonly clock: () => number;
+  private drained = 0;
+
+  constructor(private readonly client: DynamoDBClient, public readonly tableName: string, options: StreamCaptureOptions = {}) {
+    this.keyAttributes = options.keyAttributes ?? ['pk', 'sk'];
+    this.region = options.region ?? 'us-east-1';
+    this.streamArn = `arn:aws:dynamodb:${this.region}:${options.account ?? '123456789012'}:table/${tableName}/stream/${options.streamLabel ?? '2026-01-01T00:00:00.000'}`;
+    this.nextSequence = options.firstSequenceNumber ?? 100_000_000_000_000_000_000n;
+    this.clock = options.clock ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  public keyOf(item: Item): Item {
+    const key: Item = {};
+    for (const name of this.keyAttributes) {
+      if (item[name] === undefined) throw new Error(`the item has no key attribute ${name}`);
+      key[name] = item[name];
+    }
+    return key;
+  }
+
+  /** PutItem; records INSERT or MODIFY. */
+  public async put(item: Item): Promise<DynamoDBRecord | undefined> {
+    const out = await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item, ReturnValues: 'ALL_OLD' }));
+    return this.recordChange(this.keyOf(item), out.Attributes);
+  }
+
+  /** UpdateItem (`Key` and `TableName` are filled in); records INSERT or MODIFY. */
+  public async update(key: Item, input: Omit<UpdateItemCommandInput, 'TableName' | 'Key' | 'ReturnValues'>): Promise<DynamoDBRecord | undefined> {
+    const out = await this.client.send(new UpdateItemCommand({ ...input, TableName: this.tableName, Key: key, ReturnValues: 'ALL_OLD' }));
+    return this.recordChange(key, out.Attributes && Object.keys(out.Attributes).length > 0 ? out.Attributes : undefined);
+  }
+
+  /** DeleteItem; records REMOVE (by DynamoDB's TTL process when `ttl` is true). */
+  public async delete(key: Item, options: { ttl?: boolean } = {}): Promise<DynamoDBRecord | undefined> {
+    const out = await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key, ReturnValues: 'ALL_OLD' }));
+    if (out.Attributes === undefined || Object.keys(out.Attributes).length === 0) return undefined;
+    return this.push('REMOVE', key, undefined, out.Attributes, options.ttl === true);
+  }
+
+  /** The records since the last `drain()`. */
+  public drain(): DynamoDBRecord[] {
+    const fresh = this.records.slice(this.drained);
+    this.drained = this.records.length;
+    return fresh;
+  }
+
+  private async recordChange(key: Item, oldImage: Item | undefined): Promise<DynamoDBRecord | undefined> {
+    const read = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    const newImage = read.Item;
+    if (newImage === undefined) throw new Error('the item written is not there');
+    if (oldImage !== undefined && sameItem(oldImage, newImage)) return undefined;
+    return this.push(oldImage === undefined ? 'INSERT' : 'MODIFY', key, newImage, oldImage, false);
+  }
+
+  private push(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', key: Item, newImage: Item | undefined, oldImage: Item | undefined, ttl: boolean): DynamoDBRecord {
+    const sequenceNumber = this.nextSequence.toString();
+    this.nextSequence += 1_000_000n + BigInt(this.records.length % 7);
+    const record: DynamoDBRecord = {
+      eventID: createHash('md5').update(`${this.streamArn}#${sequenceNumber}`).digest('hex'),
+      eventName,
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      awsRegion: this.region,
+      dynamodb: {
+        ApproximateCreationDateTime: this.clock(),
+        Keys: toLambdaImage(key),
+        ...(newImage !== undefined ? { NewImage: toLambdaImage(newImage) } : {}),
+        ...(oldImage !== undefined ? { OldImage: toLambdaImage(oldImage) } : {}),
+        SequenceNumber: sequenceNumber,
+        SizeBytes: itemSize(key) + (newImage ? itemSize(newImage) : 0) + (oldImage ? itemSize(oldImage) : 0),
+        StreamViewType: 'NEW_AND_OLD_IMAGES',
+      },
+      eventSourceARN: this.streamArn,
+      ...(ttl ? { userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' } satisfies TtlIdentity } : {}),
+    };
+    this.records.push(record);
+    return record;
+  }
+}
+
+/** Item equality as DynamoDB sees it: numbers by value, sets without order, maps without key order. */
+export function sameItem(a: Item, b: Item): boolean {
+  return canonicalItem(a) === canonicalItem(b);
+}
+
+/** A canonical text of an item: for comparing items across tables and engines. */
+export function canonicalItem(item: Item): string {
+  const canon = (v: AttributeValue): unknown => {
+    if (v.S !== undefined) return { S: v.S };
+    if (v.N !== undefined) return { N: canonicalNumber(v.N) };
+    if (v.B !== undefined) return { B: Buffer.from(v.B).toString('base64') };
+    if (v.BOOL !== undefined) return { BOOL: v.BOOL };
+    if (v.NULL !== undefined) return { NULL: true };
+    if (v.SS !== undefined) return { SS: [...v.SS].sort() };
+    if (v.NS !== undefined) return { NS: v.NS.map(canonicalNumber).sort() };
+    if (v.BS !== undefined) return { BS: v.BS.map((b) => Buffer.from(b).toString('base64')).sort() };
+    if (v.L !== undefined) return { L: v.L.map(canon) };
+    if (v.M !== undefined) return { M: JSON.parse(canonicalItem(v.M)) };
+    throw new Error('unknown attribute value');
+  };
+  const names = Object.keys(item).sort();
+  return JSON.stringify(names.map((n) => [n, canon(item[n])]));
+}
+
+/** A decimal string in plain notation without redundant zeros (`1.50` -> `1.5`, `1E+2` -> `100`). */
+export function canonicalNumber(text: string): string {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim());
+  if (!m) throw new Error(`not a number: ${text}`);
+  const [, sign, int = '', frac = '', exp = '0'] = m;
+  let digits = `${int}${frac}`.replace(/^0+/, '');
+  let exponent = Number(exp) - frac.length;
+  if (digits === '') return '0';
+  const trailing = /0+$/.exec(digits)?.[0].length ?? 0;
+  digits = digits.slice(0, digits.length - trailing);
+  exponent += trailing;
+  let body: string;
+  if (exponent >= 0) {body = digits + '0'.repeat(exponent);} else {
+    const point = digits.length + exponent;
+    body = point > 0 ? `${digits.slice(0, point)}.${digits.slice(point)}` : `0.${'0'.repeat(-point)}${digits}`;
+  }
+  return sign === '-' ? `-${body}` : body;
+}
+
+/** The stream event Lambda delivers for `records`. */
+export function streamEvent(records: readonly DynamoDBRecord[]): DynamoDBStreamEvent {
+  return { Records: records.map((r) => JSON.parse(JSON.stringify(r)) as DynamoDBRecord) };
+}

@@ -1,6 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { CanaryDeploymentExampleStack } from './canary';
 import { FileStorageExampleStack } from './efs';
+import { EventDrivenExampleStack } from './event-driven';
 import { FanOutExampleStack } from './fan-out';
 import { HardenedRestApiExampleStack } from './hardened-rest-api';
 import { PeriodicJobExampleStack } from './periodic-job';
@@ -41,6 +42,9 @@ export function addExampleStacks(app: App, options: ExampleStacksOptions = {}): 
     }),
     'fan-out': new FanOutExampleStack(app, `FanOutExample${suffix}`, {
       description: 'Serverless reference architecture: fan-out (SNS -> filtered SQS queues -> Lambda consumers)',
+    }),
+    'event-driven': new EventDrivenExampleStack(app, `EventDrivenExample${suffix}`, {
+      description: 'Serverless reference architecture: event-driven microservice (DynamoDB Streams -> Lambda -> EventBridge bus -> rules -> targets)',
     }),
     'efs': new FileStorageExampleStack(app, `FileStorageExample${suffix}`, {
       description: 'Serverless reference architecture: file storage (API Gateway -> Lambda in a VPC -> EFS access point)',

@@ -10,6 +10,8 @@ export type {
   PostTrafficHookOptions,
   PreTrafficHookOptions,
 } from './core/canary-deployment';
+export { EventAuditDestination, EventDrivenMicroservice, EventSubscriberTarget } from './event-driven';
+export type { EventDrivenMicroserviceProps, EventSubscriber, EventSubscription } from './event-driven';
 export { FileStorageService } from './efs';
 export type { FileStorageFileSystemOptions, FileStorageServiceProps } from './efs';
 export { FanOut, FanOutConsumerCode } from './fan-out';
@@ -21,7 +23,7 @@ export type { RelationalDatabaseOptions, RelationalMicroserviceProps, Relational
 export { RestfulMicroservice } from './rest-api';
 export type { RestfulMicroserviceProps } from './rest-api';
 export { StreamProcessor } from './stream-processing';
-export type { StreamEventSourceOptions, StreamProcessorProps } from './stream-processing';
+export type { StreamProcessorProps } from './stream-processing';
 export { WebApplication } from './web-app';
 export type { WebApplicationCustomDomain, WebApplicationProps } from './web-app';
 
@@ -31,6 +33,7 @@ export type { PatternEncryptionProps } from './core/encryption';
 export type { PatternCodeProps, PatternHandlerProps, PatternTableProps } from './core/pattern-props';
 export type { CollectionApiProps, ResourceApiProps } from './core/resource-api';
 export type { PatternVpcProps } from './core/vpc';
+export type { StreamEventSourceOptions } from './core/stream-event-source';
 
 // ---- building blocks
 export { AlarmTopic } from './core/alarm-topic';

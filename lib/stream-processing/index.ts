@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -11,31 +11,14 @@ import { Construct } from 'constructs';
 import { AlarmFactory } from '../core/alarms';
 import { CanaryDeployment } from '../core/canary-deployment';
 import { PatternEncryptionProps, usePatternKey } from '../core/encryption';
-import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
+import { assertExclusive, assertIntegerInRange } from '../core/errors';
 import { mergeProps } from '../core/merge';
 import { ALARM_PERIOD, DynamoDbMetrics, LambdaMetrics, SqsMetrics } from '../core/metrics';
 import { ruleAcknowledgements } from '../core/nag';
 import { completeOperations, PatternOperationsProps, patternDeployment } from '../core/operations';
 import { grantPatternTable, patternHandler, PatternHandlerProps, patternTable, PatternTableProps, validatePatternProps } from '../core/pattern-props';
 import { createTerminalQueue } from '../core/queue';
-
-/** How Lambda reads the stream. Every default is explicit because each one changes failure behaviour. */
-export interface StreamEventSourceOptions {
-  /** Records per invocation. @default 100 */
-  readonly batchSize?: number;
-  /** How long Lambda gathers records before invoking. @default Duration.seconds(1) */
-  readonly maxBatchingWindow?: Duration;
-  /** Concurrent batches per shard (1..10); order is kept per partition key. @default 1 */
-  readonly parallelizationFactor?: number;
-  /** Split a failing batch in two and retry each half, to isolate a bad record. @default true */
-  readonly bisectBatchOnError?: boolean;
-  /** Retries of a failing batch before it goes to the on-failure destination (0..10000). @default 5 */
-  readonly retryAttempts?: number;
-  /** Records older than this go to the on-failure destination instead of being processed (1 min..7 days). @default Duration.hours(6) */
-  readonly maxRecordAge?: Duration;
-  /** @default StartingPosition.TRIM_HORIZON: nothing already in the stream is skipped */
-  readonly startingPosition?: lambda.StartingPosition;
-}
+import { StreamEventSourceOptions, streamEventSourceProps, validateStreamEventSource } from '../core/stream-event-source';
 
 export interface StreamProcessorProps extends PatternHandlerProps, PatternTableProps, PatternOperationsProps, PatternEncryptionProps {
   /** Use this stream instead of creating one. @default - a new stream */
@@ -63,16 +46,6 @@ const NAME = 'StreamProcessor';
 /** Exactly what the reference handler calls. */
 const REFERENCE_HANDLER_TABLE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem'];
 const REFERENCE_HANDLER_OPERATIONS = [dynamodb.Operation.PUT_ITEM, dynamodb.Operation.UPDATE_ITEM, dynamodb.Operation.GET_ITEM];
-
-const EVENT_SOURCE_DEFAULTS = {
-  batchSize: 100,
-  maxBatchingWindow: Duration.seconds(1),
-  parallelizationFactor: 1,
-  bisectBatchOnError: true,
-  retryAttempts: 5,
-  maxRecordAge: Duration.hours(6),
-  startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-};
 
 /**
  * Kinesis Data Stream -> Lambda -> DynamoDB. The reference handler keeps the latest event per
@@ -137,12 +110,7 @@ export class StreamProcessor extends Construct {
       this.failureQueue = createTerminalQueue(this, 'FailureQueue', 'metadata of stream batches Lambda gave up on');
       onFailure = new sources.SqsDlq(this.failureQueue);
     }
-    const eventSourceOptions: sources.KinesisEventSourceProps = {
-      ...EVENT_SOURCE_DEFAULTS,
-      ...definedOnly(props.eventSource ?? {}),
-      reportBatchItemFailures: true,
-      onFailure,
-    };
+    const eventSourceOptions: sources.KinesisEventSourceProps = streamEventSourceProps(props.eventSource, onFailure);
     let eventSource: sources.KinesisEventSource | sources.KinesisConsumerEventSource;
     if (props.enhancedFanOut) {
       this.consumer = new kinesis.StreamConsumer(this, 'Consumer', {
@@ -217,29 +185,9 @@ export class StreamProcessor extends Construct {
   }
 }
 
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
 function validate(props: StreamProcessorProps): void {
   assertExclusive(NAME, props, 'existingStream', 'streamProps');
   validatePatternProps(NAME, props);
-  const source = props.eventSource ?? {};
-  assertIntegerInRange(NAME, 'eventSource.batchSize', source.batchSize, 1, 10_000);
-  assertIntegerInRange(NAME, 'eventSource.parallelizationFactor', source.parallelizationFactor, 1, 10);
-  assertIntegerInRange(NAME, 'eventSource.retryAttempts', source.retryAttempts, 0, 10_000);
+  validateStreamEventSource(NAME, 'eventSource', props.eventSource);
   assertIntegerInRange(NAME, 'maxParallelWrites', props.maxParallelWrites, 1, 100);
-  if (source.maxRecordAge !== undefined && !Token.isUnresolved(source.maxRecordAge.toSeconds())) {
-    const seconds = source.maxRecordAge.toSeconds();
-    if (seconds < 60 || seconds > 604_800) {
-      throw new InvalidPropsError(NAME, `eventSource.maxRecordAge must be 1 minute..7 days (finite, so a poison batch cannot block a shard forever), got ${seconds} seconds`);
-    }
-  }
-  const windowSeconds = source.maxBatchingWindow?.toSeconds();
-  if (windowSeconds !== undefined && !Token.isUnresolved(windowSeconds) && windowSeconds > 300) {
-    throw new InvalidPropsError(NAME, `eventSource.maxBatchingWindow must be at most 5 minutes, got ${windowSeconds} seconds`);
-  }
-  if (source.startingPosition === lambda.StartingPosition.AT_TIMESTAMP) {
-    throw new InvalidPropsError(NAME, 'eventSource.startingPosition AT_TIMESTAMP needs a timestamp this construct does not take; use TRIM_HORIZON or LATEST');
-  }
 }

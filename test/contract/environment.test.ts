@@ -10,13 +10,14 @@ import { Duration, Size, Stack } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { loadPostTrafficConfig, loadPreTrafficConfig } from '../../lambda/canary/lib/config';
 import { loadConfig as loadFilesConfig } from '../../lambda/efs/lib/config';
+import { loadConsumerConfig as loadProjectionConsumerConfig, loadPublisherConfig as loadChangePublisherConfig } from '../../lambda/event-driven/lib/config';
 import { loadConsumerConfig, loadPublisherConfig, loadRedriveConfig } from '../../lambda/fan-out/lib/config';
 import { loadConfig as loadPollerConfig } from '../../lambda/periodic-job/lib/config';
 import { loadApiConfig, loadMigrateConfig } from '../../lambda/rds-proxy/lib/config';
 import { loadConfig as loadRestApiConfig } from '../../lambda/rest-api/lib/config';
 import { loadConfig as loadStreamConfig } from '../../lambda/stream-processing/lib/config';
 import {
-  CanaryDeployment, FanOut, FanOutConsumerCode, FileStorageService, PagingStyle, PeriodicJob,
+  CanaryDeployment, EventDrivenMicroservice, EventSubscriberTarget, FanOut, FanOutConsumerCode, FileStorageService, PagingStyle, PeriodicJob,
   RelationalMicroservice, RestfulMicroservice, StreamProcessor, WebApplication,
 } from '../../lib';
 import { ASSETS_DIR, discoverHandlers, ROOT } from '../../scripts/bundle';
@@ -31,6 +32,8 @@ const LOADERS: Record<string, ConfigLoader> = {
   'canary/post-traffic': loadPostTrafficConfig,
   'canary/pre-traffic': loadPreTrafficConfig,
   'efs/files': loadFilesConfig,
+  'event-driven/projection-consumer': loadProjectionConsumerConfig,
+  'event-driven/publisher': loadChangePublisherConfig,
   'fan-out/audit-consumer': loadConsumerConfig,
   'fan-out/high-value-consumer': loadConsumerConfig,
   'fan-out/projection-consumer': loadConsumerConfig,
@@ -237,6 +240,25 @@ const SCENARIOS: Scenario[] = [
     name: 'FanOut, an existing standard topic',
     build: (s) => new FanOut(s, 'Orders', { existingTopic: new sns.Topic(s, 'Existing'), subscribers: [{ name: 'audit', consumer: { code: FanOutConsumerCode.audit() } }] }),
     assets: ['fan-out/audit-consumer', 'fan-out/publisher', 'fan-out/redrive'],
+  },
+  {
+    name: 'EventDrivenMicroservice, defaults',
+    build: (s) => new EventDrivenMicroservice(s, 'Orders'),
+    assets: ['event-driven/publisher', 'event-driven/projection-consumer'],
+    expect: { 'event-driven/publisher': { entity: 'item', source: 'app.item' } },
+  },
+  {
+    name: 'EventDrivenMicroservice, every handler setting and two projection subscribers',
+    build: (s) => new EventDrivenMicroservice(s, 'Orders', {
+      entityName: 'order',
+      source: 'example.orders',
+      subscribers: [
+        { name: 'projection', target: EventSubscriberTarget.projection() },
+        { name: 'updates', eventPattern: { detailType: ['order.updated.v1'] }, target: EventSubscriberTarget.projection() },
+      ],
+    }),
+    assets: ['event-driven/publisher', 'event-driven/projection-consumer'],
+    expect: { 'event-driven/publisher': { entity: 'order', source: 'example.orders' } },
   },
   {
     name: 'CanaryDeployment, both reference hooks with defaults',

@@ -13,15 +13,19 @@ import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { loadPostTrafficConfig } from '../../lambda/canary/lib/config';
 import { errorMetricQueries } from '../../lambda/canary/lib/error-metrics';
 import {
-  CanaryDeployment, FanOut, FanOutConsumerCode, FileStorageService, PeriodicJob, RelationalMicroservice, RestfulMicroservice, StreamProcessor,
-  WebApplication,
+  CanaryDeployment, EventDrivenMicroservice, FanOut, FanOutConsumerCode, FileStorageService, PeriodicJob, RelationalMicroservice, RestfulMicroservice,
+  StreamProcessor, WebApplication,
 } from '../../lib';
 import { type AlarmMetric, alarmMetrics, deployedFunction, loadRecordingReads, newStack } from '../helpers/contract';
-import { loadPoller, usePollerHarness } from '../helpers/load-poller';
+import { useDynaliteTable } from '../helpers/dynalite';
+import { StreamCapture, streamEvent } from '../helpers/dynamodb-stream';
+import { useLocalEventBus } from '../helpers/event-bus';
+import { loadPublisher } from '../helpers/event-driven';
+import { capturingStdout, loadPoller, usePollerHarness } from '../helpers/load-poller';
 
 const isOwnNamespace = (m: AlarmMetric): boolean => !m.namespace.startsWith('AWS/');
 
-test('only the periodic job alarms on a metric of its own namespace (the one the next test checks)', () => {
+test('only the periodic job and the event publisher alarm on metrics of their own namespace (the ones the next tests check)', () => {
   const stack = newStack();
   const target = new lambda.Function(stack, 'Target', {
     runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})'),
@@ -34,11 +38,52 @@ test('only the periodic job alarms on a metric of its own namespace (the one the
   new WebApplication(stack, 'Web');
   new CanaryDeployment(stack, 'Deployment', { function: target, preTrafficHook: {}, postTrafficHook: {} });
   new PeriodicJob(stack, 'Sync', { sourceApi: { url: 'https://api.example.com/v1/catalog' } });
+  new EventDrivenMicroservice(stack, 'Changes');
 
   const own = alarmMetrics(stack).filter(isOwnNamespace);
 
   expect(own.length).toBeGreaterThan(0);
-  expect(own.filter((m) => !m.alarm.startsWith('Sync'))).toEqual([]);
+  expect(own.filter((m) => !m.alarm.startsWith('Sync') && !m.alarm.startsWith('Changes'))).toEqual([]);
+});
+
+interface EmfLine {
+  readonly _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> };
+  readonly [field: string]: unknown;
+}
+
+/** The series (dimension names and values) each EMF line of `stdout` emits `metric` in. */
+function emittedSeries(stdout: string, metric: AlarmMetric): Array<{ dimensions: string[][]; values: Record<string, unknown> }> {
+  const lines = stdout.split('\n').filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as EmfLine);
+  return lines.flatMap((line) => line._aws.CloudWatchMetrics
+    .filter((d) => d.Namespace === metric.namespace && d.Metrics.some((m) => m.Name === metric.metricName))
+    .map((d) => ({ dimensions: d.Dimensions, values: Object.fromEntries(d.Dimensions.flat().map((name) => [name, line[name]])) })));
+}
+
+describe('EventDrivenMicroservice: its publisher alarms watch what the publisher emits', () => {
+  const local = useDynaliteTable();
+  const engine = useLocalEventBus();
+
+  test('failed entries and unpublished changes, in the namespace and on the bus the construct names', async () => {
+    // Prepare: the construct's environment (the bus's deployed name), a bus of that name, and a change.
+    const stack = newStack();
+    new EventDrivenMicroservice(stack, 'Changes');
+    const alarmed = alarmMetrics(stack).filter(isOwnNamespace);
+    const { environment } = deployedFunction(stack, 'event-driven/publisher');
+    engine.bus.createBus(environment.EVENT_BUS_NAME);
+    const publisher = loadPublisher({ ...environment, POWERTOOLS_METRICS_DISABLED: 'false' });
+    const capture = new StreamCapture(local.dynamo.client, local.tableName);
+    await capture.put({ pk: { S: 'item#1' }, sk: { S: 'A' }, status: { S: 'new' } });
+    engine.bus.failEntries(() => 'InternalFailure');
+
+    // Act: every attempt is rejected
+    const { stdout } = await capturingStdout(() => publisher.invoke(streamEvent(capture.drain())));
+
+    // Assess
+    expect(alarmed.map((m) => m.metricName).sort()).toEqual(['FailedPutEventsEntries', 'UnpublishedChanges']);
+    for (const metric of alarmed) {
+      expect(emittedSeries(stdout, metric)).toEqual([{ dimensions: [Object.keys(metric.dimensions)], values: metric.dimensions }]);
+    }
+  });
 });
 
 describe('PeriodicJob: its alarms (missed run, credential not set) watch what the poller emits', () => {

@@ -10,10 +10,13 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { RECORD_PREFIX, RUN_PREFIX } from '../../lambda/periodic-job/lib/store';
-import { PeriodicJob, RestfulMicroservice } from '../../lib';
+import { EventDrivenMicroservice, PeriodicJob, RestfulMicroservice } from '../../lib';
 import { collectionEvent, jsonBody } from '../helpers/api-gateway-events';
 import { deployedFunction, newStack } from '../helpers/contract';
 import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
+import { StreamCapture, streamEvent } from '../helpers/dynamodb-stream';
+import { startLocalEventBus, type LocalEventBus } from '../helpers/event-bus';
+import { loadConsumer, loadPublisher } from '../helpers/event-driven';
 import { startHttpServer, type TestHttpServer } from '../helpers/http-server';
 import { loadRestApi } from '../helpers/load-handler';
 import { loadPoller } from '../helpers/load-poller';
@@ -39,11 +42,11 @@ interface TableSpec {
 
 let tables = 0;
 
-/** Creates the construct's one table, as the template defines its keys, on the local engine. */
-async function createTableOf(stack: Stack): Promise<TableSpec> {
-  const found = Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::GlobalTable'));
+/** Creates the construct's one table (or the one whose logical id starts with `prefix`), as the template defines its keys, on the local engine. */
+async function createTableOf(stack: Stack, prefix = ''): Promise<TableSpec> {
+  const found = Object.entries(Template.fromStack(stack).findResources('AWS::DynamoDB::GlobalTable')).filter(([id]) => id.startsWith(prefix));
   expect(found).toHaveLength(1);
-  const properties = found[0].Properties;
+  const properties = found[0][1].Properties;
   const name = `contract-${++tables}`;
   await dynamo.client.send(new CreateTableCommand({
     TableName: name,
@@ -105,5 +108,53 @@ describe('PeriodicJob', () => {
       const expiry = (run[table.ttlAttribute!] as AttributeValue | undefined)?.N;
       expect(Number(expiry)).toBeGreaterThan(startedAt);
     }
+  });
+});
+
+describe('EventDrivenMicroservice', () => {
+  let bus: LocalEventBus;
+  let savedEndpoint: string | undefined;
+  beforeAll(async () => {
+    bus = await startLocalEventBus();
+    savedEndpoint = process.env.AWS_ENDPOINT_URL_EVENTBRIDGE;
+    process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = bus.endpoint;
+  });
+  afterAll(async () => {
+    if (savedEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_EVENTBRIDGE;
+    else process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = savedEndpoint;
+    await bus?.stop();
+  });
+
+  test('changes of the construct\'s table reach its projection table through its own rule, and deletions expire', async () => {
+    // Prepare: both tables as the template defines them, the bus and the projection rule's pattern as synthesized.
+    const stack = newStack();
+    new EventDrivenMicroservice(stack, 'Orders');
+    const source = await createTableOf(stack, 'OrdersTable');
+    const projection = await createTableOf(stack, 'OrdersProjectionTable');
+    const publisherEnv = deployedFunction(stack, 'event-driven/publisher').environment;
+    const consumerEnv = deployedFunction(stack, 'event-driven/projection-consumer').environment;
+    const [rule] = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule', { Properties: { Description: 'Subscriber projection of Test/Orders' } }));
+    bus.createBus(publisherEnv.EVENT_BUS_NAME);
+    const consumer = loadConsumer({ ...consumerEnv, TABLE_NAME: projection.name });
+    bus.addRule({ name: 'projection', busName: publisherEnv.EVENT_BUS_NAME, eventPattern: rule.Properties.EventPattern, target: (event) => consumer.invoke(event) });
+    const publisher = loadPublisher(publisherEnv);
+    const capture = new StreamCapture(dynamo.client, source.name);
+    const deletedAt = Math.floor(Date.now() / 1000);
+
+    // Act
+    await capture.put({ pk: { S: 'order#1' }, sk: { S: 'ORDER' }, status: { S: 'new' } });
+    await capture.put({ pk: { S: 'order#2' }, sk: { S: 'ORDER' }, status: { S: 'new' } });
+    await capture.delete({ pk: { S: 'order#2' }, sk: { S: 'ORDER' } });
+    expect(await publisher.invoke(streamEvent(capture.drain()))).toEqual({ batchItemFailures: [] });
+    await bus.settled();
+
+    // Assess
+    expect(bus.deadLetters).toEqual([]);
+    const items = await dynamo.scanAll(projection.name);
+    expect(items).toHaveLength(2);
+    const tombstone = items.find((item) => item.deleted?.BOOL === true);
+    expect(projection.ttlAttribute).toBeDefined();
+    expect(Number(tombstone?.[projection.ttlAttribute!]?.N)).toBeGreaterThan(deletedAt);
+    expect(items.find((item) => item.deleted === undefined)?.item?.M?.status).toEqual({ S: 'new' });
   });
 });

@@ -12,6 +12,7 @@ import { Duration, Size, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { loadPostTrafficConfig, loadPreTrafficConfig } from '../../lambda/canary/lib/config';
 import { loadConfig as loadFilesConfig } from '../../lambda/efs/lib/config';
+import { loadPublisherConfig as loadChangePublisherConfig, type PublisherConfig } from '../../lambda/event-driven/lib/config';
 import { loadRedriveConfig, type RedriveConfig } from '../../lambda/fan-out/lib/config';
 import { parseRedriveRequest, targetFor } from '../../lambda/fan-out/lib/redrive';
 import { loadConfig as loadPollerConfig, type PollerConfig } from '../../lambda/periodic-job/lib/config';
@@ -19,7 +20,7 @@ import { loadApiConfig } from '../../lambda/rds-proxy/lib/config';
 import { loadConfig as loadRestApiConfig } from '../../lambda/rest-api/lib/config';
 import type { ResourceApiSettings } from '../../lambda/shared/resource-api/config';
 import {
-  ApiAuthorization, CanaryDeployment, FanOut, FileStorageService, PagingStyle, PeriodicJob, RelationalMicroservice,
+  ApiAuthorization, CanaryDeployment, EventDrivenMicroservice, FanOut, FileStorageService, PagingStyle, PeriodicJob, RelationalMicroservice,
   RestfulMicroservice,
 } from '../../lib';
 import {
@@ -82,6 +83,13 @@ const REDRIVE: Probe = {
   load: loadRedriveConfig,
   build: (s, props) => new FanOut(s, 'Orders', { subscribers: [{ name: 'audit' }], ...props }).redrive,
   deployTimeValue: true,
+};
+
+const CHANGE_PUBLISHER: Probe = {
+  name: 'EventDrivenMicroservice',
+  asset: 'event-driven/publisher',
+  load: loadChangePublisherConfig,
+  build: (s, props) => new EventDrivenMicroservice(s, 'Orders', props).publisher,
 };
 
 interface ProbeEnvironment {
@@ -500,4 +508,26 @@ runTable<string>({
   }),
   // What the operator sends, as the DLQ alarm tells them: `{"subscriber": "<name>"}`.
   same: (c: RedriveConfig, v) => targetFor(c, parseRedriveRequest({ subscriber: v }).subscriber) !== undefined,
+});
+
+// ---- the event-driven publisher
+
+runTable<string>({
+  probe: CHANGE_PUBLISHER,
+  what: 'entityName / ENTITY_NAME',
+  rows: [row('order'), row('a'), row('a'.repeat(40)), row('a'.repeat(41)), row('line-item2'), row('Order'), row('1order'), row('-order'), row('line_item'), row('')],
+  props: (v) => ({ entityName: v }),
+  encode: (v) => ({ ENTITY_NAME: v }),
+  same: (c: PublisherConfig, v) => c.entity === v,
+});
+runTable<string>({
+  probe: CHANGE_PUBLISHER,
+  what: 'source / EVENT_SOURCE',
+  rows: [
+    row('example.orders'), row('com.example/orders_v2'), row('x'), row('x'.repeat(256)), row('x'.repeat(257)), row('aws.orders'), row('awsome.orders'),
+    row('my orders'), row('orders\n'), row('ördersı'), row(''),
+  ],
+  props: (v) => ({ source: v }),
+  encode: (v) => ({ EVENT_SOURCE: v }),
+  same: (c: PublisherConfig, v) => c.source === v,
 });

@@ -9,8 +9,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import {
-  FanOut, FanOutConsumerCode, FileStorageService, PatternEncryptionProps, PeriodicJob, RelationalMicroservice, RestfulMicroservice,
-  StreamProcessor, WebApplication,
+  EventDrivenMicroservice, FanOut, FanOutConsumerCode, FileStorageService, PatternEncryptionProps, PeriodicJob, RelationalMicroservice,
+  RestfulMicroservice, StreamProcessor, WebApplication,
 } from '../../lib';
 import { siteFixture } from '../helpers/site-fixture';
 
@@ -25,6 +25,7 @@ const PATTERNS: Array<[string, (stack: Stack, props: PatternEncryptionProps) => 
   ['RestfulMicroservice', (stack, props) => new RestfulMicroservice(stack, 'Pattern', props)],
   ['StreamProcessor', (stack, props) => new StreamProcessor(stack, 'Pattern', props)],
   ['FanOut', (stack, props) => new FanOut(stack, 'Pattern', { ...props, subscribers: [{ name: 'audit', consumer: { code: FanOutConsumerCode.audit() } }] })],
+  ['EventDrivenMicroservice', (stack, props) => new EventDrivenMicroservice(stack, 'Pattern', props)],
   ['PeriodicJob', (stack, props) => new PeriodicJob(stack, 'Pattern', { ...props, sourceApi: { url: 'https://api.example.com/v1/catalog' } })],
   ['WebApplication', (stack, props) => new WebApplication(stack, 'Pattern', { ...props, siteDirectory: SITE })],
   ['RelationalMicroservice', (stack, props) => new RelationalMicroservice(stack, 'Pattern', { ...props, code })],

@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { IConstruct } from 'constructs';
 import {
-  CanaryDeployment, FanOut, FanOutConsumerCode, FileStorageService, PatternOperationsProps, PeriodicJob,
+  CanaryDeployment, EventDrivenMicroservice, FanOut, FanOutConsumerCode, FileStorageService, PatternOperationsProps, PeriodicJob,
   RelationalMicroservice, RestfulMicroservice, StreamProcessor, WebApplication,
 } from '../../lib';
 import { allowedPermissions, expectExactly, actionsOn } from '../helpers/iam';
@@ -25,8 +25,8 @@ interface ContractCase {
   readonly deployments: (pattern: any) => CanaryDeployment[];
   /** The pattern alarms each deployment must roll back on, chosen by what they measure. */
   readonly rollbackAlarms: (pattern: any) => cloudwatch.IAlarm[][];
-  /** The resource type whose trigger must invoke the alias. */
-  readonly trigger: string;
+  /** The resource types whose triggers must invoke the alias (one per deployment kind). */
+  readonly trigger: string | string[];
 }
 
 const SITE = siteFixture();
@@ -53,6 +53,13 @@ const CASES: Record<string, ContractCase> = {
     deployments: (p: FanOut) => p.subscriptions.map((s) => s.deployment!),
     rollbackAlarms: (p: FanOut) => p.subscriptions.map((s) => p.alarms.filter((a) => a.node.id === `${s.name.charAt(0).toUpperCase()}${s.name.slice(1)}OldestMessageAlarm`)),
     trigger: 'AWS::Lambda::EventSourceMapping',
+  },
+  EventDrivenMicroservice: {
+    build: (stack, ops) => new EventDrivenMicroservice(stack, 'Pattern', ops),
+    // The publisher, then the projection consumer.
+    deployments: (p: EventDrivenMicroservice) => [p.deployment!, p.subscriptions[0].deployment!],
+    rollbackAlarms: (p: EventDrivenMicroservice) => [p.alarms.filter((a) => a.node.id === 'PublisherIteratorAgeAlarm'), []],
+    trigger: ['AWS::Lambda::EventSourceMapping', 'AWS::Events::Rule'],
   },
   PeriodicJob: {
     build: (stack, ops) => new PeriodicJob(stack, 'Pattern', { ...ops, sourceApi: { url: 'https://api.example.com/v1/catalog' } }),
@@ -98,7 +105,7 @@ describe.each(Object.entries(CASES))('%s follows the operations contract', (_nam
   });
 
   test('the pattern\'s triggers invoke the alias, not the function', () => {
-    const triggers = JSON.stringify(template.findResources(contract.trigger));
+    const triggers = JSON.stringify([contract.trigger].flat().map((type) => template.findResources(type)));
     for (const deployment of deployments) {
       expect(triggers).toContain(stack.getLogicalId(deployment.alias.node.defaultChild as lambda.CfnAlias));
     }

@@ -77,6 +77,10 @@ export const PHYSICAL_NAME_RULES: readonly PhysicalNameRule[] = [
   rule('AWS::Scheduler::Schedule', 'Name', 'schedule', 'region', { within: { path: ['GroupName'], default: 'default' } }),
   rule('AWS::Events::EventBus', 'Name', 'event bus', 'region'),
   rule('AWS::Events::Rule', 'Name', 'event rule', 'region', { within: { path: ['EventBusName'], default: 'default' } }),
+  rule('AWS::Events::Archive', 'ArchiveName', 'event archive', 'region'),
+  rule('AWS::EventSchemas::Registry', 'RegistryName', 'schema registry', 'region'),
+  rule('AWS::EventSchemas::Schema', 'SchemaName', 'schema', 'region', { within: { path: ['RegistryName'], default: '' } }),
+  rule('AWS::Logs::ResourcePolicy', 'PolicyName', 'logs resource policy', 'region'),
   rule('AWS::StepFunctions::StateMachine', 'StateMachineName', 'state machine', 'region'),
   rule('AWS::CodeDeploy::Application', 'ApplicationName', 'codedeploy application', 'region'),
   rule('AWS::CodeDeploy::DeploymentGroup', 'DeploymentGroupName', 'codedeploy deployment group', 'region', { within: { path: ['ApplicationName'], default: '' } }),
@@ -121,6 +125,10 @@ export const NOT_PHYSICAL_NAMES: Readonly<Record<string, string>> = {
   'AWS::RDS::DBInstance.DBClusterIdentifier': 'reference to the cluster',
   'AWS::RDS::DBProxyTargetGroup.DBProxyName': 'reference to the proxy',
   'Custom::CDKBucketDeployment.DestinationBucketName': 'reference to the bucket',
+  'AWS::Events::EventBus.KmsKeyIdentifier': 'reference to the key',
+  'AWS::Events::Archive.KmsKeyIdentifier': 'reference to the key',
+  'AWS::Events::Rule.EventBusName': 'reference to the event bus (the namespace of the rule name)',
+  'AWS::EventSchemas::Schema.RegistryName': 'reference to the registry (the namespace of the schema name)',
 };
 
 /** Top-level properties, and properties of a `...Config` object, that look like a name. */

@@ -265,6 +265,8 @@ function refValue(template: CfnTemplate, name: string): string {
       return `${arn('lambda', `function:${standIn(template, resource.Properties?.FunctionName)}`)}:1`;
     case 'AWS::RDS::DBProxy':
       return nameOf(template, name, 'DBProxyName');
+    case 'AWS::Events::EventBus':
+      return nameOf(template, name, 'Name');
     default:
       throw new Error(`no deploy-time stand-in for Ref of ${resource.Type} (${name})`);
   }
@@ -288,6 +290,8 @@ function attributeValue(template: CfnTemplate, logicalId: string, attribute: str
       return arn('lambda', `function:${refValue(template, logicalId)}`);
     case 'AWS::Lambda::Version.Version':
       return '1';
+    case 'AWS::Events::EventBus.Arn':
+      return arn('events', `event-bus/${refValue(template, logicalId)}`);
     case 'AWS::RDS::DBProxy.Endpoint':
       return `${refValue(template, logicalId).toLowerCase()}.proxy-c1a2b3c4d5e6.${REGION}.rds.amazonaws.com`;
     default:

@@ -17,6 +17,8 @@ export const HANDLER_IMPORT_ENV: Record<string, Record<string, string>> = {
   'fan-out/redrive': {
     REDRIVE_TARGETS: JSON.stringify({ audit: { deadLetterQueueArn: 'arn:aws:sqs:us-east-1:000000000000:dlq', sourceQueueArn: 'arn:aws:sqs:us-east-1:000000000000:q' } }),
   },
+  'event-driven/publisher': { EVENT_BUS_NAME: 'bundle-test', EVENT_SOURCE: 'bundle.test', ENTITY_NAME: 'item' },
+  'event-driven/projection-consumer': { TABLE_NAME: 'bundle-test' },
   'canary/pre-traffic': { TARGET_VERSION_ARN: 'arn:aws:lambda:us-east-1:000000000000:function:bundle-test:1' },
   'canary/post-traffic': { FUNCTION_NAME: 'bundle-test', ALIAS_NAME: 'live', TARGET_VERSION: '1' },
 };

@@ -25,8 +25,11 @@ test('publisher and consumer bundles: a stream batch ends in a projection equal 
   const batch = streamEvent(capture.drain());
 
   const published = await invokeBundle<unknown>(PUBLISHER, [batch], CONTEXT, {
-    EVENT_BUS_NAME: engine.bus.busArn, EVENT_SOURCE: TEST_SOURCE, ENTITY_NAME: TEST_ENTITY,
-    POWERTOOLS_METRICS_NAMESPACE: 'Bundle/Test', AWS_ENDPOINT_URL_EVENTBRIDGE: engine.bus.endpoint,
+    EVENT_BUS_NAME: engine.bus.busArn,
+    EVENT_SOURCE: TEST_SOURCE,
+    ENTITY_NAME: TEST_ENTITY,
+    POWERTOOLS_METRICS_NAMESPACE: 'Bundle/Test',
+    AWS_ENDPOINT_URL_EVENTBRIDGE: engine.bus.endpoint,
   });
 
   expect(published.error).toBeUndefined();

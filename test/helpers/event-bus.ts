@@ -16,8 +16,8 @@
  *   (`maxDeliveryAttempts`, Lambda's asynchronous default is 3 in all), then the event goes to
  *   `deadLetters`. `settled()` waits until every delivery so far is done.
  * - Faults: per-entry failures (`failEntries`), whole-call errors such as throttling
- *   (`failCalls`), and lost responses (`loseResponses`: the call is applied, then the socket is
- *   destroyed instead of answered).
+ *   (`failCalls`), lost responses (`loseResponses`: the call is applied, then the socket is
+ *   destroyed instead of answered) and hung calls (`holdCalls`: never answered).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -60,7 +60,7 @@ export interface PutEventsEntryInput {
 export interface PutEventsCall {
   readonly entries: PutEventsEntryInput[];
   /** What happened: answered normally, failed as a whole, or applied with the answer lost. */
-  readonly outcome: 'answered' | 'failed' | 'lost' | 'invalid';
+  readonly outcome: 'answered' | 'failed' | 'lost' | 'invalid' | 'held';
   /** Per entry: the event id, or the error code it was answered with. */
   readonly results: Array<{ eventId?: string; errorCode?: string }>;
 }
@@ -106,6 +106,8 @@ export interface LocalEventBus {
   failCalls(count: number, error?: { status: number; type: string; message?: string }): void;
   /** The next `count` calls are applied, then their connection is destroyed without an answer. */
   loseResponses(count: number): void;
+  /** Calls get no answer at all (nothing applied) until `clearFaults` or `stop`: a hung endpoint. */
+  holdCalls(): void;
   clearFaults(): void;
   /** Waits until every delivery started so far (and the retries they cause) has finished. */
   settled(): Promise<void>;
@@ -165,6 +167,7 @@ export async function startLocalEventBus(options: { busName?: string } = {}): Pr
   let entryFault: EntryFault | undefined;
   let callFaults: Array<{ status: number; type: string; message?: string }> = [];
   let toLose = 0;
+  let hold = false;
   const pending = new Set<Promise<void>>();
 
   const deliver = (rule: RuleOptions, event: BusEvent): void => {
@@ -197,6 +200,10 @@ export async function startLocalEventBus(options: { busName?: string } = {}): Pr
     if (total > MAX_REQUEST_BYTES) {
       calls.push({ entries: typed, outcome: 'invalid', results: [] });
       return sendJson(res, 400, { __type: 'ValidationException', message: `Total size of the entries in the request is over the limit: ${total}` }, 'ValidationException');
+    }
+    if (hold) {
+      calls.push({ entries: typed, outcome: 'held', results: [] });
+      return;
     }
     const fault = callFaults.shift();
     if (fault !== undefined) {
@@ -303,10 +310,14 @@ export async function startLocalEventBus(options: { busName?: string } = {}): Pr
     loseResponses(count) {
       toLose = count;
     },
+    holdCalls() {
+      hold = true;
+    },
     clearFaults() {
       entryFault = undefined;
       callFaults = [];
       toLose = 0;
+      hold = false;
     },
     async settled() {
       while (pending.size > 0) await Promise.all([...pending]);

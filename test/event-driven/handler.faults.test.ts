@@ -142,7 +142,10 @@ describe('whole-call failures', () => {
     const response = await publisher.invoke(streamEvent(records), context);
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: records[0].dynamodb!.SequenceNumber }] });
-    expect(engine.bus.calls.map((c) => c.outcome)).toEqual(['held']);
+    // At most the first attempt reached the bus (under load the deadline may end it before it arrives), never answered.
+    expect(engine.bus.calls.length).toBeLessThanOrEqual(1);
+    expect(engine.bus.calls.every((c) => c.outcome === 'held')).toBe(true);
+    expect(engine.bus.received).toHaveLength(0);
   });
 
   test('a lost response (applied, answer lost) is resent with the same eventIds: a duplicate, never a new id', async () => {

@@ -23,6 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { compileEventPattern, type EventPatternMatcher } from './event-pattern';
 import { listenOnLoopback } from './loopback';
+import { createLimiter } from '../../lambda/shared/concurrency';
 
 export const LOCAL_ACCOUNT = '123456789012';
 export const LOCAL_REGION = 'us-east-1';
@@ -157,8 +158,20 @@ function sendJson(res: ServerResponse, status: number, body: unknown, errorType?
   res.end(text);
 }
 
-export async function startLocalEventBus(options: { busName?: string } = {}): Promise<LocalEventBus> {
+export interface LocalEventBusOptions {
+  /** @default 'local-bus' */
+  readonly busName?: string;
+  /**
+   * Deliveries in flight at once, over all rules: like a target function's reserved concurrency,
+   * it keeps a test's many deliveries from swamping the local engines behind the targets.
+   * @default 4
+   */
+  readonly maxConcurrentDeliveries?: number;
+}
+
+export async function startLocalEventBus(options: LocalEventBusOptions = {}): Promise<LocalEventBus> {
   const defaultBus = options.busName ?? 'local-bus';
+  const limit = createLimiter(options.maxConcurrentDeliveries ?? 4);
   const buses = new Set(['default', defaultBus]);
   const received: ReceivedEvent[] = [];
   const calls: PutEventsCall[] = [];
@@ -177,7 +190,7 @@ export async function startLocalEventBus(options: { busName?: string } = {}): Pr
       for (let attempt = 1; attempt <= attempts; attempt++) {
         try {
           // A deep copy: each target gets its own parsed event, as over the wire.
-          await rule.target(JSON.parse(JSON.stringify(event)) as BusEvent);
+          await limit(async () => rule.target(JSON.parse(JSON.stringify(event)) as BusEvent));
           return;
         } catch (err) {
           lastError = err;
@@ -338,7 +351,7 @@ export async function startLocalEventBus(options: { busName?: string } = {}): Pr
  * Starts a local bus before the file's tests, points the SDK at it (`AWS_ENDPOINT_URL_EVENTBRIDGE`,
  * read when a handler creates its client on its first invocation) and stops it after.
  */
-export function useLocalEventBus(options: { busName?: string } = {}): { readonly bus: LocalEventBus } {
+export function useLocalEventBus(options: LocalEventBusOptions = {}): { readonly bus: LocalEventBus } {
   const holder = {} as { bus: LocalEventBus };
   let saved: string | undefined;
   beforeAll(async () => {

@@ -203,9 +203,11 @@ export function encodeAttributeMap(map: Record<string, unknown>, path = '', dept
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /** The decimal text of a number DynamoDB can store (38 significant digits, 1e-130 <= |n| < 1e126, or 0), else throws. */
-function storableDecimal(text: string, path: string): string {
+function storableDecimal(text: string, path: string, canonicalOnly = false): string {
   const d = parseDecimal(text);
   if (d === undefined) throw new AttributeValueError(path, 'not a decimal number');
+  // `$n` and `$ns` carry the plain notation the publisher writes (the schema's pattern).
+  if (canonicalOnly && canonicalDecimal(text) !== text) throw new AttributeValueError(path, 'not a decimal in plain notation');
   if (d.digits !== '0') {
     const magnitude = d.digits.length - 1 + d.exponent;
     if (d.digits.length > 38 || magnitude < -130 || magnitude > 125) {
@@ -254,14 +256,14 @@ export function decodeAttribute(value: unknown, path = '', depth = 0): Attribute
     switch (keys[0]) {
       case TAG.Number: {
         if (typeof v !== 'string' || v.length > 200) throw new AttributeValueError(path, '$n must be a decimal string');
-        return { N: storableDecimal(v, path) };
+        return { N: storableDecimal(v, path, true) };
       }
       case TAG.Binary:
         return { B: Buffer.from(base64(v, path), 'base64') };
       case TAG.StringSet:
         return { SS: unique(strings('$ss').map((m) => storableString(m, path)), (m) => m, path) };
       case TAG.NumberSet:
-        return { NS: unique(strings('$ns').map((m) => storableDecimal(m, path)), (m) => m, path) };
+        return { NS: unique(strings('$ns').map((m) => storableDecimal(m, path, true)), (m) => m, path) };
       case TAG.BinarySet:
         return { BS: unique(strings('$bs').map((b) => Buffer.from(base64(b, path), 'base64')), (b) => b.toString('base64'), path) };
       default: {

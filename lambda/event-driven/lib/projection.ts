@@ -61,7 +61,7 @@ export interface ChangeEvent {
 const DETAIL_TYPE = /^([a-z][a-z0-9-]{0,39})\.(created|updated|deleted)\.v1$/;
 const EVENT_ID = /^[\x21-\x7e]{1,128}$/;
 const VERSION = new RegExp(`^\\d{${VERSION_WIDTH}}$`);
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 const DETAIL_FIELDS: ReadonlySet<string> = new Set([
   'eventId', 'entity', 'change', 'keys', 'version', 'occurredAt', 'item', 'changedFields', 'previous', 'truncated', 'expired',
 ]);

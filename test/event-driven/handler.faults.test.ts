@@ -10,7 +10,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { useDynaliteTable } from '../helpers/dynalite';
 import { StreamCapture, streamEvent } from '../helpers/dynamodb-stream';
 import { useLocalEventBus } from '../helpers/event-bus';
-import { TEST_ENTITY, TEST_SOURCE, loadPublisher, schemaErrors, type LoadedPublisher } from '../helpers/event-driven';
+import { TEST_ENTITY, TEST_SOURCE, loadPublisher, schemaErrors, streamContext, type LoadedPublisher } from '../helpers/event-driven';
 import { capturingStdout } from '../helpers/load-poller';
 
 const local = useDynaliteTable();
@@ -132,6 +132,20 @@ describe('whole-call failures', () => {
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: records[0].dynamodb!.SequenceNumber }] });
     expect(engine.bus.calls).toHaveLength(1);
+  });
+
+  test('a hung endpoint: the invocation deadline ends the call, no retry starts after it, the first record is reported', async () => {
+    engine.bus.holdCalls();
+    // 600 ms left, of which the handler keeps 500 back: its outbound calls are aborted after about 100 ms.
+    const context = streamContext(600);
+
+    const response = await publisher.invoke(streamEvent(records), context);
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: records[0].dynamodb!.SequenceNumber }] });
+    // At most the first attempt reached the bus (under load the deadline may end it before it arrives), never answered.
+    expect(engine.bus.calls.length).toBeLessThanOrEqual(1);
+    expect(engine.bus.calls.every((c) => c.outcome === 'held')).toBe(true);
+    expect(engine.bus.received).toHaveLength(0);
   });
 
   test('a lost response (applied, answer lost) is resent with the same eventIds: a duplicate, never a new id', async () => {

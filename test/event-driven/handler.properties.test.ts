@@ -127,7 +127,7 @@ test('hostile items written to DynamoDB: each change is published losslessly or 
         expect(canonicalItem(decoded)).toBe(canonicalItem(lambdaImage));
       }
     }
-  }), { numRuns: 40 });
+  }), { numRuns: 30 });
 });
 
 /** Lambda's JSON form (B as base64) back to SDK form. */
@@ -174,5 +174,5 @@ test('corrupted stream records: published schema-valid, or reported; never publi
     expect(response.batchItemFailures.length).toBeLessThanOrEqual(1);
     expectNothingLost(records, reported);
     if (reported !== undefined) expect(records.findIndex((r) => r.dynamodb?.SequenceNumber === reported)).toBeLessThanOrEqual(index);
-  }), { numRuns: 150 });
+  }), { numRuns: 100 });
 });

@@ -212,3 +212,52 @@ export function canonicalNumber(text: string): string {
 export function streamEvent(records: readonly DynamoDBRecord[]): DynamoDBStreamEvent {
   return { Records: records.map((r) => JSON.parse(JSON.stringify(r)) as DynamoDBRecord) };
 }
+
+export interface MappingRun {
+  /** Invocations made, retries included. */
+  readonly invocations: number;
+}
+
+/**
+ * Feeds `records` to a stream handler as a DynamoDB event source mapping with
+ * `ReportBatchItemFailures` does: batches of `batchSize` in order; when the answer names a record
+ * (`batchItemFailures[0].itemIdentifier`, its SequenceNumber) the next batch starts at that
+ * record; a record failing `maxRetries` times in a row throws (a real mapping would send the batch
+ * to its on-failure destination and move on). A thrown invocation is retried the same way.
+ */
+export async function runStreamMapping(
+  records: readonly DynamoDBRecord[],
+  invoke: (event: DynamoDBStreamEvent) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> } | void>,
+  options: { batchSize?: number; maxRetries?: number } = {},
+): Promise<MappingRun> {
+  const batchSize = options.batchSize ?? 100;
+  const maxRetries = options.maxRetries ?? 10;
+  let position = 0;
+  let invocations = 0;
+  let retriesHere = 0;
+  while (position < records.length) {
+    const batch = records.slice(position, position + batchSize);
+    invocations++;
+    let failedAt: number | undefined;
+    try {
+      const response = await invoke(streamEvent(batch));
+      const identifier = response?.batchItemFailures?.[0]?.itemIdentifier;
+      if (identifier !== undefined) {
+        failedAt = batch.findIndex((r) => r.dynamodb?.SequenceNumber === identifier);
+        if (failedAt < 0) throw new Error(`the handler reported ${identifier}, which is not in the batch`);
+      }
+    } catch (err) {
+      if (retriesHere >= maxRetries) throw err;
+      failedAt = 0;
+    }
+    if (failedAt === undefined) {
+      position += batch.length;
+      retriesHere = 0;
+    } else {
+      if (failedAt === 0 && ++retriesHere > maxRetries) throw new Error(`record ${position} failed ${maxRetries} retries`);
+      if (failedAt > 0) retriesHere = 0;
+      position += failedAt;
+    }
+  }
+  return { invocations };
+}

@@ -16,13 +16,14 @@
  *   (`maxDeliveryAttempts`, Lambda's asynchronous default is 3 in all), then the event goes to
  *   `deadLetters`. `settled()` waits until every delivery so far is done.
  * - Faults: per-entry failures (`failEntries`), whole-call errors such as throttling
- *   (`failCalls`), and lost responses (`loseResponses`: the call is applied, then the socket is
- *   destroyed instead of answered).
+ *   (`failCalls`), lost responses (`loseResponses`: the call is applied, then the socket is
+ *   destroyed instead of answered) and hung calls (`holdCalls`: never answered).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { compileEventPattern, type EventPatternMatcher } from './event-pattern';
 import { listenOnLoopback } from './loopback';
+import { createLimiter } from '../../lambda/shared/concurrency';
 
 export const LOCAL_ACCOUNT = '123456789012';
 export const LOCAL_REGION = 'us-east-1';
@@ -60,7 +61,7 @@ export interface PutEventsEntryInput {
 export interface PutEventsCall {
   readonly entries: PutEventsEntryInput[];
   /** What happened: answered normally, failed as a whole, or applied with the answer lost. */
-  readonly outcome: 'answered' | 'failed' | 'lost' | 'invalid';
+  readonly outcome: 'answered' | 'failed' | 'lost' | 'invalid' | 'held';
   /** Per entry: the event id, or the error code it was answered with. */
   readonly results: Array<{ eventId?: string; errorCode?: string }>;
 }
@@ -106,6 +107,8 @@ export interface LocalEventBus {
   failCalls(count: number, error?: { status: number; type: string; message?: string }): void;
   /** The next `count` calls are applied, then their connection is destroyed without an answer. */
   loseResponses(count: number): void;
+  /** Calls get no answer at all (nothing applied) until `clearFaults` or `stop`: a hung endpoint. */
+  holdCalls(): void;
   clearFaults(): void;
   /** Waits until every delivery started so far (and the retries they cause) has finished. */
   settled(): Promise<void>;
@@ -155,8 +158,20 @@ function sendJson(res: ServerResponse, status: number, body: unknown, errorType?
   res.end(text);
 }
 
-export async function startLocalEventBus(options: { busName?: string } = {}): Promise<LocalEventBus> {
+export interface LocalEventBusOptions {
+  /** @default 'local-bus' */
+  readonly busName?: string;
+  /**
+   * Deliveries in flight at once, over all rules: like a target function's reserved concurrency,
+   * it keeps a test's many deliveries from swamping the local engines behind the targets.
+   * @default 4
+   */
+  readonly maxConcurrentDeliveries?: number;
+}
+
+export async function startLocalEventBus(options: LocalEventBusOptions = {}): Promise<LocalEventBus> {
   const defaultBus = options.busName ?? 'local-bus';
+  const limit = createLimiter(options.maxConcurrentDeliveries ?? 4);
   const buses = new Set(['default', defaultBus]);
   const received: ReceivedEvent[] = [];
   const calls: PutEventsCall[] = [];
@@ -165,6 +180,7 @@ export async function startLocalEventBus(options: { busName?: string } = {}): Pr
   let entryFault: EntryFault | undefined;
   let callFaults: Array<{ status: number; type: string; message?: string }> = [];
   let toLose = 0;
+  let hold = false;
   const pending = new Set<Promise<void>>();
 
   const deliver = (rule: RuleOptions, event: BusEvent): void => {
@@ -174,7 +190,7 @@ export async function startLocalEventBus(options: { busName?: string } = {}): Pr
       for (let attempt = 1; attempt <= attempts; attempt++) {
         try {
           // A deep copy: each target gets its own parsed event, as over the wire.
-          await rule.target(JSON.parse(JSON.stringify(event)) as BusEvent);
+          await limit(async () => rule.target(JSON.parse(JSON.stringify(event)) as BusEvent));
           return;
         } catch (err) {
           lastError = err;
@@ -197,6 +213,10 @@ export async function startLocalEventBus(options: { busName?: string } = {}): Pr
     if (total > MAX_REQUEST_BYTES) {
       calls.push({ entries: typed, outcome: 'invalid', results: [] });
       return sendJson(res, 400, { __type: 'ValidationException', message: `Total size of the entries in the request is over the limit: ${total}` }, 'ValidationException');
+    }
+    if (hold) {
+      calls.push({ entries: typed, outcome: 'held', results: [] });
+      return;
     }
     const fault = callFaults.shift();
     if (fault !== undefined) {
@@ -303,10 +323,14 @@ export async function startLocalEventBus(options: { busName?: string } = {}): Pr
     loseResponses(count) {
       toLose = count;
     },
+    holdCalls() {
+      hold = true;
+    },
     clearFaults() {
       entryFault = undefined;
       callFaults = [];
       toLose = 0;
+      hold = false;
     },
     async settled() {
       while (pending.size > 0) await Promise.all([...pending]);
@@ -327,7 +351,7 @@ export async function startLocalEventBus(options: { busName?: string } = {}): Pr
  * Starts a local bus before the file's tests, points the SDK at it (`AWS_ENDPOINT_URL_EVENTBRIDGE`,
  * read when a handler creates its client on its first invocation) and stops it after.
  */
-export function useLocalEventBus(options: { busName?: string } = {}): { readonly bus: LocalEventBus } {
+export function useLocalEventBus(options: LocalEventBusOptions = {}): { readonly bus: LocalEventBus } {
   const holder = {} as { bus: LocalEventBus };
   let saved: string | undefined;
   beforeAll(async () => {

@@ -2,12 +2,14 @@
  * Loaders of the event-driven handlers (cold start in an isolated module registry with a given
  * environment), the v1 event schemas compiled with ajv, and helpers shared by their tests.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
-import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { lambdaContext } from './api-gateway-events';
 import { isolatedRequire, REPO_ROOT, type Env } from './load-handler';
+import { toChangeEvent } from '../../lambda/event-driven/lib/change-event';
 
 export const PUBLISHER_ENV_VARS = [
   'EVENT_BUS_NAME',
@@ -108,4 +110,35 @@ export function schemaErrors(detailType: string, detail: unknown): string[] {
   if (change === undefined) return [`unknown detail type ${detailType}`];
   const validate = detailValidators()[change];
   return validate(detail) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+}
+
+export interface TestEnvelope {
+  readonly 'version': '0';
+  readonly 'id': string;
+  readonly 'detail-type': string;
+  readonly 'source': string;
+  readonly 'account': string;
+  readonly 'time': string;
+  readonly 'region': string;
+  readonly 'resources': string[];
+  readonly 'detail': Record<string, unknown>;
+}
+
+/** The EventBridge event a rule target receives for each record's published entry (as the publisher builds it). */
+export function envelopesOf(records: readonly DynamoDBRecord[], entity = TEST_ENTITY): TestEnvelope[] {
+  return records.flatMap((record) => {
+    const conversion = toChangeEvent(record, { entity, source: TEST_SOURCE, eventBus: 'bus' });
+    if (conversion.kind !== 'event') return [];
+    return [{
+      'version': '0' as const,
+      'id': randomUUID(),
+      'detail-type': conversion.entry.DetailType!,
+      'source': conversion.entry.Source!,
+      'account': '123456789012',
+      'time': `${conversion.detail.occurredAt.slice(0, 19)}Z`,
+      'region': 'us-east-1',
+      'resources': conversion.entry.Resources ?? [],
+      'detail': JSON.parse(conversion.entry.Detail!) as Record<string, unknown>,
+    }];
+  });
 }

@@ -200,15 +200,46 @@ export function encodeAttributeMap(map: Record<string, unknown>, path = '', dept
   return out;
 }
 
-/** Decodes the JSON form back to a DynamoDB attribute value; throws `AttributeValueError` when it is not one. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** The decimal text of a number DynamoDB can store (38 significant digits, 1e-130 <= |n| < 1e126, or 0), else throws. */
+function storableDecimal(text: string, path: string, canonicalOnly = false): string {
+  const d = parseDecimal(text);
+  if (d === undefined) throw new AttributeValueError(path, 'not a decimal number');
+  // `$n` and `$ns` carry the plain notation the publisher writes (the schema's pattern).
+  if (canonicalOnly && canonicalDecimal(text) !== text) throw new AttributeValueError(path, 'not a decimal in plain notation');
+  if (d.digits !== '0') {
+    const magnitude = d.digits.length - 1 + d.exponent;
+    if (d.digits.length > 38 || magnitude < -130 || magnitude > 125) {
+      throw new AttributeValueError(path, 'a number DynamoDB cannot store (38 digits, 1e-130 <= |n| < 1e126)');
+    }
+  }
+  return canonicalDecimal(text)!;
+}
+
+function storableString(text: string, path: string): string {
+  if (LONE_SURROGATE.test(text)) throw new AttributeValueError(path, 'a string with an unpaired surrogate');
+  return text;
+}
+
+function unique<T>(values: T[], keyOf: (v: T) => string, path: string): T[] {
+  if (new Set(values.map(keyOf)).size !== values.length) throw new AttributeValueError(path, 'a set with duplicate members');
+  return values;
+}
+
+/**
+ * Decodes the JSON form back to a DynamoDB attribute value that DynamoDB can store; throws
+ * `AttributeValueError` when it is not one (bad tags, numbers out of DynamoDB's range or precision,
+ * unpaired surrogates, duplicate set members, empty or over-long attribute names).
+ */
 export function decodeAttribute(value: unknown, path = '', depth = 0): AttributeValue {
   if (depth > MAX_DEPTH) throw new AttributeValueError(path, `nested deeper than ${MAX_DEPTH} levels`);
   if (value === null) return { NULL: true };
   if (typeof value === 'boolean') return { BOOL: value };
-  if (typeof value === 'string') return { S: value };
+  if (typeof value === 'string') return { S: storableString(value, path) };
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new AttributeValueError(path, 'not a finite number');
-    return { N: canonicalDecimal(String(value))! };
+    return { N: storableDecimal(String(value), path) };
   }
   if (Array.isArray(value)) return { L: value.map((e, i) => decodeAttribute(e, `${path}/${i}`, depth + 1)) };
   if (typeof value !== 'object') throw new AttributeValueError(path, `unsupported ${typeof value}`);
@@ -224,24 +255,17 @@ export function decodeAttribute(value: unknown, path = '', depth = 0): Attribute
     };
     switch (keys[0]) {
       case TAG.Number: {
-        const text = typeof v === 'string' ? canonicalDecimal(v) : undefined;
-        if (text === undefined) throw new AttributeValueError(path, '$n must be a decimal string');
-        return { N: text };
+        if (typeof v !== 'string' || v.length > 200) throw new AttributeValueError(path, '$n must be a decimal string');
+        return { N: storableDecimal(v, path, true) };
       }
       case TAG.Binary:
         return { B: Buffer.from(base64(v, path), 'base64') };
       case TAG.StringSet:
-        return { SS: strings('$ss') };
+        return { SS: unique(strings('$ss').map((m) => storableString(m, path)), (m) => m, path) };
       case TAG.NumberSet:
-        return {
-          NS: strings('$ns').map((s) => {
-            const text = canonicalDecimal(s);
-            if (text === undefined) throw new AttributeValueError(path, '$ns members must be decimal strings');
-            return text;
-          }),
-        };
+        return { NS: unique(strings('$ns').map((m) => storableDecimal(m, path, true)), (m) => m, path) };
       case TAG.BinarySet:
-        return { BS: strings('$bs').map((b) => Buffer.from(base64(b, path), 'base64')) };
+        return { BS: unique(strings('$bs').map((b) => Buffer.from(base64(b, path), 'base64')), (b) => b.toString('base64'), path) };
       default: {
         if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new AttributeValueError(path, '$m must be an object');
         return { M: decodeAttributeMap(v as Record<string, unknown>, path, depth + 1) };
@@ -254,6 +278,8 @@ export function decodeAttribute(value: unknown, path = '', depth = 0): Attribute
 export function decodeAttributeMap(map: Record<string, unknown>, path = '', depth = 0): Record<string, AttributeValue> {
   const out: Record<string, AttributeValue> = {};
   for (const name of Object.keys(map)) {
+    if (name === '' || Buffer.byteLength(name, 'utf8') > 65_535) throw new AttributeValueError(path, 'an attribute name must be 1..65535 bytes');
+    storableString(name, path);
     Object.defineProperty(out, name, {
       value: decodeAttribute(map[name], `${path}/${name}`, depth),
       enumerable: true,

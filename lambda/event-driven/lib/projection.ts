@@ -7,6 +7,8 @@
  * `entity`, `keys` (M: the source key attributes, as DynamoDB values), `version`, `eventId`,
  * `change`, `occurredAt`, `writeToken`, and
  * - created/updated: `item` (M: the source item, attribute for attribute, as DynamoDB values);
+ *   an item nested so deeply that one more level would pass DynamoDB's 32 is kept as `itemJson`
+ *   (S: the event's tagged JSON of the item) instead;
  * - deleted: `deleted` = true and `expiresAt` (epoch seconds: max(occurredAt, now) + the
  *   tombstone retention; enable TTL on `expiresAt`) instead of `item`: a tombstone, so that an
  *   older update arriving later cannot bring the item back while the tombstone lives;
@@ -50,6 +52,8 @@ export interface ChangeEvent {
   readonly occurredAt: string;
   readonly occurredAtMs: number;
   readonly item?: Record<string, AttributeValue>;
+  /** `detail.item` as JSON text (tagged JSON), for items nested too deeply to be stored as a map. */
+  readonly itemJson?: string;
   readonly truncated: boolean;
   readonly expired: boolean;
 }
@@ -57,7 +61,7 @@ export interface ChangeEvent {
 const DETAIL_TYPE = /^([a-z][a-z0-9-]{0,39})\.(created|updated|deleted)\.v1$/;
 const EVENT_ID = /^[\x21-\x7e]{1,128}$/;
 const VERSION = new RegExp(`^\\d{${VERSION_WIDTH}}$`);
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 const DETAIL_FIELDS: ReadonlySet<string> = new Set([
   'eventId', 'entity', 'change', 'keys', 'version', 'occurredAt', 'item', 'changedFields', 'previous', 'truncated', 'expired',
 ]);
@@ -103,9 +107,15 @@ export function parseChangeEvent(event: unknown): ChangeEvent {
   } else if (!truncated) {
     throw new MalformedEventError('detail.changedFields is required');
   }
+  if (change === ChangeType.Updated && Array.isArray(detail.changedFields) && detail.changedFields.length === 0) {
+    throw new MalformedEventError('detail.changedFields of an update must not be empty');
+  }
   if (detail.previous !== undefined) {
     if (change !== ChangeType.Updated) throw new MalformedEventError('detail.previous is for updated events only');
+    if (truncated) throw new MalformedEventError('detail.previous must be absent from a truncated event');
     decodeMap(detail.previous, 'previous');
+  } else if (change === ChangeType.Updated && !truncated) {
+    throw new MalformedEventError('detail.previous is required in an update unless truncated');
   }
   const keys = decodeMap(detail.keys, 'keys');
   const keyNames = Object.keys(keys);
@@ -130,7 +140,7 @@ export function parseChangeEvent(event: unknown): ChangeEvent {
     version: detail.version,
     occurredAt: detail.occurredAt as string,
     occurredAtMs,
-    ...(item !== undefined ? { item } : {}),
+    ...(item !== undefined ? { item, itemJson: JSON.stringify(detail.item) } : {}),
     truncated,
     expired: detail.expired === true,
   };
@@ -174,10 +184,22 @@ export function projectionItem(
     if (event.expired) item.expired = { BOOL: true };
   } else if (event.truncated) {
     item.truncated = { BOOL: true };
-  } else {
+  } else if (nestingDepth({ M: event.item! }) <= MAX_PROJECTED_DEPTH) {
     item.item = { M: event.item! };
+  } else {
+    item.itemJson = { S: event.itemJson! };
   }
   return item;
+}
+
+/** DynamoDB stores 32 levels of nesting; `item` is one level below the projection's top. */
+export const MAX_PROJECTED_DEPTH = 31;
+
+/** Levels of maps and lists, the value itself counting as 1 when it is one. */
+export function nestingDepth(value: AttributeValue): number {
+  const children = value.M !== undefined ? Object.values(value.M) : value.L !== undefined ? value.L : undefined;
+  if (children === undefined) return 0;
+  return 1 + children.reduce((max, child) => Math.max(max, nestingDepth(child)), 0);
 }
 
 export async function applyChangeEvent(event: ChangeEvent, deps: ProjectionDeps): Promise<ProjectionOutcome> {

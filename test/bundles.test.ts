@@ -45,6 +45,8 @@ const NAMED_ERRORS: Record<string, readonly string[]> = {
   'periodic-job/poller': ['UpstreamStatusError', 'DeadlineExceededError'],
   'rest-api/api': ['NotFoundError', 'PreconditionFailedError', 'OutcomeUnknownError'],
   'rds-proxy/api': ['NotFoundError', 'PreconditionFailedError', 'StatementOutcomeUnknownError'],
+  'event-driven/publisher': ['UnidentifiableRecordError'],
+  'event-driven/projection-consumer': ['MalformedEventError'],
 };
 
 describe.each(handlers.map((h) => [h.assetName]))('bundle %s keeps names and ships a source map', (assetName) => {

@@ -49,6 +49,6 @@ export class EventDrivenExampleStack extends Stack {
     new CfnOutput(this, 'TableName', { value: orders.table.tableName, description: 'Write orders here (pk, sk, status, total); each change becomes an event' });
     new CfnOutput(this, 'EventBusName', { value: orders.eventBus.eventBusName });
     new CfnOutput(this, 'ProjectionTableName', { value: orders.projectionTable!.tableName });
-    new CfnOutput(this, 'ArchiveName', { value: orders.archive!.archiveName, description: 'aws events start-replay --event-source-arn <bus arn> ... (see the README)' });
+    new CfnOutput(this, 'ArchiveArn', { value: orders.archive!.archiveArn, description: 'aws events start-replay --event-source-arn <this> ... (see the README)' });
   }
 }

@@ -12,7 +12,7 @@
  * the mapping's retry limit and then goes to its on-failure destination: never silently dropped.
  *
  * Metrics (EMF, namespace POWERTOOLS_METRICS_NAMESPACE, one dimension `EventBusName` = the bus name):
- * `PublishedEvents`, `FailedPutEventsEntries`, `UnpublishedChanges` (all Count).
+ * `PublishedEvents`, `FailedPutEventsEntries`, `UnpublishedChanges`, `TruncatedEvents` (all Count).
  * Configuration: `lib/config.ts`.
  */
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
@@ -30,6 +30,8 @@ export const PublisherMetric = {
   PublishedEvents: 'PublishedEvents',
   FailedPutEventsEntries: 'FailedPutEventsEntries',
   UnpublishedChanges: 'UnpublishedChanges',
+  /** Events published without their images (over 254 KB): content filters on `item` miss them. */
+  TruncatedEvents: 'TruncatedEvents',
 } as const;
 export const EVENT_BUS_DIMENSION = 'EventBusName';
 
@@ -77,6 +79,7 @@ export const handler = async (event: DynamoDBStreamEvent, context?: Context): Pr
   metrics.addMetric(PublisherMetric.PublishedEvents, MetricUnit.Count, outcome.publishedEvents);
   metrics.addMetric(PublisherMetric.FailedPutEventsEntries, MetricUnit.Count, outcome.failedEntries);
   metrics.addMetric(PublisherMetric.UnpublishedChanges, MetricUnit.Count, outcome.unpublishedRecords);
+  metrics.addMetric(PublisherMetric.TruncatedEvents, MetricUnit.Count, outcome.truncatedEvents);
   metrics.publishStoredMetrics();
 
   const summary = {

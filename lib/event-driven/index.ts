@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -132,6 +132,12 @@ export interface EventDrivenMicroserviceProps extends PatternHandlerProps, Patte
 
   /** The subscribers. @default - one subscriber, 'projection', with the reference projection consumer on every event */
   readonly subscribers?: EventSubscriber[];
+  /**
+   * The projection subscriber's table instead of a new one: key `pk` (S) + `sk` (S), with TTL on
+   * `expiresAt` (deleted items' tombstones expire by it).
+   * @default - a new table
+   */
+  readonly existingProjectionTable?: dynamodb.ITable;
   /** Overrides of the projection table, when a subscriber uses the projection target. @default - the library's table defaults, TTL on `expiresAt` */
   readonly projectionTableProps?: dynamodb.TablePropsV2;
   /** Iterator age of the publisher above which an alarm fires. @default Duration.minutes(1) */
@@ -146,6 +152,8 @@ export interface EventSubscription {
   readonly deadLetterQueue: sqs.IQueue;
   /** The target queue, for a queue target. */
   readonly queue?: sqs.IQueue;
+  /** Messages the reader of a created target queue failed 5 times. */
+  readonly queueDeadLetterQueue?: sqs.IQueue;
   /** The consumer, for a projection or function target. */
   readonly consumer?: lambda.IFunction;
   /** Events the projection consumer failed after Lambda's asynchronous retries. */
@@ -165,7 +173,11 @@ const STREAM_RETENTION = Duration.hours(24);
 /** Exactly what the reference projection consumer calls. */
 const PROJECTION_TABLE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:GetItem'];
 /** The publisher's metrics (namespace `ServerlessReferenceArchitectures`, dimension `EventBusName`). */
-const PUBLISHER_METRICS = { failedEntries: 'FailedPutEventsEntries', unpublished: 'UnpublishedChanges' } as const;
+const PUBLISHER_METRICS = { failedEntries: 'FailedPutEventsEntries', unpublished: 'UnpublishedChanges', truncated: 'TruncatedEvents' } as const;
+/** How long a deleted item's tombstone stays in a projection without an archive to replay. */
+const TOMBSTONE_RETENTION_DAYS = 30;
+/** A tombstone that expires blocks nothing: 10 years, the consumer's maximum, stands in for "never". */
+const TOMBSTONE_RETENTION_MAX_DAYS = 3650;
 
 /**
  * Change data capture as domain events: a DynamoDB table's stream -> a publisher Lambda that turns
@@ -181,7 +193,7 @@ export class EventDrivenMicroservice extends Construct {
   public readonly table: dynamodb.ITable;
   public readonly eventBus: events.IEventBus;
   /** Events the created bus could not encrypt or decrypt with its key. */
-  public readonly eventBusDeadLetterQueue?: sqs.Queue;
+  public readonly eventBusDeadLetterQueue?: sqs.IQueue;
   /** The `source` of the published events. */
   public readonly source: string;
   /** The detail types the publisher uses, by change: created, updated, deleted. */
@@ -231,10 +243,12 @@ export class EventDrivenMicroservice extends Construct {
     const ownBus = props.existingEventBus === undefined;
     const eventBusName = props.eventBusProps?.eventBusName ?? Names.uniqueResourceName(this, { maxLength: 256, separator: '-' });
     const eventBusArn = Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: eventBusName });
-    if (ownBus && props.eventBusProps?.deadLetterQueue === undefined) {
+    if (ownBus) {
       // Events the bus cannot encrypt or decrypt with its key (a key disabled or its policy
-      // changed) go here instead of being dropped.
-      this.eventBusDeadLetterQueue = createTerminalQueue(this, 'EventBusDeadLetterQueue', 'events the bus could not encrypt or decrypt with its key');
+      // changed) go here instead of being dropped. CDK gives a bus's DLQ no policy: EventBridge
+      // may send to it for this bus only.
+      this.eventBusDeadLetterQueue = props.eventBusProps?.deadLetterQueue
+        ?? createTerminalQueue(this, 'EventBusDeadLetterQueue', 'events the bus could not encrypt or decrypt with its key');
       this.eventBusDeadLetterQueue.addToResourcePolicy(new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal('events.amazonaws.com')],
         actions: ['sqs:SendMessage'],
@@ -346,7 +360,7 @@ export class EventDrivenMicroservice extends Construct {
     // ---- the subscribers
     const subscribers = props.subscribers ?? [{ name: 'projection', target: EventSubscriberTarget.projection() }];
     if (subscribers.some((s) => s.target._kind === 'projection')) {
-      this.projectionTable = createLibraryTable(this, 'ProjectionTable', {
+      this.projectionTable = props.existingProjectionTable ?? createLibraryTable(this, 'ProjectionTable', {
         partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
         sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
         enforceKeySchema: true,
@@ -374,6 +388,11 @@ export class EventDrivenMicroservice extends Construct {
   /** Stream records the publisher handed back to Lambda unpublished (retried from that record on), per period. */
   public metricUnpublishedChanges(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.publisherMetric(PUBLISHER_METRICS.unpublished, props);
+  }
+
+  /** Events published without their images (over 254 KB), per period: content filters on `item` miss them. */
+  public metricTruncatedEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.publisherMetric(PUBLISHER_METRICS.truncated, props);
   }
 
   private publisherMetric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
@@ -442,14 +461,23 @@ export class EventDrivenMicroservice extends Construct {
     };
     const { _kind: kind, _options: options } = subscriber.target;
     let queue: sqs.IQueue | undefined;
+    let queueDeadLetterQueue: sqs.IQueue | undefined;
     let consumer: lambda.IFunction | undefined;
     let consumerFailureQueue: sqs.IQueue | undefined;
     let deployment: CanaryDeployment | undefined;
 
     if (kind === 'queue') {
+      if (!options.queue) {
+        queueDeadLetterQueue = createTerminalQueue(this, `${id}QueueDeadLetterQueue`, `messages the ${subscriber.name} queue's reader failed 5 times`);
+        alarms.add(`${id}QueueDeadLetterQueueAlarm`, {
+          metric: SqsMetrics.visibleMessageCount(queueDeadLetterQueue),
+          threshold: 1,
+          description: `The reader of the ${subscriber.name} queue failed messages 5 times; they wait in the queue's DLQ.`,
+        });
+      }
       queue = options.queue ?? new sqs.Queue(this, `${id}Queue`, {
         ...QUEUE_DEFAULTS,
-        deadLetterQueue: { queue: createTerminalQueue(this, `${id}QueueDeadLetterQueue`, `messages the ${subscriber.name} queue's reader failed 5 times`), maxReceiveCount: 5 },
+        deadLetterQueue: { queue: queueDeadLetterQueue!, maxReceiveCount: 5 },
       });
       rule.addTarget(new targets.SqsQueue(queue, { ...delivery, message: subscriber.input }));
     } else if (kind === 'function') {
@@ -461,7 +489,7 @@ export class EventDrivenMicroservice extends Construct {
         code: referenceHandlerCode('event-driven/projection-consumer'),
         serviceName: subscriber.name,
         description: `${this.node.path}: projection consumer ${subscriber.name}`,
-        environment: { TABLE_NAME: this.projectionTable!.tableName },
+        environment: { TABLE_NAME: this.projectionTable!.tableName, TOMBSTONE_RETENTION_DAYS: String(tombstoneRetentionDays(props)) },
         functionProps: mergeProps<lambda.FunctionOptions>({ timeout: Duration.seconds(30) }, options.functionProps),
       });
       consumer = created.function;
@@ -505,7 +533,7 @@ export class EventDrivenMicroservice extends Construct {
       threshold: 1,
       description: `Events of ${subscriber.name} could not be delivered to its target and wait in its DLQ with the error attributes; fix the target, then send them again or replay them from the archive.`,
     });
-    return { name: subscriber.name, rule, deadLetterQueue, queue, consumer, consumerFailureQueue, deployment };
+    return { name: subscriber.name, rule, deadLetterQueue, queue, queueDeadLetterQueue, consumer, consumerFailureQueue, deployment };
   }
 
   /** A rule's metric; a custom bus's rules carry the bus name as a second dimension. */
@@ -513,7 +541,8 @@ export class EventDrivenMicroservice extends Construct {
     return new cloudwatch.Metric({
       namespace: 'AWS/Events',
       metricName,
-      dimensionsMap: { EventBusName: this.eventBus.eventBusName, RuleName: rule.ruleName },
+      // A rule on a custom bus is referenced as `<bus name>|<rule name>`; its metrics carry the rule name alone.
+      dimensionsMap: { EventBusName: this.eventBus.eventBusName, RuleName: Fn.select(1, Fn.split('|', rule.ruleName)) },
       period: ALARM_PERIOD,
       statistic: cloudwatch.Stats.SUM,
     });
@@ -591,8 +620,13 @@ function validate(props: EventDrivenMicroserviceProps): void {
     if (seconds % 86_400 !== 0) throw new InvalidPropsError(NAME, `archiveRetention must be whole days (0 keeps events forever), got ${props.archiveRetention.toHumanString()}`);
   }
   const subscribers = props.subscribers ?? [];
-  if (props.subscribers !== undefined && !subscribers.some((s) => s.target._kind === 'projection') && props.projectionTableProps !== undefined) {
-    throw new InvalidPropsError(NAME, 'projectionTableProps configures the table of projection subscribers, and no subscriber uses EventSubscriberTarget.projection()');
+  if (props.subscribers !== undefined && !subscribers.some((s) => s.target._kind === 'projection')
+    && (props.projectionTableProps !== undefined || props.existingProjectionTable !== undefined)) {
+    throw new InvalidPropsError(NAME, 'projectionTableProps and existingProjectionTable are the table of the projection subscriber, and no subscriber uses EventSubscriberTarget.projection()');
+  }
+  assertExclusive(NAME, props, 'existingProjectionTable', 'projectionTableProps');
+  if (subscribers.filter((s) => s.target._kind === 'projection').length > 1) {
+    throw new InvalidPropsError(NAME, 'at most one subscriber may use EventSubscriberTarget.projection(): projections are keyed by the item, so a second one would write the first one\'s items');
   }
   const names = new Set<string>();
   for (const s of subscribers) {
@@ -609,8 +643,23 @@ function validate(props: EventDrivenMicroserviceProps): void {
     if (age !== undefined && !Token.isUnresolved(age) && (age < 60 || age > 86_400)) {
       throw new InvalidPropsError(NAME, `subscriber '${s.name}' maxEventAge must be 1 minute..24 hours, got ${age} seconds`);
     }
+    if (s.target._options.queue?.fifo) {
+      throw new InvalidPropsError(NAME, `subscriber '${s.name}': the target queue is a FIFO queue; EventBridge needs a message group id for it, which this construct does not set (use a standard queue)`);
+    }
     if (s.target._kind === 'projection' && s.input !== undefined) {
       throw new InvalidPropsError(NAME, `subscriber '${s.name}': the projection consumer needs the whole event; input transformation is for queue and function targets`);
     }
   }
+}
+
+/**
+ * A replayed update older than a deletion must find the deleted item's tombstone: tombstones
+ * outlive the archive's retention by a day (TTL deletes a day or two late, never early).
+ */
+function tombstoneRetentionDays(props: EventDrivenMicroserviceProps): number {
+  if (props.archive === false) return TOMBSTONE_RETENTION_DAYS;
+  const retention = props.archiveRetention ?? Duration.days(30);
+  if (Token.isUnresolved(retention.toSeconds())) return TOMBSTONE_RETENTION_MAX_DAYS;
+  const days = retention.toDays();
+  return days === 0 ? TOMBSTONE_RETENTION_MAX_DAYS : Math.min(TOMBSTONE_RETENTION_MAX_DAYS, Math.max(TOMBSTONE_RETENTION_DAYS, days + 1));
 }

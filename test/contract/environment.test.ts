@@ -245,20 +245,24 @@ const SCENARIOS: Scenario[] = [
     name: 'EventDrivenMicroservice, defaults',
     build: (s) => new EventDrivenMicroservice(s, 'Orders'),
     assets: ['event-driven/publisher', 'event-driven/projection-consumer'],
-    expect: { 'event-driven/publisher': { entity: 'item', source: 'app.item' } },
+    expect: { 'event-driven/publisher': { entity: 'item', source: 'app.item' }, 'event-driven/projection-consumer': { tombstoneRetentionSeconds: 31 * 86_400 } },
   },
   {
-    name: 'EventDrivenMicroservice, every handler setting and two projection subscribers',
+    name: 'EventDrivenMicroservice, every handler setting',
     build: (s) => new EventDrivenMicroservice(s, 'Orders', {
       entityName: 'order',
       source: 'example.orders',
+      archiveRetention: Duration.days(90),
       subscribers: [
-        { name: 'projection', target: EventSubscriberTarget.projection() },
         { name: 'updates', eventPattern: { detailType: ['order.updated.v1'] }, target: EventSubscriberTarget.projection() },
+        { name: 'feed', target: EventSubscriberTarget.queue() },
       ],
     }),
     assets: ['event-driven/publisher', 'event-driven/projection-consumer'],
-    expect: { 'event-driven/publisher': { entity: 'order', source: 'example.orders' } },
+    expect: {
+      'event-driven/publisher': { entity: 'order', source: 'example.orders' },
+      'event-driven/projection-consumer': { tombstoneRetentionSeconds: 91 * 86_400 },
+    },
   },
   {
     name: 'CanaryDeployment, both reference hooks with defaults',

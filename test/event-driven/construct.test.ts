@@ -137,6 +137,8 @@ describe('EventDrivenMicroservice with its defaults', () => {
       DestinationConfig: { OnFailure: { Destination: getAtt('OrdersProjectionConsumerFailureQueue') } },
     });
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
+    // Tombstones outlive the archive's 30 days, so a replayed old update cannot revive a deleted item.
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ TOMBSTONE_RETENTION_DAYS: '31' }) } });
     expectExactly(allowedPermissions(template, /^OrdersProjectionConsumerRole/).filter((p) => p.action.startsWith('dynamodb:')),
       actionsOn(attOf('OrdersProjectionTable'), 'dynamodb:PutItem', 'dynamodb:GetItem'));
   });
@@ -170,10 +172,11 @@ describe('EventDrivenMicroservice with its defaults', () => {
       MetricName: 'FailedPutEventsEntries',
       Dimensions: [{ Name: 'EventBusName', Value: { Ref: Match.stringLikeRegexp('OrdersEventBus') } }],
     });
+    // A custom bus's rule is referenced as `<bus>|<rule>`; its metrics carry the rule name alone.
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/Events',
       MetricName: 'FailedInvocations',
-      Dimensions: Match.arrayWith([{ Name: 'RuleName', Value: { Ref: Match.stringLikeRegexp('OrdersProjectionRule') } }]),
+      Dimensions: Match.arrayWith([{ Name: 'RuleName', Value: { 'Fn::Select': [1, { 'Fn::Split': ['|', { Ref: Match.stringLikeRegexp('OrdersProjectionRule') }] }] } }]),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge', Threshold: 60000, EvaluationPeriods: 3 });
   });
@@ -209,6 +212,8 @@ describe('EventDrivenMicroservice options', () => {
       })],
     });
     template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { deadLetterTargetArn: getAtt('OrdersLargeQueueDeadLetterQueue'), maxReceiveCount: 5 } });
+    expect(service.subscriptions[0].queueDeadLetterQueue).toBeDefined();
+    expect(service.alarms.map((a) => a.node.id)).toContain('LargeQueueDeadLetterQueueAlarm');
     expect(service.projectionTable).toBeUndefined();
     expect(service.detailTypes).toEqual(['order.created.v1', 'order.updated.v1', 'order.deleted.v1']);
     expect(nagFindings(stack)).toEqual([]);
@@ -242,11 +247,38 @@ describe('EventDrivenMicroservice options', () => {
     template.hasResourceProperties('AWS::Events::Rule', { Targets: [Match.objectLike({ Arn: getAtt('OrdersAuditQueue'), DeadLetterConfig: Match.anyValue() })] });
   });
 
-  test('audit NONE leaves the audit rule out; archiveRetention of 0 days keeps events forever', () => {
+  test('audit NONE leaves the audit rule out; archiveRetention of 0 days keeps events, and tombstones, for good', () => {
     const { template, service } = build({ audit: EventAuditDestination.NONE, archiveRetention: Duration.days(0) });
     expect(service.auditRule).toBeUndefined();
     template.resourcePropertiesCountIs('AWS::Events::Rule', { Description: Match.stringLikeRegexp('audit') }, 0);
     template.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 0 });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ TOMBSTONE_RETENTION_DAYS: '3650' }) } });
+  });
+
+  test.each<[string, EventDrivenMicroserviceProps, string]>([
+    ['no archive', { archive: false }, '30'],
+    ['a 90-day archive', { archiveRetention: Duration.days(90) }, '91'],
+    ['a 7-day archive', { archiveRetention: Duration.days(7) }, '30'],
+  ])('tombstones outlive the archive: %s', (_name, props, days) => {
+    const { template } = build(props);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ TOMBSTONE_RETENTION_DAYS: days }) } });
+  });
+
+  test('a dead-letter queue of yours for the bus gets the policy and the alarm', () => {
+    const { template, service } = build({}, (s) => ({ eventBusProps: { deadLetterQueue: new sqs.Queue(s, 'MyBusDlq', { enforceSSL: true }) } }));
+    template.hasResourceProperties('AWS::Events::EventBus', { DeadLetterConfig: { Arn: getAtt('MyBusDlq') } });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: Match.stringLikeRegexp('MyBusDlq') }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage' })]) },
+    });
+    expect(service.alarms.map((a) => a.node.id)).toContain('EventBusDeadLetterQueueAlarm');
+    expect(Object.keys(template.findResources('AWS::SQS::Queue')).filter((id) => id.startsWith('OrdersEventBusDeadLetterQueue'))).toEqual([]);
+  });
+
+  test('existingProjectionTable is the projection consumer\'s table', () => {
+    const { template } = build({}, (s) => ({ existingProjectionTable: dynamodb.Table.fromTableName(s, 'Projection', 'projection') }));
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ TABLE_NAME: 'projection' }) } });
   });
 
   test('an existing table with a stream is read; eventSource options reach the mapping', () => {
@@ -282,6 +314,11 @@ describe('EventDrivenMicroservice invalid props', () => {
     ['retryAttempts is over 185', () => ({ subscribers: [{ name: 'a', target: EventSubscriberTarget.queue(), retryAttempts: 200 }] }), /retryAttempts must be an integer in 0\.\.185, got 200/],
     ['maxEventAge is over 24 hours', () => ({ subscribers: [{ name: 'a', target: EventSubscriberTarget.queue(), maxEventAge: Duration.hours(25) }] }), /maxEventAge must be 1 minute\.\.24 hours, got 90000 seconds/],
     ['the projection target gets an input transformation', () => ({ subscribers: [{ name: 'a', target: EventSubscriberTarget.projection(), input: events.RuleTargetInput.fromText('x') }] }), /needs the whole event/],
+    ['two subscribers use the projection', () => ({ subscribers: [{ name: 'a', target: EventSubscriberTarget.projection() }, { name: 'b', target: EventSubscriberTarget.projection() }] }), /at most one subscriber/],
+    ['a target queue is FIFO', (s) => ({ subscribers: [{ name: 'a', target: EventSubscriberTarget.queue(new sqs.Queue(s, 'Fifo', { fifo: true })) }] }), /FIFO queue/],
+    ['existingProjectionTable and projectionTableProps are both given', (s) => ({
+      existingProjectionTable: dynamodb.Table.fromTableName(s, 'P', 'p'), projectionTableProps: { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } },
+    }), /mutually exclusive/],
     ['projectionTableProps without a projection subscriber', () => ({ subscribers: [{ name: 'a', target: EventSubscriberTarget.queue() }], projectionTableProps: { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } } }), /no subscriber uses/],
     ['eventSource.batchSize is 0', () => ({ eventSource: { batchSize: 0 } }), /eventSource\.batchSize must be an integer in 1\.\.10000, got 0/],
     ['handler is given without code', () => ({ handler: 'index.main' }), /pass code too/],

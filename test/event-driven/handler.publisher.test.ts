@@ -8,6 +8,7 @@ import { useDynaliteTable } from '../helpers/dynalite';
 import { StreamCapture, streamEvent } from '../helpers/dynamodb-stream';
 import { useLocalEventBus, type ReceivedEvent } from '../helpers/event-bus';
 import { TEST_ENTITY, TEST_SOURCE, loadPublisher, schemaErrors, type LoadedPublisher } from '../helpers/event-driven';
+import { capturingStdout } from '../helpers/load-poller';
 
 const local = useDynaliteTable();
 const engine = useLocalEventBus({ busName: 'orders-bus' });
@@ -168,9 +169,16 @@ describe('batching', () => {
     await capture.put({ ...key('huge'), blob: { S: 'h'.repeat(300_000) } }); // the event would be ~300 KB
     await capture.put({ ...key('small') });
     const records = capture.drain();
+    const withMetrics = loadPublisher({
+      EVENT_BUS_NAME: engine.bus.busName, EVENT_SOURCE: TEST_SOURCE, ENTITY_NAME: TEST_ENTITY, POWERTOOLS_METRICS_DISABLED: 'false',
+    });
 
-    expect(await publisher.invoke(streamEvent(records))).toEqual({ batchItemFailures: [] });
+    const { result, stdout } = await capturingStdout(() => withMetrics.invoke(streamEvent(records)));
 
+    expect(result).toEqual({ batchItemFailures: [] });
+    // The truncated event is counted, for subscribers whose filters read `item`.
+    const emf = JSON.parse(stdout.split('\n').find((l) => l.includes('"_aws"'))!) as Record<string, unknown>;
+    expect(emf).toMatchObject({ TruncatedEvents: 1, PublishedEvents: 4 });
     const sizes = engine.bus.calls.map((c) => c.entries.reduce((sum, e) => sum + 14 + Buffer.byteLength(e.Source!) + Buffer.byteLength(e.DetailType!)
       + Buffer.byteLength(e.Detail!) + (e.Resources ?? []).reduce((s, r) => s + Buffer.byteLength(r), 0), 0));
     expect(sizes.every((s) => s <= 262_144)).toBe(true);

@@ -88,8 +88,24 @@ describe('size', () => {
     const { detail, sizeBytes } = conversion as unknown as { detail: Record<string, unknown>; sizeBytes: number };
     expect(detail).toMatchObject({ truncated: true, change: 'deleted' });
     expect(detail).not.toHaveProperty('changedFields');
-    expect(sizeBytes).toBeLessThanOrEqual(PUT_EVENTS_LIMITS.maxBytes);
+    expect(sizeBytes).toBeLessThanOrEqual(PUT_EVENTS_LIMITS.maxEventEntryBytes);
     expect(schemaErrors('order.deleted.v1', detail)).toEqual([]);
+  });
+
+  test('an entry within the PutEvents limit but without room for the delivered event\'s envelope is truncated', () => {
+    // Prepare: an item whose full entry lands between the two limits.
+    const base = toChangeEvent(record('INSERT', { NewImage: { pk: { S: 'k' }, blob: { S: '' } } }), OPTIONS) as { sizeBytes: number };
+    const fill = PUT_EVENTS_LIMITS.maxEventEntryBytes - base.sizeBytes + 1_000;
+    const image = { pk: { S: 'k' }, blob: { S: 'x'.repeat(fill) } };
+
+    // Act
+    const conversion = toChangeEvent(record('INSERT', { NewImage: image }), OPTIONS) as { kind: string; detail: Record<string, unknown>; sizeBytes: number };
+
+    // Assess: the full entry would have been accepted by PutEvents, yet is sent truncated.
+    expect(base.sizeBytes + fill).toBeLessThan(PUT_EVENTS_LIMITS.maxBytes);
+    expect(conversion.kind).toBe('event');
+    expect(conversion.detail).toMatchObject({ truncated: true });
+    expect(conversion.sizeBytes).toBeLessThanOrEqual(PUT_EVENTS_LIMITS.maxEventEntryBytes);
   });
 
   test('the largest keys DynamoDB allows, escaped to 6 JSON bytes per byte, still fit in the smallest form', () => {

@@ -8,7 +8,7 @@
  * - `eventId` is the record's `eventID` and `version` its `SequenceNumber` zero-padded to 40 digits: a
  *   replayed or retried record publishes the same event again, never a new id;
  * - a MODIFY whose images are equal (no top-level attribute changed) publishes nothing;
- * - an entry above 256 KB drops `item` and `previous` and says `truncated: true`, then, if still too
+ * - an entry above 254 KB (256 KB less room for the delivered event's envelope) drops `item` and `previous` and says `truncated: true`, then, if still too
  *   large, `changedFields` as well. With `keys` and `eventId` bounded by DynamoDB (keys <= 2048 + 1024
  *   bytes, at most 6 JSON bytes per byte when escaped) the last form stays under about 25 KB, so every
  *   change can be published; should it not fit anyway, the record is invalid (reported, never dropped).
@@ -36,6 +36,12 @@ export const PUT_EVENTS_LIMITS = {
   maxEntries: 10,
   /** Per entry and per request: 256 KB. */
   maxBytes: 262_144,
+  /**
+   * Largest entry the publisher sends untruncated. The event EventBridge delivers is the entry plus
+   * its envelope (id, account, region, time, version and their JSON), so an entry at the limit
+   * becomes an event over 256 KB that a target with that limit refuses; 2 KB leaves room for it.
+   */
+  maxEventEntryBytes: 262_144 - 2_048,
   /** Bytes counted for the entry's `Time`. */
   timeBytes: 14,
 } as const;
@@ -204,7 +210,7 @@ export function toChangeEvent(record: DynamoDBRecord, options: ChangeEventOption
   for (const form of forms) {
     const entry = entryOf(form, record, options);
     const sizeBytes = entrySize(entry);
-    if (sizeBytes <= PUT_EVENTS_LIMITS.maxBytes) return { kind: 'event', entry, sizeBytes, detail: form };
+    if (sizeBytes <= PUT_EVENTS_LIMITS.maxEventEntryBytes) return { kind: 'event', entry, sizeBytes, detail: form };
   }
   return { kind: 'invalid', error: new InvalidStreamRecordError('the event exceeds 256 KB even without item, previous and changedFields') };
 }

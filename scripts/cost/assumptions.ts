@@ -51,8 +51,16 @@ export interface MainPath {
   readonly cloudFront?: { readonly requests: number; readonly bytesOut: number };
   /** Cognito: main-path units per monthly active user. */
   readonly unitsPerMonthlyActiveUser?: number;
-  /** Step Functions: state transitions per execution, executions per unit. */
-  readonly stepFunctions?: { readonly executions: number; readonly transitions: number; readonly expressDurationMs?: number };
+  /**
+   * Step Functions: executions per unit, state transitions per execution, and the log bytes a
+   * transition writes where the template's log level is ALL.
+   */
+  readonly stepFunctions?: {
+    readonly executions: number;
+    readonly transitions: number;
+    readonly logBytesPerTransition: number;
+    readonly expressDurationMs?: number;
+  };
   /** Aurora I/O requests per unit (the cluster stays at its minimum capacity). */
   readonly auroraIos?: number;
   readonly efs?: { readonly readBytes: number; readonly writeBytes: number; readonly storedBytes: number };
@@ -195,14 +203,15 @@ export const MAIN_PATHS: Readonly<Record<string, MainPath>> = {
     accessLogBytes: 600,
     // the task token sent to the callback queue, received and deleted by the confirming system
     sqsRequests: 3,
-    stepFunctions: { executions: 1, transitions: 10 },
+    stepFunctions: { executions: 1, transitions: 5, logBytesPerTransition: 3_000 },
     functions: [
-      { match: 'StartHandler', invocations: 1, durationMs: 60, logBytes: API_FUNCTION_LOG },
-      { match: 'InventoryStep', invocations: 1, durationMs: 40, logBytes: API_FUNCTION_LOG },
-      { match: 'PaymentStep', invocations: 1, durationMs: 40, logBytes: API_FUNCTION_LOG },
-      { match: 'CallbackHandler', invocations: 1, durationMs: 40, logBytes: API_FUNCTION_LOG },
+      { match: 'StartHandler', invocations: 1, durationMs: 50, logBytes: API_FUNCTION_LOG },
+      { match: 'InventoryStep', invocations: 1, durationMs: 50, logBytes: API_FUNCTION_LOG },
+      { match: 'PaymentStep', invocations: 1, durationMs: 50, logBytes: API_FUNCTION_LOG },
+      { match: 'CallbackHandler', invocations: 1, durationMs: 50, logBytes: API_FUNCTION_LOG },
     ],
-    dynamodb: { writes: 4, reads: 1, itemBytes: 1_024, newItems: 2 },
+    // the start record, the reservation and the charge; the confirm step updates the start record
+    dynamodb: { writes: 3, reads: 0, itemBytes: 1_024, newItems: 2 },
   },
 };
 

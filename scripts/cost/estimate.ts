@@ -6,7 +6,7 @@ import { ACCOUNT_ASSUMPTIONS, MainPath } from './assumptions';
 import { priceOf, PriceTable } from './prices';
 import {
   alarmMetrics, CfnTemplate, countOf, eventSourceMappings, findFunction, interfaceEndpointAzs, kinesisStreams,
-  provisionedConcurrency, proxies, resourcesOf, restApiStages, scheduledRunsPerMonth, serverlessClusters, stateMachineTypes,
+  provisionedConcurrency, proxies, resourcesOf, restApiStages, scheduledRunsPerMonth, serverlessClusters, stateMachines,
   tables, userPoolTiers, webAcls,
 } from './template';
 
@@ -106,6 +106,7 @@ export function mainPathCost(template: CfnTemplate, path: MainPath, prices: Pric
     if (quantity > 0) lines.push(line(prices, what, quantity, price));
   };
   let logBytes = 0;
+  const logSources = ['function logs'];
   let traced = false;
 
   for (const step of path.functions) {
@@ -178,13 +179,18 @@ export function mainPathCost(template: CfnTemplate, path: MainPath, prices: Pric
   }
   if (path.stepFunctions) {
     const sfn = path.stepFunctions;
-    for (const type of stateMachineTypes(template)) {
-      if (type === 'EXPRESS') {
+    for (const machine of stateMachines(template)) {
+      if (machine.type === 'EXPRESS') {
         add('Step Functions Express requests (EXPRESS in the template)', n * sfn.executions, 'stepfunctions.express.requests');
         add('Step Functions Express duration (64 MB)', n * sfn.executions * ((sfn.expressDurationMs ?? 1000) / 1000) * (64 / 1024), 'stepfunctions.express.gbSecond');
       } else {
         add(`Step Functions state transitions (${sfn.transitions} an execution, STANDARD in the template)`, n * sfn.executions * sfn.transitions,
           'stepfunctions.standard.transitions');
+      }
+      // Level ALL logs every state's entry and exit; ERROR only failures, which the happy path has none of.
+      if (machine.logLevel === 'ALL') {
+        logBytes += n * sfn.executions * sfn.transitions * sfn.logBytesPerTransition;
+        logSources.push('execution logs (level ALL in the template)');
       }
     }
   }
@@ -195,9 +201,12 @@ export function mainPathCost(template: CfnTemplate, path: MainPath, prices: Pric
     add('EFS Standard storage of the files written, one month', gb(n * path.efs.storedBytes), 'efs.standard.gbMonth');
   }
   add('Secrets Manager API calls', n * (path.secretsManagerCalls ?? 0), 'secretsManager.apiCalls');
-  if (path.otherLogBytes) logBytes += n * path.otherLogBytes.bytes;
-  add(`CloudWatch Logs ingestion (function logs${restRequests > 0 && stages.some((s) => s.accessLogs) ? ', API access logs' : ''}` +
-    `${path.otherLogBytes ? `, ${path.otherLogBytes.what}` : ''})`, gb(logBytes), 'cloudwatch.logs.ingestedGb');
+  if (restRequests > 0 && stages.some((s) => s.accessLogs)) logSources.push('API access logs');
+  if (path.otherLogBytes) {
+    logBytes += n * path.otherLogBytes.bytes;
+    logSources.push(path.otherLogBytes.what);
+  }
+  add(`CloudWatch Logs ingestion (${logSources.join(', ')})`, gb(logBytes), 'cloudwatch.logs.ingestedGb');
   if (traced) {
     add(`X-Ray traces (tracing on in the template; ${ACCOUNT_ASSUMPTIONS.xraySampledFraction * 100} % sampled)`, n * ACCOUNT_ASSUMPTIONS.xraySampledFraction, 'xray.tracesRecorded');
   }

@@ -269,7 +269,11 @@ export function restApiStages(template: CfnTemplate): { id: string; traced: bool
   }));
 }
 
-/** The type of each state machine (CloudFormation's default is STANDARD). */
-export function stateMachineTypes(template: CfnTemplate): string[] {
-  return resourcesOf(template, 'AWS::StepFunctions::StateMachine').map((sm) => String(sm.props.StateMachineType ?? 'STANDARD'));
+/** Each state machine's type and log level (CloudFormation's defaults: STANDARD, no logging). */
+export function stateMachines(template: CfnTemplate): { id: string; type: string; logLevel: string }[] {
+  return resourcesOf(template, 'AWS::StepFunctions::StateMachine').map((sm) => ({
+    id: sm.id,
+    type: String(sm.props.StateMachineType ?? 'STANDARD'),
+    logLevel: String(record(sm.props.LoggingConfiguration).Level ?? 'OFF'),
+  }));
 }

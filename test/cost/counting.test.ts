@@ -15,7 +15,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { MainPath } from '../../scripts/cost/assumptions';
 import { idleCost, mainPathCost, stackCost, total } from '../../scripts/cost/estimate';
 import { loadPrices, priceOf } from '../../scripts/cost/prices';
-import { withSection } from '../../scripts/cost/render';
+import { costAnchor, withSection } from '../../scripts/cost/render';
 import { alarmMetrics, CfnTemplate, findFunction, interfaceEndpointAzs, scheduledRunsPerMonth } from '../../scripts/cost/template';
 
 const prices = loadPrices();
@@ -196,5 +196,10 @@ describe('README sections', () => {
     const readme = `# A\n\n## Cost\n\n${section('a', 'one')}\n\nprose\n`;
     expect(withSection(readme, 'b', section('b', 'two'))).toBe(`# A\n\n## Cost\n\n${section('a', 'one')}\n\n${section('b', 'two')}\n\nprose\n`);
     expect(withSection('# New\n\n## API\n', 'n', section('n', 'x'))).toBe(`# New\n\n## API\n\n## Cost\n\n${section('n', 'x')}\n`);
+  });
+
+  test('the top table links to the Cost heading a README has', () => {
+    expect(costAnchor('# A\n\n## Cost\n')).toBe('cost');
+    expect(costAnchor('# A\n\n## Cost per 1,000 sagas\n')).toBe('cost-per-1000-sagas');
   });
 });

@@ -29,11 +29,13 @@ describe('cost of the example stacks', () => {
     if (stale.length > 0) throw new Error(`out of date: ${stale.join(', ')}; run \`${UPDATE_COMMAND}\``);
   });
 
-  test.each(costs.map((c) => [c.key] as const))('the README of %s holds its section once, under "## Cost"', (key) => {
+  test.each(costs.map((c) => [c.key] as const))('the README of %s holds its section once, in its "## Cost" section', (key) => {
     const readme = readFileSync(readmePath(ROOT, key), 'utf8');
     const begin = readme.indexOf(beginMarker(key));
-    expect(begin).toBeGreaterThan(readme.indexOf('\n## Cost\n'));
-    expect(readme.indexOf('\n## Cost\n')).toBeGreaterThan(0);
+    const heading = readme.search(/\n## Cost\b/);
+    expect(heading).toBeGreaterThan(0);
+    expect(begin).toBeGreaterThan(heading);
+    expect(readme.slice(heading + 1, begin)).not.toMatch(/\n## /);
     expect(readme.indexOf(beginMarker(key), begin + 1)).toBe(-1);
     expect(readme.indexOf(endMarker(key))).toBeGreaterThan(begin);
   });

@@ -82,6 +82,12 @@ export const ACCOUNT_ASSUMPTIONS = {
    */
   sqsIdlePollers: 5,
   sqsLongPollSeconds: 20,
+  /**
+   * Services cache the data keys of a customer-managed key for about 5 minutes: while traffic
+   * flows, each resource encrypting with the key asks KMS about once per period. The per-million
+   * figures assume the units are spread over a month.
+   */
+  kmsDataKeyReuseSeconds: 300,
   /** Free tiers are account-level and shared by all stacks: none is subtracted. */
   freeTiersApplied: false,
   /** Dashboards: the account already has its 3 free ones, so each of ours is billed. */

@@ -5,7 +5,7 @@
 import { ACCOUNT_ASSUMPTIONS, MainPath } from './assumptions';
 import { priceOf, PriceTable } from './prices';
 import {
-  alarmMetrics, CfnTemplate, countOf, eventSourceMappings, findFunction, interfaceEndpointAzs, kinesisStreams,
+  alarmMetrics, CfnTemplate, countOf, eventSourceMappings, findFunction, interfaceEndpointAzs, kinesisStreams, kmsKeyUsers,
   provisionedConcurrency, proxies, resourcesOf, restApiStages, scheduledRunsPerMonth, serverlessClusters, stateMachines,
   tables, userPoolTiers, webAcls,
 } from './template';
@@ -207,6 +207,10 @@ export function mainPathCost(template: CfnTemplate, path: MainPath, prices: Pric
     logSources.push(path.otherLogBytes.what);
   }
   add(`CloudWatch Logs ingestion (${logSources.join(', ')})`, gb(logBytes), 'cloudwatch.logs.ingestedGb');
+  const keyUsers = kmsKeyUsers(template).length;
+  add(`KMS requests: data keys of ${plural(keyUsers, 'resource')} encrypting with the template's keys, ` +
+    `at most one each per ${ACCOUNT_ASSUMPTIONS.kmsDataKeyReuseSeconds} s over a month of traffic`,
+  keyUsers * ((prices.hoursPerMonth * 3600) / ACCOUNT_ASSUMPTIONS.kmsDataKeyReuseSeconds), 'kms.requests');
   if (traced) {
     add(`X-Ray traces (tracing on in the template; ${ACCOUNT_ASSUMPTIONS.xraySampledFraction * 100} % sampled)`, n * ACCOUNT_ASSUMPTIONS.xraySampledFraction, 'xray.tracesRecorded');
   }

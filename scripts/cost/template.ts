@@ -277,3 +277,31 @@ export function stateMachines(template: CfnTemplate): { id: string; type: string
     logLevel: String(record(sm.props.LoggingConfiguration).Level ?? 'OFF'),
   }));
 }
+
+/** Every logical id a value refers to with `Ref` or `Fn::GetAtt`, at any depth. */
+function referencedIds(value: unknown, into: Set<string> = new Set()): Set<string> {
+  if (Array.isArray(value)) {
+    for (const item of value) referencedIds(item, into);
+  } else if (typeof value === 'object' && value !== null) {
+    const id = referencedId(value);
+    if (id !== undefined) into.add(id);
+    for (const item of Object.values(value)) referencedIds(item, into);
+  }
+  return into;
+}
+
+/**
+ * Resources that encrypt with a customer-managed key of the template (log groups, topics, queues,
+ * secrets, buses, state machines, ...): each asks KMS for data keys while it is in use. IAM
+ * policies, resource policies, rotation schedules, key aliases and the keys themselves only name
+ * a key, and are not counted.
+ */
+export function kmsKeyUsers(template: CfnTemplate): { id: string; type: string }[] {
+  const keys = new Set(resourcesOf(template, 'AWS::KMS::Key').map((key) => key.id));
+  const namingOnly = new Set(['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role', 'AWS::KMS::Key', 'AWS::KMS::Alias',
+    'AWS::SNS::TopicPolicy', 'AWS::SQS::QueuePolicy', 'AWS::SecretsManager::ResourcePolicy', 'AWS::SecretsManager::RotationSchedule']);
+  return Object.entries(template.Resources ?? {})
+    .filter(([, resource]) => !namingOnly.has(resource.Type) && !resource.Type.startsWith('Custom::'))
+    .filter(([, resource]) => [...referencedIds(resource.Properties ?? {})].some((id) => keys.has(id)))
+    .map(([id, resource]) => ({ id, type: resource.Type }));
+}

@@ -9,6 +9,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -16,7 +17,7 @@ import { MainPath } from '../../scripts/cost/assumptions';
 import { idleCost, mainPathCost, stackCost, total } from '../../scripts/cost/estimate';
 import { loadPrices, priceOf } from '../../scripts/cost/prices';
 import { costAnchor, withSection } from '../../scripts/cost/render';
-import { alarmMetrics, CfnTemplate, findFunction, interfaceEndpointAzs, scheduledRunsPerMonth } from '../../scripts/cost/template';
+import { alarmMetrics, CfnTemplate, findFunction, interfaceEndpointAzs, kmsKeyUsers, scheduledRunsPerMonth } from '../../scripts/cost/template';
 
 const prices = loadPrices();
 const HOURS = prices.hoursPerMonth;
@@ -159,6 +160,18 @@ describe('main path', () => {
     const prices_ = mainPathCost(template, path, prices).map((l) => l.price);
     expect(prices_).toContain('lambda.x86.gbSecond');
     expect(prices_).toContain('xray.tracesRecorded');
+  });
+
+  test('KMS requests come from the resources that encrypt with a key of the template, not from the policies that name it', () => {
+    const template = templateOf((stack) => {
+      const key = new kms.Key(stack, 'Key');
+      new logs.LogGroup(stack, 'Logs', { encryptionKey: key });
+      new sqs.Queue(stack, 'Queue', { encryptionMasterKey: key });
+      key.grantDecrypt(fn(stack, 'Handler'));
+    });
+    expect(kmsKeyUsers(template).map((u) => u.type).sort()).toEqual(['AWS::Logs::LogGroup', 'AWS::SQS::Queue']);
+    const requests = mainPathCost(template, path, prices).find((l) => l.price === 'kms.requests')!;
+    expect(requests.quantity).toBe(2 * (HOURS * 3600) / 300);
   });
 
   test('fails when the function of a step is not in the template, naming the candidates', () => {

@@ -26,6 +26,8 @@ export interface PriceTable {
   readonly region: string;
   readonly currency: string;
   readonly terms: string;
+  /** What `checked` means. */
+  readonly checked: string;
   readonly hoursPerMonth: number;
   readonly prices: Readonly<Record<string, Price>>;
 }

@@ -172,9 +172,11 @@ export function mainPathCost(template: CfnTemplate, path: MainPath, prices: Pric
   if (path.eventBridgeEvents) {
     const chunks = Math.ceil(path.payloadBytes / (64 * 1024));
     add('EventBridge PutEvents entries', n * path.eventBridgeEvents * chunks, 'eventbridge.putEvents');
-    if (countOf(template, 'AWS::Events::Archive') > 0) {
-      add('EventBridge archive: events archived (an archive is in the template)', gb(n * path.eventBridgeEvents * path.payloadBytes) * countOf(template, 'AWS::Events::Archive'),
-        'eventbridge.archive.processedGb');
+    const archives = countOf(template, 'AWS::Events::Archive');
+    if (archives > 0) {
+      const archived = gb(n * path.eventBridgeEvents * path.payloadBytes) * archives;
+      add('EventBridge archive: events archived (an archive is in the template)', archived, 'eventbridge.archive.processedGb');
+      add('EventBridge archive: storage of the events archived, one month', archived, 'eventbridge.archive.storageGbMonth');
     }
   }
   if (path.stepFunctions) {

@@ -247,6 +247,15 @@ project.addTask('bench', {
   exec: 'tsx scripts/bench.ts',
 }).prependSpawn(synthPrepare);
 
+// `npm run cost`: idle and per-million cost of every example stack, from its synthesized template
+// and scripts/cost/prices.json; `-- --breakdown`, `-- --update-readmes`, `-- --check` (scripts/cost.ts).
+// It imports ../lib like the synth benchmark: the same fresh build first.
+project.addTask('cost', {
+  description: 'Idle and per-million-request cost of every example stack, computed from its template and the price table',
+  exec: 'tsx scripts/cost.ts',
+  receiveArgs: true,
+}).prependSpawn(synthPrepare);
+
 project.addTask('feedback', {
   description: 'Time `npm ci`, `npx cdk synth` and `npm test` on clean clones of HEAD, against their targets',
   exec: 'tsx scripts/feedback.ts',

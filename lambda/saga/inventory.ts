@@ -4,7 +4,8 @@
  *
  * - reserve: one conditional update takes `quantity` from `available` and records the reservation
  *   under the execution id in `reservations`; a retry whose first attempt applied (lost response)
- *   finds its own reservation in the old item and answers as that write. Not enough stock (or no
+ *   finds its own reservation in the old item (returned with the failure, else read consistently)
+ *   and answers as that write. Not enough stock (or no
  *   such SKU) -> `OutOfStockError`.
  * - release (compensation): gives the reserved quantity back and removes the reservation, on the
  *   condition that it is still there; without it (never reserved, released already, or confirmed)
@@ -17,6 +18,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed, lazyDocumentClient } from '../shared/dynamodb';
 import { loadTableConfig } from './lib/config';
 import { OutOfStockError } from './lib/errors';
+import { readAfterRefusal, refusedMapHas } from './lib/refused';
 import { createStepHandler } from './lib/step';
 
 const config = loadTableConfig();
@@ -48,10 +50,9 @@ export const { handler } = createStepHandler('inventory', ['reserve', 'release']
       }));
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
-      const old = (err as { Item?: Record<string, unknown> }).Item;
-      const reservations = old?.reservations as Record<string, unknown> | undefined;
       // Our own earlier attempt applied and its answer was lost: it is the reservation.
-      if (reservations?.[executionId] === undefined) throw new OutOfStockError(order.sku, order.quantity);
+      const old = await readAfterRefusal(err, documentClient(), config.tableName, stockKey(order.sku));
+      if (!refusedMapHas(old, 'reservations', executionId)) throw new OutOfStockError(order.sku, order.quantity);
     }
     return { sku: order.sku, quantity: order.quantity, changed: true } satisfies InventoryResult;
   }

@@ -15,6 +15,7 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed, lazyDocumentClient } from '../shared/dynamodb';
 import { loadPaymentConfig } from './lib/config';
 import { PaymentDeclinedError, PaymentVoidedError, TransientStepError } from './lib/errors';
+import { readAfterRefusal, refusedString } from './lib/refused';
 import { createStepHandler } from './lib/step';
 
 const config = loadPaymentConfig();
@@ -34,7 +35,7 @@ export function paymentKey(executionId: string): { pk: string; sk: string } {
 }
 
 function oldStatus(err: unknown): PaymentStatus | undefined {
-  return (err as { Item?: { status?: PaymentStatus } }).Item?.status;
+  return refusedString(err, 'status') as PaymentStatus | undefined;
 }
 
 export const { handler } = createStepHandler('payment', ['charge', 'refund'] as const, async ({ action, executionId, order }): Promise<PaymentResult> => {
@@ -52,7 +53,7 @@ export const { handler } = createStepHandler('payment', ['charge', 'refund'] as 
       return { status: 'CHARGED', amount: order.amount, changed: true };
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
-      const status = oldStatus(err);
+      const status = oldStatus(await readAfterRefusal(err, documentClient(), config.tableName, Key));
       if (status === 'VOIDED') throw new PaymentVoidedError(executionId);
       return { status: status ?? 'CHARGED', amount: order.amount, changed: false };
     }
@@ -70,7 +71,7 @@ export const { handler } = createStepHandler('payment', ['charge', 'refund'] as 
     return { status: 'REFUNDED', amount: order.amount, changed: true };
   } catch (err) {
     if (!isConditionalCheckFailed(err)) throw err;
-    const status = oldStatus(err);
+    const status = oldStatus(await readAfterRefusal(err, documentClient(), config.tableName, Key));
     if (status !== undefined) return { status, amount: order.amount, changed: false };
   }
   // Nothing was charged: leave a tombstone so that a charge still in flight fails instead of applying.
@@ -85,7 +86,7 @@ export const { handler } = createStepHandler('payment', ['charge', 'refund'] as 
   } catch (err) {
     if (!isConditionalCheckFailed(err)) throw err;
     // The charge landed between the two writes: the next attempt of this state refunds it.
-    const status = oldStatus(err);
+    const status = oldStatus(await readAfterRefusal(err, documentClient(), config.tableName, Key));
     if (status === 'CHARGED') throw new TransientStepError('The charge landed while voiding it; the next attempt refunds it');
     return { status: status ?? 'VOIDED', amount: order.amount, changed: false };
   }

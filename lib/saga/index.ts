@@ -141,11 +141,11 @@ export class SagaWorkflow extends Construct {
     };
 
     const inventory = fn('InventoryStep', 'saga/inventory', 'saga-inventory', 'saga step: reserve and release stock', { TABLE_NAME: this.table.tableName });
-    this.table.grant(inventory.fn, 'dynamodb:UpdateItem');
+    this.table.grant(inventory.fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
     const payment = fn('PaymentStep', 'saga/payment', 'saga-payment', 'saga step: charge and refund', {
       TABLE_NAME: this.table.tableName, PAYMENT_LIMIT: String(props.paymentLimit ?? 1_000_000),
     });
-    this.table.grant(payment.fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    this.table.grant(payment.fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem');
     this.inventoryHandler = inventory.fn;
     this.paymentHandler = payment.fn;
 

@@ -11,7 +11,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { apiGatewayEvent, lambdaContext } from './api-gateway-events';
 import { isolatedRequire } from './load-handler';
-import { definitionFromTemplate, localFunctionArn, type AslDefinition, type CfnTemplate, type LocalLambda, type TaskTokenBroker } from './step-functions-local';
+import {
+  definitionFromTemplate, executionArnOf, localFunctionArn, NamedError,
+  type AslDefinition, type CfnTemplate, type LocalExecutionResult, type LocalLambda, type TaskTokenBroker,
+} from './step-functions-local';
 import { SagaWorkflow, type SagaWorkflowProps } from '../../lib/saga';
 
 export interface SynthesizedSaga {
@@ -95,6 +98,85 @@ export function callbackEvent(body: unknown): APIGatewayProxyEvent {
     resource: '/callbacks',
     path: '/callbacks',
     headers: { 'Content-Type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+export interface LocalExecution {
+  readonly executionArn: string;
+  readonly input: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  readonly done: Promise<LocalExecutionResult>;
+}
+
+/**
+ * StartExecution's documented name rules for STANDARD (API reference, StartExecution): a name
+ * already used by an open execution with the same input returns that execution; with another
+ * input, or once the execution is closed, `ExecutionAlreadyExists`. Every accepted start runs
+ * the synthesized definition locally; DescribeExecution reads what was started.
+ */
+export class LocalStandardStarts {
+  public readonly executions = new Map<string, LocalExecution>();
+
+  constructor(private readonly run: (name: string, input: unknown) => Promise<LocalExecutionResult>) {}
+
+  public startExecution(name: string, input: string): { executionArn: string } {
+    const existing = this.executions.get(name);
+    if (existing) {
+      if (existing.status === 'RUNNING' && existing.input === input) return { executionArn: existing.executionArn };
+      throw new NamedError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.executionArn}'`);
+    }
+    const execution: LocalExecution = {
+      executionArn: executionArnOf(name),
+      input,
+      status: 'RUNNING',
+      done: this.run(name, JSON.parse(input)).then((result) => {
+        execution.status = result.status;
+        return result;
+      }),
+    };
+    this.executions.set(name, execution);
+    return { executionArn: execution.executionArn };
+  }
+
+  public describeExecution(executionArn: string): { executionArn: string; input: string; status: string } {
+    const execution = [...this.executions.values()].find((e) => e.executionArn === executionArn);
+    if (!execution) throw new NamedError('ExecutionDoesNotExist', 'Execution Does Not Exist');
+    return { executionArn, input: execution.input, status: execution.status };
+  }
+}
+
+/** The reference start handler with its SFN client calling `starts` (STANDARD) or `sfnCalls` only. */
+export interface Starter {
+  readonly invoke: ApiInvoke;
+  readonly sfn: ReturnType<typeof mockClient>;
+  /** `@aws-sdk/client-sfn` of the handler's module registry (its command classes). */
+  readonly sdk: typeof import('@aws-sdk/client-sfn');
+}
+
+/** Calls of the command named `name` (`StartExecutionCommand`) on a client mock. */
+export function callsNamed(sfn: ReturnType<typeof mockClient>, name: string): number {
+  return sfn.calls().filter((call) => (call.args[0] as object).constructor.name === name).length;
+}
+
+export function starter(env: Record<string, string>, starts?: LocalStandardStarts): Starter {
+  const { module, others } = isolatedRequire<{ handler: (e: APIGatewayProxyEvent, c: unknown) => Promise<APIGatewayProxyResult> }>(
+    'lambda/saga/start', env, ['TABLE_NAME', 'STATE_MACHINE_ARN', 'WORKFLOW_TYPE', 'START_MODE', 'MAX_BODY_BYTES'], ['@aws-sdk/client-sfn']);
+  const sdk = others[0] as typeof import('@aws-sdk/client-sfn');
+  const sfn = mockClient(sdk.SFNClient as unknown as new () => SFNClient);
+  if (starts) {
+    sfn.on(sdk.StartExecutionCommand as never).callsFake((i: { name: string; input: string }) => starts.startExecution(i.name, i.input));
+    sfn.on(sdk.DescribeExecutionCommand as never).callsFake((i: { executionArn: string }) => starts.describeExecution(i.executionArn));
+  }
+  return { invoke: (event) => module.handler(event, lambdaContext()), sfn, sdk };
+}
+
+export function startEvent(body: unknown, key?: string | string[], headers: Record<string, string> = {}): APIGatewayProxyEvent {
+  return apiGatewayEvent({
+    method: 'POST',
+    resource: '/sagas',
+    path: '/sagas',
+    headers: { 'Content-Type': 'application/json', ...(key !== undefined ? { 'Idempotency-Key': key } : {}), ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 }

@@ -42,7 +42,8 @@ async function runWithBundles(sku: string, amount: number) {
   const env = { TABLE_NAME: db.tableName, AWS_ENDPOINT_URL_DYNAMODB: db.dynamo.endpoint, PAYMENT_LIMIT: '100000' };
   const broker = new TaskTokenBroker();
   const completer = callbackCompleter(broker);
-  const result = await runLocalExecution(sagaDefinition(synth, db.tableName), { order: { orderId: `o-${sku}`, customerId: 'c-1', sku, quantity: 4, amount } }, {
+  const input = { order: { orderId: `o-${sku}`, customerId: 'c-1', sku, quantity: 4, amount } };
+  const result = await runLocalExecution(sagaDefinition(synth, db.tableName), input, {
     executionName: `bundle-${sku}`,
     lambdas: {
       [localFunctionArn(synth.logicalId(synth.saga.inventoryHandler as never))]: bundleLambda('inventory', env),
@@ -54,7 +55,8 @@ async function runWithBundles(sku: string, amount: number) {
       await completer(callbackEvent({ taskToken: message.body.taskToken, outcome: 'confirmed' }));
     },
   });
-  return { result, stock: await stockOf(db.dynamo.client, db.tableName, sku), payment: await paymentOf(db.dynamo.client, db.tableName, result.executionArn) };
+  const stock = await stockOf(db.dynamo.client, db.tableName, sku);
+  return { result, stock, payment: await paymentOf(db.dynamo.client, db.tableName, result.executionArn) };
 }
 
 test('the saga on the bundles: happy path', async () => {

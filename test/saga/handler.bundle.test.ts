@@ -51,6 +51,7 @@ async function runWithBundles(sku: string, amount: number) {
     },
     dynamodb: db.dynamo.client,
     broker,
+    heartbeatMillisPerSecond: 1_000,
     onCallbackMessage: async (message) => {
       await completer(callbackEvent({ taskToken: message.body.taskToken, outcome: 'confirmed' }));
     },

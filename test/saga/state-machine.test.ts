@@ -46,7 +46,8 @@ async function runSaga(sku: string, answer: Answer = 'confirmed', extra: Partial
     dynamodb: db.dynamo.client,
     broker,
     onCallbackMessage: external,
-    heartbeatMillisPerSecond: 1,
+    // A silent external system times out after HeartbeatSeconds ms; one that answers has real seconds.
+    heartbeatMillisPerSecond: answer === 'silent' ? 1 : 1_000,
     ...extra,
   });
   const stock = await stockOf(db.dynamo.client, db.tableName, sku);

@@ -6,6 +6,7 @@
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { DYNAMODB_TRANSIENT_ERRORS, LAMBDA_SERVICE_ERRORS, SAGA_STATES, TRANSIENT_STEP_ERROR } from '../../lib/saga/definition';
 import { useDynaliteTable } from '../helpers/dynalite';
 import { callbackCompleter, callbackEvent, paymentOf, sagaDefinition, sagaLambdas, seedStock, stockOf, synthSaga, type ApiInvoke } from '../helpers/saga';
@@ -146,5 +147,35 @@ describe('the callback step', () => {
     const response = await completer(callbackEvent({ taskToken: 'local-token-expired', outcome: 'confirmed' }));
     expect(response.statusCode).toBe(409);
     expect(broker.answered).toEqual([]);
+  });
+});
+
+describe('EXPRESS definition', () => {
+  const express = synthSaga({ stateMachineType: sfn.StateMachineType.EXPRESS });
+
+  async function runExpress(sku: string, amount: number, faults: LocalExecutionOptions['faults'] = {}) {
+    await seedStock(db.dynamo.client, db.tableName, sku, 10);
+    const result = await runLocalExecution(sagaDefinition(express, db.tableName), { order: order(sku, { amount }) }, {
+      executionName: `express-${++run}`,
+      workflowType: 'EXPRESS',
+      lambdas: sagaLambdas(express, db.tableName, 100_000),
+      dynamodb: db.dynamo.client,
+      faults,
+    });
+    return { result, stock: await stockOf(db.dynamo.client, db.tableName, sku) };
+  }
+
+  test('is valid ASL and runs reserve, charge, confirm without a callback', async () => {
+    expect(aslValidator(sagaDefinition(express, 'table')).isValid).toBe(true);
+    const { result, stock } = await runExpress('express-ok', 1_000);
+    expect(result.statesEntered).toEqual([S.reserve, S.charge, S.confirm, S.confirmed]);
+    expect(result.output).toEqual(expect.objectContaining({ status: 'CONFIRMED' }));
+    expect(stock).toEqual({ available: 8, reservations: [] });
+  });
+
+  test('a failing Confirm refunds and releases', async () => {
+    const { result, stock } = await runExpress('express-fail', 1_000, { [S.confirm]: [new NamedError('DynamoDB.ResourceNotFoundException')] });
+    expect(result.statesEntered).toEqual([S.reserve, S.charge, S.confirm, S.refund, S.release, S.cancelled]);
+    expect(stock.available).toBe(10);
   });
 });

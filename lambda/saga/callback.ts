@@ -8,7 +8,7 @@
  *   runs its compensations;
  * - heartbeat -> SendTaskHeartbeat, 200: the external system is still working on it.
  * Step Functions takes one answer per token: a repeated or late answer gets 409 and changes
- * nothing; an unknown or malformed token 400. Configuration: POWERTOOLS_SERVICE_NAME only.
+ * nothing; an unknown or malformed token 400. Configuration: MAX_BODY_BYTES (`lib/config.ts`).
  */
 import { SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -16,8 +16,10 @@ import { awsErrorName, isTransientAwsError } from '../shared/aws-errors';
 import { parseJsonBody, jsonResponse } from '../shared/http';
 import { BadRequestError, ConflictError, MethodNotAllowedError, ServiceUnavailableError, ValidationError, type ErrorDetail } from '../shared/http-errors';
 import { answerApiError, createLogger, startApiInvocation } from '../shared/logger';
+import { loadCallbackConfig } from './lib/config';
 import { lazySfnClient } from './lib/sfn';
 
+const config = loadCallbackConfig();
 const logger = createLogger('saga-callback');
 const sfn = lazySfnClient();
 
@@ -76,7 +78,7 @@ export async function handler(event: APIGatewayProxyEvent, context?: Context): P
   const requestId = startApiInvocation(logger, event, context);
   try {
     if (event.httpMethod !== 'POST') throw new MethodNotAllowedError(event.httpMethod, ['POST']);
-    const request = parseCallback(parseJsonBody(event, { maxBytes: 8_192 }));
+    const request = parseCallback(parseJsonBody(event, { maxBytes: config.maxBodyBytes }));
     await complete(request);
     logger.info('callback delivered', { outcome: request.outcome });
     return jsonResponse(200, { outcome: request.outcome, delivered: true });

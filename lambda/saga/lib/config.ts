@@ -9,6 +9,7 @@
  * | start | WORKFLOW_TYPE | `STANDARD` | `STANDARD` or `EXPRESS` |
  * | start | START_MODE | `async` | `async` (202) or `sync` (EXPRESS only: StartSyncExecution, 200) |
  * | start | MAX_BODY_BYTES | `16384` | integer 256..262144 |
+ * | callback | MAX_BODY_BYTES | `8192` | integer 256..65536 (a task token is at most 2048 characters) |
  * | all | POWERTOOLS_SERVICE_NAME | the entry name | Powertools service name |
  */
 import { EnvReader } from '../../shared/config';
@@ -48,4 +49,11 @@ export function loadStartConfig(env: NodeJS.ProcessEnv = process.env): StartConf
   if (startMode === 'sync' && workflowType !== 'EXPRESS') reader.problem('START_MODE', 'sync needs WORKFLOW_TYPE=EXPRESS (StartSyncExecution runs Express workflows only)');
   reader.done();
   return { tableName, stateMachineArn, workflowType, startMode, maxBodyBytes };
+}
+
+export function loadCallbackConfig(env: NodeJS.ProcessEnv = process.env): { maxBodyBytes: number } {
+  const reader = new EnvReader(env);
+  const maxBodyBytes = reader.integerInRange('MAX_BODY_BYTES', 8_192, 256, 65_536);
+  reader.done();
+  return { maxBodyBytes };
 }

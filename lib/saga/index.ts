@@ -101,7 +101,8 @@ export class SagaWorkflow extends Construct {
   public readonly inventoryHandler: lambda.IFunction;
   public readonly paymentHandler: lambda.IFunction;
   public readonly startHandler: lambda.IFunction;
-  public readonly callbackHandler: lambda.IFunction;
+  /** Behind `POST /callbacks`; undefined without `awaitConfirmation`. */
+  public readonly callbackHandler?: lambda.IFunction;
   public readonly logGroup: logs.ILogGroup;
   /** The customer-managed key of the state machine, its log groups and its queues. */
   public readonly encryptionKey: kms.IKey;
@@ -218,18 +219,20 @@ export class SagaWorkflow extends Construct {
         reason: 'DescribeExecution of this state machine\'s executions only, to answer a retried start; their names derive from Idempotency-Keys, unknown at deploy time.',
       }]);
     }
-    const callback = fn('CallbackHandler', 'saga/callback', 'saga-callback', 'POST /callbacks: completes the waiting task (task token)', {});
-    this.stateMachine.grantTaskResponse(callback.fn);
+    const callback = this.callbackQueue
+      ? fn('CallbackHandler', 'saga/callback', 'saga-callback', 'POST /callbacks: completes the waiting task (task token)', {})
+      : undefined;
+    if (callback) this.stateMachine.grantTaskResponse(callback.fn);
     this.startHandler = start.fn;
-    this.callbackHandler = callback.fn;
+    this.callbackHandler = callback?.fn;
 
     this.restApi = createPatternApi(this, NAME, props);
     this.api = this.restApi.api;
     this.restApi.addLambdaRoute('/sagas', start.target, 'POST');
-    if (this.callbackQueue) this.restApi.addLambdaRoute('/callbacks', callback.target, 'POST');
+    if (callback) this.restApi.addLambdaRoute('/callbacks', callback.target, 'POST');
 
     const alarms = new AlarmFactory(this, props.alarmTopic);
-    this.addAlarms(alarms, heartbeat, [start.fn, callback.fn]);
+    this.addAlarms(alarms, heartbeat, { Start: start.fn, ...(callback ? { Callback: callback.fn } : {}) });
     for (const r of rollbacks) (r.rollbackAlarms as cloudwatch.IAlarm[]).push(...this.restApi.rollbackAlarms);
     ({ alarms: this.alarms, dashboard: this.dashboard } = completeOperations(this, props, [...this.restApi.alarms, ...alarms.alarms], rollbacks));
   }
@@ -266,7 +269,7 @@ export class SagaWorkflow extends Construct {
     });
   }
 
-  private addAlarms(alarms: AlarmFactory, heartbeat: Duration, apiHandlers: lambda.IFunction[]): void {
+  private addAlarms(alarms: AlarmFactory, heartbeat: Duration, apiHandlers: Record<string, lambda.IFunction>): void {
     const sm = this.stateMachine;
     const stat = { period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM };
     alarms.add('ExecutionsFailedAlarm', {
@@ -299,11 +302,13 @@ export class SagaWorkflow extends Construct {
         description: `Callback messages of ${this.node.path} failed 5 receives and wait in the DLQ; their sagas time out and compensate.`,
       });
     }
-    apiHandlers.forEach((handler, i) => alarms.add(`${i === 0 ? 'Start' : 'Callback'}HandlerErrorsAlarm`, {
-      metric: LambdaMetrics.errorCount(handler),
-      threshold: 1,
-      description: `The ${i === 0 ? 'start' : 'callback'} handler of ${this.node.path} crashed or timed out (not a 4XX/5XX answer). Check its log group.`,
-    }));
+    for (const [name, handler] of Object.entries(apiHandlers)) {
+      alarms.add(`${name}HandlerErrorsAlarm`, {
+        metric: LambdaMetrics.errorCount(handler),
+        threshold: 1,
+        description: `The ${name.toLowerCase()} handler of ${this.node.path} crashed or timed out (not a 4XX/5XX answer). Check its log group.`,
+      });
+    }
   }
 }
 

@@ -149,6 +149,8 @@ describe('SagaWorkflow options', () => {
     expect(definition.States[SAGA_STATES.charge].Next).toBe(SAGA_STATES.confirm);
     template.resourceCountIs('AWS::SQS::Queue', 0);
     template.resourceCountIs('AWS::ApiGateway::Method', 1);
+    template.resourceCountIs('AWS::Lambda::Function', 3);
+    expect(saga.callbackHandler).toBeUndefined();
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ WORKFLOW_TYPE: 'EXPRESS', START_MODE: 'async' }) } });
     expect(saga.callbackQueue).toBeUndefined();
     expect(nagFindings(stack)).toEqual([]);
@@ -202,6 +204,8 @@ describe('SagaWorkflow options', () => {
     expect(machine).toMatch(/SagaInventoryStepDeploymentAlias|InventoryStepDeployment[A-Za-z0-9]*Alias/);
     template.resourceCountIs('AWS::Lambda::Alias', 4);
     template.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 4);
+    // The API's 5XX rate rolls back the API handlers' deployments too.
+    expect(saga.deployments.every((d) => d.alarms.length > 0)).toBe(true);
     expect(saga.deployments).toHaveLength(4);
   });
 

@@ -22,6 +22,8 @@ export const SAGA_STATES = {
 export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException',
 ];
+/** A step function that ran out of its Lambda timeout (the step is idempotent, so it is retried). */
+export const LAMBDA_FUNCTION_TIMEOUT = 'Sandbox.Timedout';
 /** What the reference steps throw for a throttled or failing dependency (lambda/saga/lib/errors.ts). */
 export const TRANSIENT_STEP_ERROR = 'TransientStepError';
 /** DynamoDB service-integration errors worth a retry. */
@@ -91,7 +93,7 @@ export function buildSagaDefinition(scope: Construct, options: SagaDefinitionOpt
     addRetries(task, [
       { errors: LAMBDA_SERVICE_ERRORS, maxAttempts: compensation ? options.compensationMaxAttempts : 4, interval: Duration.seconds(1) },
       {
-        errors: [TRANSIENT_STEP_ERROR, sfn.Errors.TIMEOUT],
+        errors: [TRANSIENT_STEP_ERROR, sfn.Errors.TIMEOUT, LAMBDA_FUNCTION_TIMEOUT],
         maxAttempts: compensation ? options.compensationMaxAttempts : 3,
         interval: Duration.seconds(2),
       },

@@ -7,7 +7,7 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { DYNAMODB_TRANSIENT_ERRORS, LAMBDA_SERVICE_ERRORS, SAGA_STATES, TRANSIENT_STEP_ERROR } from '../../lib/saga/definition';
+import { DYNAMODB_TRANSIENT_ERRORS, LAMBDA_FUNCTION_TIMEOUT, LAMBDA_SERVICE_ERRORS, SAGA_STATES, TRANSIENT_STEP_ERROR } from '../../lib/saga/definition';
 import { useDynaliteTable } from '../helpers/dynalite';
 import { callbackCompleter, callbackEvent, paymentOf, sagaDefinition, sagaLambdas, seedStock, stockOf, synthSaga, type ApiInvoke } from '../helpers/saga';
 import { NamedError, runLocalExecution, TaskTokenBroker, type CallbackMessage, type LocalExecutionOptions } from '../helpers/step-functions-local';
@@ -93,12 +93,12 @@ test('transient errors are retried per error type, then the saga goes on', async
   const { result, stock } = await runSaga('retry', 'confirmed', {
     faults: {
       [S.reserve]: [new NamedError('Lambda.TooManyRequestsException'), new NamedError(TRANSIENT_STEP_ERROR)],
-      [S.charge]: [new NamedError(LAMBDA_SERVICE_ERRORS[0])],
+      [S.charge]: [new NamedError(LAMBDA_SERVICE_ERRORS[0]), new NamedError(LAMBDA_FUNCTION_TIMEOUT)],
       [S.confirm]: [new NamedError(DYNAMODB_TRANSIENT_ERRORS[0])],
     },
   });
   expect(result.status).toBe('SUCCEEDED');
-  expect(result.retries).toEqual([S.reserve, S.reserve, S.charge, S.confirm]);
+  expect(result.retries).toEqual([S.reserve, S.reserve, S.charge, S.charge, S.confirm]);
   expect(stock).toEqual({ available: 8, reservations: [] });
 });
 

@@ -70,6 +70,19 @@ export interface SagaWorkflowProps extends PatternTableProps, PatternOperationsP
   readonly logRetention?: logs.RetentionDays;
   /** Props of the API building block (authorization, throttling, WAF, ...). @default - REGIONAL, IAM auth, 100 rps */
   readonly apiProps?: SecureRestApiProps;
+  /**
+   * Your own inventory step instead of the reference one (handler `index.handler`): it gets
+   * `{action: "reserve" | "release", executionId, order}`, TABLE_NAME, and read/write on the table;
+   * it must be idempotent per execution and throw `TransientStepError` to be retried.
+   * @default - the reference inventory step
+   */
+  readonly inventoryCode?: lambda.Code;
+  /**
+   * Your own payment step (e.g. your provider's client; pass `executionId` as its idempotency key):
+   * `{action: "charge" | "refund", executionId, order}`, TABLE_NAME and PAYMENT_LIMIT, read/write on the table.
+   * @default - the reference payment step
+   */
+  readonly paymentCode?: lambda.Code;
   /** Overrides of the four functions' props (memory, timeout, VPC, reserved concurrency, ...). @default - library defaults */
   readonly functionProps?: lambda.FunctionOptions;
   /** The reference payment step declines charges above this amount (minor units). @default 1000000 */
@@ -124,9 +137,9 @@ export class SagaWorkflow extends Construct {
 
     this.table = patternTable(this, NAME, props, { timeToLiveAttribute: 'expiresAt' });
     const rollbacks: DeploymentRollback[] = [];
-    const fn = (fid: string, asset: string, serviceName: string, description: string, environment: Record<string, string>) => {
+    const fn = (fid: string, asset: string, serviceName: string, description: string, environment: Record<string, string>, code?: lambda.Code) => {
       const created = createLibraryFunction(this, fid, {
-        code: referenceHandlerCode(asset),
+        code: code ?? referenceHandlerCode(asset),
         serviceName,
         description: `${this.node.path}: ${description}`,
         environment,
@@ -141,12 +154,21 @@ export class SagaWorkflow extends Construct {
       return { fn: created.function, target: applied.invokeTarget };
     };
 
-    const inventory = fn('InventoryStep', 'saga/inventory', 'saga-inventory', 'saga step: reserve and release stock', { TABLE_NAME: this.table.tableName });
-    this.table.grant(inventory.fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    const inventory = fn('InventoryStep', 'saga/inventory', 'saga-inventory', 'saga step: reserve and release stock',
+      { TABLE_NAME: this.table.tableName }, props.inventoryCode);
+    if (props.inventoryCode) {
+      this.table.grantReadWriteData(inventory.fn);
+    } else {
+      this.table.grant(inventory.fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    }
     const payment = fn('PaymentStep', 'saga/payment', 'saga-payment', 'saga step: charge and refund', {
       TABLE_NAME: this.table.tableName, PAYMENT_LIMIT: String(props.paymentLimit ?? 1_000_000),
-    });
-    this.table.grant(payment.fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    }, props.paymentCode);
+    if (props.paymentCode) {
+      this.table.grantReadWriteData(payment.fn);
+    } else {
+      this.table.grant(payment.fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    }
     this.inventoryHandler = inventory.fn;
     this.paymentHandler = payment.fn;
 

@@ -2,6 +2,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -207,6 +208,18 @@ describe('SagaWorkflow options', () => {
     // The API's 5XX rate rolls back the API handlers' deployments too.
     expect(saga.deployments.every((d) => d.alarms.length > 0)).toBe(true);
     expect(saga.deployments).toHaveLength(4);
+  });
+
+  test('your own step code: used instead of the reference steps, with read/write on the table', () => {
+    const code = lambda.Code.fromInline('exports.handler = async () => ({})');
+    const { template, stack } = build({ inventoryCode: code, paymentCode: code });
+    const inline = template.findResources('AWS::Lambda::Function', { Properties: { Code: { ZipFile: Match.anyValue() } } });
+    expect(Object.keys(inline)).toHaveLength(2);
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem']) })]) },
+      Roles: [{ Ref: Match.stringLikeRegexp('SagaInventoryStepRole') }],
+    });
+    expect(nagFindings(stack)).toEqual([]);
   });
 
   test('grants: redrive, consume callbacks, invoke the API', () => {

@@ -7,6 +7,7 @@ import { HardenedRestApiExampleStack } from './hardened-rest-api';
 import { PeriodicJobExampleStack } from './periodic-job';
 import { RelationalMicroserviceExampleStack } from './rds-proxy';
 import { RestApiExampleStack } from './rest-api';
+import { SagaExampleStack } from './saga';
 import { StreamProcessingExampleStack } from './stream-processing';
 import { WebApplicationExampleStack } from './web-app';
 
@@ -52,6 +53,7 @@ export function addExampleStacks(app: App, options: ExampleStacksOptions = {}): 
     'rds-proxy': new RelationalMicroserviceExampleStack(app, `RelationalMicroserviceExample${suffix}`, {
       description: 'Serverless reference architecture: relational microservice (API Gateway -> Lambda in a VPC -> RDS Proxy -> Aurora Serverless v2 PostgreSQL)',
     }),
+    'saga': new SagaExampleStack(app, `SagaExample${suffix}`, { description: 'Serverless reference architecture: saga (API Gateway -> Step Functions: Lambda steps, SQS task-token callback, direct DynamoDB, compensations)' }),
     'canary': new CanaryDeploymentExampleStack(app, `CanaryDeploymentExample${suffix}`, {
       description: 'Serverless reference architecture: canary deployment (Lambda versions + alias + CodeDeploy, hooks and rollback alarms) of the RESTful microservice',
     }),

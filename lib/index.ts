@@ -22,6 +22,8 @@ export { RelationalMicroservice } from './rds-proxy';
 export type { RelationalDatabaseOptions, RelationalMicroserviceProps, RelationalProxyOptions } from './rds-proxy';
 export { RestfulMicroservice } from './rest-api';
 export type { RestfulMicroserviceProps } from './rest-api';
+export { SagaLogLevel, SagaWorkflow } from './saga';
+export type { SagaWorkflowProps } from './saga';
 export { StreamProcessor } from './stream-processing';
 export type { StreamProcessorProps } from './stream-processing';
 export { WebApplication } from './web-app';

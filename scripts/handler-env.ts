@@ -19,6 +19,10 @@ export const HANDLER_IMPORT_ENV: Record<string, Record<string, string>> = {
   },
   'event-driven/publisher': { EVENT_BUS_NAME: 'bundle-test', EVENT_SOURCE: 'bundle.test', ENTITY_NAME: 'item' },
   'event-driven/projection-consumer': { TABLE_NAME: 'bundle-test' },
+  'saga/inventory': { TABLE_NAME: 'bundle-test' },
+  'saga/payment': { TABLE_NAME: 'bundle-test' },
+  'saga/start': { TABLE_NAME: 'bundle-test', STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:bundle-test' },
+  'saga/callback': {},
   'canary/pre-traffic': { TARGET_VERSION_ARN: 'arn:aws:lambda:us-east-1:000000000000:function:bundle-test:1' },
   'canary/post-traffic': { FUNCTION_NAME: 'bundle-test', ALIAS_NAME: 'live', TARGET_VERSION: '1' },
 };

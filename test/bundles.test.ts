@@ -47,6 +47,8 @@ const NAMED_ERRORS: Record<string, readonly string[]> = {
   'rds-proxy/api': ['NotFoundError', 'PreconditionFailedError', 'StatementOutcomeUnknownError'],
   'event-driven/publisher': ['UnidentifiableRecordError'],
   'event-driven/projection-consumer': ['MalformedEventError'],
+  'saga/inventory': ['OutOfStockError', 'TransientStepError', 'InvalidStepInputError'],
+  'saga/payment': ['PaymentDeclinedError', 'PaymentVoidedError', 'TransientStepError', 'InvalidStepInputError'],
 };
 
 describe.each(handlers.map((h) => [h.assetName]))('bundle %s keeps names and ships a source map', (assetName) => {

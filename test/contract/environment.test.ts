@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { Duration, Size, Stack } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { loadPostTrafficConfig, loadPreTrafficConfig } from '../../lambda/canary/lib/config';
 import { loadConfig as loadFilesConfig } from '../../lambda/efs/lib/config';
 import { loadConsumerConfig as loadProjectionConsumerConfig, loadPublisherConfig as loadChangePublisherConfig } from '../../lambda/event-driven/lib/config';
@@ -15,10 +16,11 @@ import { loadConsumerConfig, loadPublisherConfig, loadRedriveConfig } from '../.
 import { loadConfig as loadPollerConfig } from '../../lambda/periodic-job/lib/config';
 import { loadApiConfig, loadMigrateConfig } from '../../lambda/rds-proxy/lib/config';
 import { loadConfig as loadRestApiConfig } from '../../lambda/rest-api/lib/config';
+import { loadCallbackConfig, loadPaymentConfig, loadStartConfig, loadTableConfig } from '../../lambda/saga/lib/config';
 import { loadConfig as loadStreamConfig } from '../../lambda/stream-processing/lib/config';
 import {
   CanaryDeployment, EventDrivenMicroservice, EventSubscriberTarget, FanOut, FanOutConsumerCode, FileStorageService, PagingStyle, PeriodicJob,
-  RelationalMicroservice, RestfulMicroservice, StreamProcessor, WebApplication,
+  RelationalMicroservice, RestfulMicroservice, SagaWorkflow, StreamProcessor, WebApplication,
 } from '../../lib';
 import { ASSETS_DIR, discoverHandlers, ROOT } from '../../scripts/bundle';
 import {
@@ -43,6 +45,10 @@ const LOADERS: Record<string, ConfigLoader> = {
   'rds-proxy/api': loadApiConfig,
   'rds-proxy/migrate': loadMigrateConfig,
   'rest-api/api': loadRestApiConfig,
+  'saga/callback': loadCallbackConfig,
+  'saga/inventory': loadTableConfig,
+  'saga/payment': loadPaymentConfig,
+  'saga/start': loadStartConfig,
   'stream-processing/processor': loadStreamConfig,
 };
 const ASSETS = Object.keys(LOADERS);
@@ -263,6 +269,17 @@ const SCENARIOS: Scenario[] = [
       'event-driven/publisher': { entity: 'order', source: 'example.orders' },
       'event-driven/projection-consumer': { tombstoneRetentionSeconds: 91 * 86_400 },
     },
+  },
+  {
+    name: 'SagaWorkflow, defaults',
+    build: (s) => new SagaWorkflow(s, 'Saga'),
+    assets: ['saga/callback', 'saga/inventory', 'saga/payment', 'saga/start'],
+  },
+  {
+    name: 'SagaWorkflow, EXPRESS with a synchronous start and a payment limit',
+    build: (s) => new SagaWorkflow(s, 'Saga', { stateMachineType: sfn.StateMachineType.EXPRESS, synchronousStart: true, paymentLimit: 500 }),
+    assets: ['saga/inventory', 'saga/payment', 'saga/start'],
+    expect: { 'saga/start': { workflowType: 'EXPRESS', startMode: 'sync' }, 'saga/payment': { paymentLimit: 500 } },
   },
   {
     name: 'CanaryDeployment, both reference hooks with defaults',

@@ -10,7 +10,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import {
   EventDrivenMicroservice, FanOut, FanOutConsumerCode, FileStorageService, PatternEncryptionProps, PeriodicJob, RelationalMicroservice,
-  RestfulMicroservice, StreamProcessor, WebApplication,
+  RestfulMicroservice, SagaWorkflow, StreamProcessor, WebApplication,
 } from '../../lib';
 import { siteFixture } from '../helpers/site-fixture';
 
@@ -26,6 +26,7 @@ const PATTERNS: Array<[string, (stack: Stack, props: PatternEncryptionProps) => 
   ['StreamProcessor', (stack, props) => new StreamProcessor(stack, 'Pattern', props)],
   ['FanOut', (stack, props) => new FanOut(stack, 'Pattern', { ...props, subscribers: [{ name: 'audit', consumer: { code: FanOutConsumerCode.audit() } }] })],
   ['EventDrivenMicroservice', (stack, props) => new EventDrivenMicroservice(stack, 'Pattern', props)],
+  ['SagaWorkflow', (stack, props) => new SagaWorkflow(stack, 'Pattern', props)],
   ['PeriodicJob', (stack, props) => new PeriodicJob(stack, 'Pattern', { ...props, sourceApi: { url: 'https://api.example.com/v1/catalog' } })],
   ['WebApplication', (stack, props) => new WebApplication(stack, 'Pattern', { ...props, siteDirectory: SITE })],
   ['RelationalMicroservice', (stack, props) => new RelationalMicroservice(stack, 'Pattern', { ...props, code })],

@@ -8,7 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { IConstruct } from 'constructs';
 import {
   CanaryDeployment, EventDrivenMicroservice, FanOut, FanOutConsumerCode, FileStorageService, PatternOperationsProps, PeriodicJob,
-  RelationalMicroservice, RestfulMicroservice, StreamProcessor, WebApplication,
+  RelationalMicroservice, RestfulMicroservice, SagaWorkflow, StreamProcessor, WebApplication,
 } from '../../lib';
 import { allowedPermissions, expectExactly, actionsOn } from '../helpers/iam';
 import { siteFixture } from '../helpers/site-fixture';
@@ -78,6 +78,13 @@ const CASES: Record<string, ContractCase> = {
     deployments: (p: RelationalMicroservice) => [p.deployment!],
     rollbackAlarms: (p: RelationalMicroservice) => [p.restApi.rollbackAlarms],
     trigger: 'AWS::ApiGateway::Method',
+  },
+  SagaWorkflow: {
+    build: (stack, ops) => new SagaWorkflow(stack, 'Pattern', ops),
+    // Every function: the two steps, the starter and the callback completer.
+    deployments: (p: SagaWorkflow) => p.deployments,
+    rollbackAlarms: (p: SagaWorkflow) => p.deployments.map(() => p.restApi.rollbackAlarms),
+    trigger: ['AWS::StepFunctions::StateMachine', 'AWS::ApiGateway::Method'],
   },
   FileStorageService: {
     build: (stack, ops) => new FileStorageService(stack, 'Pattern', { ...ops, code }),

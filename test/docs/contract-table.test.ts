@@ -27,7 +27,7 @@ const rows = contractRows();
 test('the table lists every pattern construct', () => {
   expect(rows.map((r) => r[0])).toEqual([
     '`RestfulMicroservice`', '`StreamProcessor`', '`FanOut`', '`EventDrivenMicroservice`', '`PeriodicJob`', '`WebApplication`',
-    '`RelationalMicroservice`', '`FileStorageService`', '`CanaryDeployment`',
+    '`RelationalMicroservice`', '`FileStorageService`', '`SagaWorkflow`', '`CanaryDeployment`',
   ]);
 });
 

@@ -267,6 +267,8 @@ function refValue(template: CfnTemplate, name: string): string {
       return nameOf(template, name, 'DBProxyName');
     case 'AWS::Events::EventBus':
       return nameOf(template, name, 'Name');
+    case 'AWS::StepFunctions::StateMachine':
+      return arn('states', `stateMachine:${nameOf(template, name, 'StateMachineName')}`);
     default:
       throw new Error(`no deploy-time stand-in for Ref of ${resource.Type} (${name})`);
   }

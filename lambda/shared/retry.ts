@@ -22,7 +22,8 @@ export function backoffDelayMs(retry: number, options: Pick<RetryOptions, 'baseD
   return Math.floor((options.random ?? Math.random)() * ceiling);
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Waits `ms`, or less when `signal` aborts: a wait between retries never outlives the invocation's deadline. */
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const onAbort = (): void => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { lambdaContext } from './api-gateway-events';
+import type { BusEvent } from './event-bus';
 import { isolatedRequire, REPO_ROOT, type Env } from './load-handler';
 import { toChangeEvent } from '../../lambda/event-driven/lib/change-event';
 
@@ -112,17 +113,8 @@ export function schemaErrors(detailType: string, detail: unknown): string[] {
   return validate(detail) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
 }
 
-export interface TestEnvelope {
-  readonly 'version': '0';
-  readonly 'id': string;
-  readonly 'detail-type': string;
-  readonly 'source': string;
-  readonly 'account': string;
-  readonly 'time': string;
-  readonly 'region': string;
-  readonly 'resources': string[];
-  readonly 'detail': Record<string, unknown>;
-}
+/** An event as the bus delivers it to a rule's target. */
+export type TestEnvelope = BusEvent;
 
 /** The EventBridge event a rule target receives for each record's published entry (as the publisher builds it). */
 export function envelopesOf(records: readonly DynamoDBRecord[], entity = TEST_ENTITY): TestEnvelope[] {

@@ -20,7 +20,7 @@ import { toChangeEvent, PUT_EVENTS_LIMITS, type ChangeEventOptions } from './cha
 import type { RetryConfig } from './config';
 import { classifyAwsError, errorSummary } from '../../shared/aws-errors';
 import { createLimiter } from '../../shared/concurrency';
-import { backoffDelayMs } from '../../shared/retry';
+import { backoffDelayMs, sleep } from '../../shared/retry';
 
 export const MAX_PARALLEL_REQUESTS = 4;
 
@@ -96,21 +96,6 @@ export function toRequests(events: readonly PendingEvent[]): PendingEvent[][] {
   }
   if (current.length > 0) requests.push(current);
   return requests;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 interface RequestResult {

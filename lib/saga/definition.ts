@@ -148,8 +148,10 @@ export function buildSagaDefinition(scope: Construct, options: SagaDefinitionOpt
   confirm.next(confirmed);
 
   const catchInto = (state: sfn.TaskStateBase, handler: sfn.IChainable) => state.addCatch(handler, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-  catchInto(reserve, cancelled);
-  catchInto(charge, release);
+  // A failed step is compensated too: its last attempt may have applied with its answer lost
+  // (a timeout). Release and Refund are idempotent and change nothing when there is nothing to undo.
+  catchInto(reserve, release);
+  catchInto(charge, refund);
   catchInto(confirm, refund);
 
   if (!options.callback) return reserve.next(charge).next(confirm);

@@ -1,4 +1,4 @@
-import { ArnFormat, CfnElement, Duration, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, CfnElement, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -14,6 +14,7 @@ import { AlarmFactory } from '../core/alarms';
 import { createPatternApi, SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS } from '../core/api-service';
 import { referenceHandlerCode } from '../core/assets';
 import { CanaryDeployment } from '../core/canary-deployment';
+import { stackUuid } from '../core/deployment-names';
 import { encryptedLogGroup, PatternEncryptionProps, usePatternKey } from '../core/encryption';
 import { assertExclusive, assertIntegerInRange, InvalidPropsError } from '../core/errors';
 import { createLibraryFunction } from '../core/function';
@@ -123,6 +124,7 @@ export class SagaWorkflow extends Construct {
   public readonly dashboard?: cloudwatch.Dashboard;
   /** The CodeDeploy deployments of the functions when `deployment` is set. */
   public readonly deployments: CanaryDeployment[] = [];
+  private readonly stateMachineArnFromName: string;
 
   constructor(scope: Construct, id: string, props: SagaWorkflowProps = {}) {
     super(scope, id);
@@ -192,7 +194,13 @@ export class SagaWorkflow extends Construct {
       assumedBy: servicePrincipalFor('states.amazonaws.com', Stack.of(this).account),
       description: `Execution role of ${this.node.path}/StateMachine`,
     });
-    this.logGroup = encryptedLogGroup(this, 'ExecutionLogs', { retention: props.logRetention ?? LOG_RETENTION_DEFAULT });
+    this.logGroup = encryptedLogGroup(this, 'ExecutionLogs', {
+      // Step Functions adds each execution log group to the account's CloudWatch Logs resource
+      // policy (5,120 characters) unless its name starts with /aws/vendedlogs/. The stack's UUID
+      // keeps the retained group's name new in each deployment.
+      logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}-${stackUuid(this)}`,
+      retention: props.logRetention ?? LOG_RETENTION_DEFAULT,
+    });
     const definition = buildSagaDefinition(this, {
       inventory: inventory.target,
       payment: payment.target,
@@ -202,7 +210,16 @@ export class SagaWorkflow extends Construct {
       compensationMaxAttempts: props.compensationMaxAttempts ?? 8,
     });
     const logLevel = props.logLevel ?? SagaLogLevel.ALL;
+    const stateMachineName = Names.uniqueResourceName(this, { maxLength: 80, separator: '-' });
+    // The ARN from the name, as the encryption context carries it: policies that name it need no
+    // reference to the state machine (and stay short: IAM counts the ARN, not the reference).
+    this.stateMachineArnFromName = Stack.of(this).formatArn({
+      service: 'states', resource: 'stateMachine', resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      // A name known at synth: CDK scopes the role's use of the key to the state machine's ARN
+      // (kms:EncryptionContext:aws:states:stateMachineArn), which it builds from this name.
+      stateMachineName,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       stateMachineType: this.stateMachineType,
       timeout: executionTimeout,
@@ -245,6 +262,10 @@ export class SagaWorkflow extends Construct {
       ? fn('CallbackHandler', 'saga/callback', 'saga-callback', 'POST /callbacks: completes the waiting task (task token)', {})
       : undefined;
     if (callback) this.stateMachine.grantTaskResponse(callback.fn);
+    // Starting an execution, reading its data and answering its task encrypt and decrypt with the
+    // state machine's key, on behalf of the caller.
+    this.grantStateMachineKey(start.fn);
+    if (callback) this.grantStateMachineKey(callback.fn);
     this.startHandler = start.fn;
     this.callbackHandler = callback?.fn;
 
@@ -273,7 +294,17 @@ export class SagaWorkflow extends Construct {
   /** Lets an operator redrive failed executions (Standard): `states:RedriveExecution` on this state machine's executions. */
   public grantRedrive(grantee: iam.IGrantable): iam.Grant {
     if (this.stateMachineType !== sfn.StateMachineType.STANDARD) throw new InvalidPropsError(NAME, 'redrive is for STANDARD state machines only');
+    this.grantStateMachineKey(grantee);
     return iam.Grant.addToPrincipal({ grantee, actions: ['states:RedriveExecution'], resourceArns: [this.executionArnPattern()] });
+  }
+
+  /** The data keys of this state machine's executions, for callers of its API (start, describe, task responses, redrive). */
+  private grantStateMachineKey(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [this.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': this.stateMachineArnFromName } },
+    }));
   }
 
   /** Executions that failed: a compensation gave up (the ones to redrive). */
@@ -378,6 +409,12 @@ function validate(props: SagaWorkflowProps, r: Resolved): void {
   assertExclusive(NAME, props, 'existingTable', 'tableProps');
   assertExclusive(NAME, props, 'existingCallbackQueue', 'callbackQueueProps');
   assertIntegerInRange(NAME, 'paymentLimit', props.paymentLimit, 1, 100_000_000);
+  const functionTimeout = props.functionProps?.timeout?.toSeconds();
+  if (functionTimeout !== undefined && !Token.isUnresolved(functionTimeout) && functionTimeout >= STEP_TIMEOUT.toSeconds() - 5) {
+    // A step that times out in Step Functions must be over in Lambda too, or its late write would
+    // land after the compensation that undid it.
+    throw new InvalidPropsError(NAME, `functionProps.timeout must be under ${STEP_TIMEOUT.toSeconds() - 5} seconds (the steps' task timeout is ${STEP_TIMEOUT.toSeconds()} s), got ${functionTimeout} seconds`);
+  }
   assertIntegerInRange(NAME, 'compensationMaxAttempts', props.compensationMaxAttempts, 1, 99);
   if (r.express && r.awaitConfirmation) {
     throw new InvalidPropsError(NAME, 'awaitConfirmation needs a STANDARD state machine: Express workflows do not run .waitForTaskToken tasks; set awaitConfirmation false or use STANDARD');

@@ -165,6 +165,8 @@ export interface LocalExecutionOptions {
   readonly heartbeatMillisPerSecond?: number;
   /** Errors thrown instead of running a state, in order, one per attempt, by state name. */
   readonly faults?: Record<string, Error[]>;
+  /** Errors thrown after running a state (it applied, its answer was lost), in order, one per attempt, by state name. */
+  readonly lostAnswers?: Record<string, Error[]>;
   /** @default 'STANDARD' */
   readonly workflowType?: 'STANDARD' | 'EXPRESS';
 }
@@ -194,6 +196,7 @@ export async function runLocalExecution(definition: AslDefinition, input: unknow
   const executionArn = executionArnOf(options.executionName, options.workflowType);
   const token = `local-token-${options.executionName}-${++tokenCounter}`;
   const faults = Object.fromEntries(Object.entries(options.faults ?? {}).map(([k, v]) => [k, [...v]]));
+  const lostAnswers = Object.fromEntries(Object.entries(options.lostAnswers ?? {}).map(([k, v]) => [k, [...v]]));
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [stateName, state] of Object.entries(definition.States)) {
@@ -204,7 +207,10 @@ export async function runLocalExecution(definition: AslDefinition, input: unknow
     handlers[stateName] = async (taskInput) => {
       const fault = faults[stateName]?.shift();
       if (fault) throw fault;
-      return run(taskInput);
+      const output = await run(taskInput);
+      const lost = lostAnswers[stateName]?.shift();
+      if (lost) throw lost;
+      return output;
     };
   }
   const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });

@@ -30,6 +30,24 @@ describe('SagaWorkflow defaults', () => {
   const { saga, template } = build();
   const definition = definitionOf(template);
 
+  test('the state machine has a name, so that its role uses the key for this state machine only', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineName: Match.stringLikeRegexp('^Test-Saga-[0-9A-F]{8}$') });
+    const roleKeyUse = JSON.stringify(Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((p) => JSON.stringify(p).includes('StateMachineRole')));
+    expect(roleKeyUse).toMatch(/kms:EncryptionContext:aws:states:stateMachineArn.{0,300}:stateMachine:Test-Saga-[0-9A-F]{8}"/);
+  });
+
+  test('the starter and the callback completer may use the key for this state machine\'s executions', () => {
+    for (const role of ['SagaStartHandlerRole', 'SagaCallbackHandlerRole']) {
+      const policies = JSON.stringify(Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(role)));
+      expect([role, policies]).toEqual([role, expect.stringMatching(/"kms:Decrypt","kms:GenerateDataKey"\].*aws:states:stateMachineArn/)]);
+    }
+  });
+
+  test('execution logs go to a /aws/vendedlogs/ log group (no growth of the account\'s Logs resource policy)', () => {
+    const logGroup = Object.entries(template.findResources('AWS::Logs::LogGroup')).find(([id]) => id.startsWith('SagaExecutionLogs'))![1];
+    expect(JSON.stringify(logGroup.Properties.LogGroupName)).toContain('/aws/vendedlogs/states/Test-Saga-');
+  });
+
   test('a STANDARD state machine with X-Ray, ALL logging without execution data, the pattern key and a 2-day timeout', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
@@ -49,8 +67,9 @@ describe('SagaWorkflow defaults', () => {
     const s = definition.States;
     expect(Object.keys(s).sort()).toEqual(Object.values(SAGA_STATES).sort());
     const catchTarget = (state: string) => (s[state].Catch as Array<{ ErrorEquals: string[]; Next: string; ResultPath: string }>)[0];
-    expect(catchTarget(SAGA_STATES.reserve)).toEqual({ ErrorEquals: ['States.ALL'], Next: SAGA_STATES.cancelled, ResultPath: '$.error' });
-    expect(catchTarget(SAGA_STATES.charge).Next).toBe(SAGA_STATES.release);
+    // A failed step runs its own compensation too: its last attempt may have applied with the answer lost.
+    expect(catchTarget(SAGA_STATES.reserve)).toEqual({ ErrorEquals: ['States.ALL'], Next: SAGA_STATES.release, ResultPath: '$.error' });
+    expect(catchTarget(SAGA_STATES.charge).Next).toBe(SAGA_STATES.refund);
     expect(catchTarget(SAGA_STATES.awaitConfirmation).Next).toBe(SAGA_STATES.refund);
     expect(catchTarget(SAGA_STATES.confirm).Next).toBe(SAGA_STATES.refund);
     expect(s[SAGA_STATES.refund].Next).toBe(SAGA_STATES.release);
@@ -250,6 +269,7 @@ test.each<[string, SagaWorkflowProps, RegExp]>([
   ['logLevel is not ALL or ERROR', { logLevel: 'FATAL' as SagaLogLevel }, /logLevel must be ALL or ERROR, got FATAL/],
   ['tableProps is given with existingTable', { tableProps: { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } }, existingTable: {} as dynamodb.ITable },
     /existingTable and tableProps are mutually exclusive/],
+  ['the functions\' timeout reaches the steps\' task timeout', { functionProps: { timeout: Duration.seconds(25) } }, /functionProps.timeout must be under 25 seconds/],
   ['callbackQueueProps is given with existingCallbackQueue', { existingCallbackQueue: {} as sqs.IQueue, callbackQueueProps: {} }, /existingCallbackQueue and callbackQueueProps are mutually exclusive/],
 ])('fails when %s', (_name, props, message) => {
   expect(() => build(props)).toThrow(message);

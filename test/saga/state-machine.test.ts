@@ -74,8 +74,9 @@ test('happy path: reserve, charge, external confirmation, confirm (direct Dynamo
 });
 
 test.each<[string, string[], Partial<LocalExecutionOptions>, Answer, Record<string, unknown>, { available: number; payment?: string }]>([
-  ['Reserve (out of stock)', [S.reserve, S.cancelled], {}, 'confirmed', { quantity: 11 }, { available: 10 }],
-  ['Charge (declined)', [S.reserve, S.charge, S.release, S.cancelled], {}, 'confirmed', { amount: 200_000 }, { available: 10 }],
+  // A failed step is compensated too (its last attempt may have applied): here it applied nothing, so its compensation changes nothing.
+  ['Reserve (out of stock)', [S.reserve, S.release, S.cancelled], {}, 'confirmed', { quantity: 11 }, { available: 10 }],
+  ['Charge (declined)', [S.reserve, S.charge, S.refund, S.release, S.cancelled], {}, 'confirmed', { amount: 200_000 }, { available: 10, payment: 'VOIDED' }],
   ['AwaitConfirmation (rejected)', [S.reserve, S.charge, S.awaitConfirmation, S.refund, S.release, S.cancelled], {}, 'rejected', {}, { available: 10, payment: 'REFUNDED' }],
   ['Confirm (DynamoDB fails)', [S.reserve, S.charge, S.awaitConfirmation, S.confirm, S.refund, S.release, S.cancelled],
     { faults: { [S.confirm]: [new NamedError('DynamoDB.AmazonDynamoDBException', 'access denied')] } }, 'confirmed', {}, { available: 10, payment: 'REFUNDED' }],
@@ -110,6 +111,25 @@ test('a transient error that outlasts its retries is caught and compensated', as
   expect(result.statesEntered.slice(-2)).toEqual([S.release, S.cancelled]);
   expect(result.output).toEqual(expect.objectContaining({ error: expect.objectContaining({ Error: TRANSIENT_STEP_ERROR }) }));
   expect(stock.available).toBe(10);
+});
+
+test.each<[string, string, string[], { available: number; payment?: string }]>([
+  ['Reserve', S.reserve, [S.release, S.cancelled], { available: 10 }],
+  ['Charge', S.charge, [S.refund, S.release, S.cancelled], { available: 10, payment: 'REFUNDED' }],
+])('%s applied on every attempt but each answer was lost: its own compensation undoes it', async (_name, state, compensations, after) => {
+  // Prepare: every attempt runs the step, then times out (Lambda's own timeout after the write).
+  const lost = Array.from({ length: 8 }, () => new NamedError(LAMBDA_FUNCTION_TIMEOUT));
+  const sku = `lost-${state.toLowerCase()}`;
+
+  // Act
+  const { result, stock, payment } = await runSaga(sku, 'confirmed', { lostAnswers: { [state]: lost } });
+
+  // Assess: nothing stays reserved or charged.
+  expect(result.status).toBe('SUCCEEDED');
+  expect(result.statesEntered.slice(-compensations.length)).toEqual(compensations);
+  expect(result.output).toEqual(expect.objectContaining({ status: 'CANCELLED' }));
+  expect(stock).toEqual({ available: after.available, reservations: [] });
+  expect(payment).toBe(after.payment);
 });
 
 test('a compensation that keeps failing fails the execution at that state (where a redrive resumes)', async () => {

@@ -8,6 +8,7 @@
  * | start | STATE_MACHINE_ARN | (required) | the saga's state machine |
  * | start | WORKFLOW_TYPE | `STANDARD` | `STANDARD` or `EXPRESS` |
  * | start | START_MODE | `async` | `async` (202) or `sync` (EXPRESS only: StartSyncExecution, 200) |
+ * | start | SYNC_START_TIMEOUT_MS | `25000` | integer 1000..300000: how long the one StartSyncExecution attempt may wait for the saga's end (sync only); at least the state machine's timeout, and at least 2 s less than the starter's Lambda timeout |
  * | start | MAX_BODY_BYTES | `16384` | integer 256..262144 |
  * | callback | MAX_BODY_BYTES | `8192` | integer 256..65536 (a task token is at most 2048 characters) |
  * | all | POWERTOOLS_SERVICE_NAME | the entry name | Powertools service name |
@@ -37,7 +38,12 @@ export interface StartConfig {
   readonly workflowType: 'STANDARD' | 'EXPRESS';
   readonly startMode: 'async' | 'sync';
   readonly maxBodyBytes: number;
+  /** The request timeout of the one StartSyncExecution attempt (sync only). */
+  readonly syncStartTimeoutMs: number;
 }
+
+/** StartSyncExecution's default wait: a saga under API Gateway's 29 s integration timeout, with time left to record it. */
+export const DEFAULT_SYNC_START_TIMEOUT_MS = 25_000;
 
 export function loadStartConfig(env: NodeJS.ProcessEnv = process.env): StartConfig {
   const reader = new EnvReader(env);
@@ -46,9 +52,11 @@ export function loadStartConfig(env: NodeJS.ProcessEnv = process.env): StartConf
   const workflowType = reader.oneOf('WORKFLOW_TYPE', ['STANDARD', 'EXPRESS'] as const, 'STANDARD');
   const startMode = reader.oneOf('START_MODE', ['async', 'sync'] as const, 'async');
   const maxBodyBytes = reader.integerInRange('MAX_BODY_BYTES', 16_384, 256, 262_144);
+  // StartSyncExecution runs an Express execution for at most 5 minutes.
+  const syncStartTimeoutMs = reader.integerInRange('SYNC_START_TIMEOUT_MS', DEFAULT_SYNC_START_TIMEOUT_MS, 1_000, 300_000);
   if (startMode === 'sync' && workflowType !== 'EXPRESS') reader.problem('START_MODE', 'sync needs WORKFLOW_TYPE=EXPRESS (StartSyncExecution runs Express workflows only)');
   reader.done();
-  return { tableName, stateMachineArn, workflowType, startMode, maxBodyBytes };
+  return { tableName, stateMachineArn, workflowType, startMode, maxBodyBytes, syncStartTimeoutMs };
 }
 
 export function loadCallbackConfig(env: NodeJS.ProcessEnv = process.env): { maxBodyBytes: number } {

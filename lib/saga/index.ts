@@ -94,6 +94,10 @@ export interface SagaWorkflowProps extends PatternTableProps, PatternOperationsP
 
 const NAME = 'SagaWorkflow';
 const STEP_TIMEOUT = Duration.seconds(30);
+/** API Gateway's longest wait for an integration: the synchronous starter's timeout. */
+const API_INTEGRATION_TIMEOUT = Duration.seconds(29);
+/** How long the synchronous starter waits for the saga, leaving time to record its outcome. */
+const SYNC_START_WAIT = Duration.seconds(25);
 const EXPRESS_MAX = Duration.minutes(5);
 
 /**
@@ -139,13 +143,16 @@ export class SagaWorkflow extends Construct {
 
     this.table = patternTable(this, NAME, props, { timeToLiveAttribute: 'expiresAt' });
     const rollbacks: DeploymentRollback[] = [];
-    const fn = (fid: string, asset: string, serviceName: string, description: string, environment: Record<string, string>, code?: lambda.Code) => {
+    const fn = (
+      fid: string, asset: string, serviceName: string, description: string, environment: Record<string, string>, code?: lambda.Code,
+      required?: lambda.FunctionOptions,
+    ) => {
       const created = createLibraryFunction(this, fid, {
         code: code ?? referenceHandlerCode(asset),
         serviceName,
         description: `${this.node.path}: ${description}`,
         environment,
-        functionProps: props.functionProps,
+        functionProps: mergeProps<lambda.FunctionOptions>({}, props.functionProps, required),
       });
       acknowledgeNagFindings(created.function, SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS.map((a) => ({ id: a.id, reason: a.reason.replace('API Gateway', fid.endsWith('Step') ? 'Step Functions' : 'API Gateway') })));
       const applied = patternDeployment(this, NAME, created.function, props.alarmTopic, props.deployment, `${fid}Deployment`);
@@ -243,7 +250,10 @@ export class SagaWorkflow extends Construct {
       STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
       WORKFLOW_TYPE: this.stateMachineType,
       START_MODE: props.synchronousStart ? 'sync' : 'async',
-    });
+      // A synchronous start waits for the saga inside API Gateway's 29 s: 25 s for the saga, the
+      // rest to record its outcome. A longer saga runs on; its caller gets 503 OutcomeUnknown.
+      ...(props.synchronousStart ? { SYNC_START_TIMEOUT_MS: String(SYNC_START_WAIT.toMilliseconds()) } : {}),
+    }, undefined, props.synchronousStart ? { timeout: API_INTEGRATION_TIMEOUT } : undefined);
     if (props.synchronousStart) {
       this.stateMachine.grantStartSyncExecution(start.fn);
     } else {

@@ -279,7 +279,7 @@ const SCENARIOS: Scenario[] = [
     name: 'SagaWorkflow, EXPRESS with a synchronous start and a payment limit',
     build: (s) => new SagaWorkflow(s, 'Saga', { stateMachineType: sfn.StateMachineType.EXPRESS, synchronousStart: true, paymentLimit: 500 }),
     assets: ['saga/inventory', 'saga/payment', 'saga/start'],
-    expect: { 'saga/start': { workflowType: 'EXPRESS', startMode: 'sync' }, 'saga/payment': { paymentLimit: 500 } },
+    expect: { 'saga/start': { workflowType: 'EXPRESS', startMode: 'sync', syncStartTimeoutMs: 25_000 }, 'saga/payment': { paymentLimit: 500 } },
   },
   {
     name: 'CanaryDeployment, both reference hooks with defaults',

@@ -178,7 +178,11 @@ describe('SagaWorkflow options', () => {
 
   test('synchronousStart on EXPRESS: StartSyncExecution', () => {
     const { template } = build({ stateMachineType: sfn.StateMachineType.EXPRESS, synchronousStart: true });
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ START_MODE: 'sync' }) } });
+    // The starter waits inside API Gateway's 29 s: 25 s for the saga, the rest to record its outcome.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 29,
+      Environment: { Variables: Match.objectLike({ START_MODE: 'sync', SYNC_START_TIMEOUT_MS: '25000' }) },
+    });
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'states:StartSyncExecution' })]) },
     });

@@ -67,10 +67,11 @@ test('the saga on the bundles: happy path', async () => {
   expect(payment).toBe('CHARGED');
 });
 
-test('the saga on the bundles: a declined charge (the bundle\'s error name) releases the stock', async () => {
+test('the saga on the bundles: a declined charge (the bundle\'s error name) voids the payment and releases the stock', async () => {
   const { result, stock, payment } = await runWithBundles('bundle-declined', 200_000);
-  expect(result.statesEntered).toEqual([S.reserve, S.charge, S.release, S.cancelled]);
+  // The failed step's own compensation runs too: nothing was charged, so the payment is voided.
+  expect(result.statesEntered).toEqual([S.reserve, S.charge, S.refund, S.release, S.cancelled]);
   expect(result.output).toEqual(expect.objectContaining({ error: expect.objectContaining({ Error: 'PaymentDeclinedError' }) }));
   expect(stock.available).toBe(10);
-  expect(payment).toBeUndefined();
+  expect(payment).toBe('VOIDED');
 });

@@ -19,6 +19,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { toChangeEvent, PUT_EVENTS_LIMITS, type ChangeEventOptions } from './change-event';
 import type { RetryConfig } from './config';
 import { classifyAwsError, errorSummary } from '../../shared/aws-errors';
+import { batchesWithin } from '../../shared/batching';
 import { createLimiter } from '../../shared/concurrency';
 import { backoffDelayMs, sleep } from '../../shared/retry';
 
@@ -82,20 +83,7 @@ export interface PublishDeps {
 
 /** Splits events (in order) into PutEvents requests of at most 10 entries and 256 KB. */
 export function toRequests(events: readonly PendingEvent[]): PendingEvent[][] {
-  const requests: PendingEvent[][] = [];
-  let current: PendingEvent[] = [];
-  let bytes = 0;
-  for (const event of events) {
-    if (current.length > 0 && (current.length === PUT_EVENTS_LIMITS.maxEntries || bytes + event.sizeBytes > PUT_EVENTS_LIMITS.maxBytes)) {
-      requests.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(event);
-    bytes += event.sizeBytes;
-  }
-  if (current.length > 0) requests.push(current);
-  return requests;
+  return batchesWithin(events, (event) => event.sizeBytes, PUT_EVENTS_LIMITS.maxEntries, PUT_EVENTS_LIMITS.maxBytes);
 }
 
 interface RequestResult {

@@ -19,6 +19,7 @@ import { SendMessageBatchCommand, type SQSClient, type SendMessageBatchRequestEn
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { Rejection } from './event';
 import { isTransientAwsError } from '../../shared/aws-errors';
+import { batchesWithin } from '../../shared/batching';
 import { withRetries, type RetryOptions } from '../../shared/retry';
 import { SQS_BATCH_LIMITS, asciiJson } from '../../shared/sqs';
 
@@ -94,20 +95,7 @@ interface PendingEntry {
 
 /** Splits entries into SendMessageBatch calls within the entry and size limits. */
 function packBatches(entries: readonly PendingEntry[]): PendingEntry[][] {
-  const batches: PendingEntry[][] = [];
-  let current: PendingEntry[] = [];
-  let bytes = 0;
-  for (const e of entries) {
-    if (current.length === SQS_BATCH_LIMITS.maxEntries || (current.length > 0 && bytes + e.bytes > SQS_BATCH_LIMITS.maxBatchBytes)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(e);
-    bytes += e.bytes;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  return batchesWithin(entries, (entry) => entry.bytes, SQS_BATCH_LIMITS.maxEntries, SQS_BATCH_LIMITS.maxBatchBytes);
 }
 
 /** An entry SQS did not accept: `senderFault` failures are not retried. */

@@ -3,7 +3,7 @@
  * standard `AWS_ENDPOINT_URL_DYNAMODB` variable, which the SDK reads itself when the client is
  * created: create clients lazily (`lazyDocumentClient`) so tests can point them at a local engine.
  */
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type AttributeValue, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, type TranslateConfig } from '@aws-sdk/lib-dynamodb';
 import { AWS_CLIENT_DEFAULTS, awsClientConfig, lazy } from './aws-client';
 import { classifyAwsError } from './aws-errors';
@@ -56,6 +56,16 @@ export function jsonToMarshallable(value: unknown): unknown {
     return new Map(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, jsonToMarshallable(v)]));
   }
   return value;
+}
+
+/**
+ * The item DynamoDB returned with a failed condition (`ReturnValuesOnConditionCheckFailure:
+ * ALL_OLD`), as AttributeValues: the DocumentClient does not unmarshall the item of an error.
+ * `undefined` where the engine returned none (no item, or an engine without the feature).
+ */
+export function itemOfRefusal(refused: unknown): Record<string, AttributeValue> | undefined {
+  const item = (refused as { Item?: unknown } | undefined)?.Item;
+  return item !== null && typeof item === 'object' ? item as Record<string, AttributeValue> : undefined;
 }
 
 /** A single-item write whose `ConditionExpression` evaluated to false. */

@@ -26,7 +26,7 @@ import { AttributeValueError, decodeAttributeMap, type JsonValue } from './attri
 import { ChangeType, VERSION_WIDTH } from './change-event';
 import { ENTITY_NAME_PATTERN } from './config';
 import { canonicalJson } from '../../shared/canonical-json';
-import { isConditionalCheckFailed } from '../../shared/dynamodb';
+import { isConditionalCheckFailed, itemOfRefusal } from '../../shared/dynamodb';
 
 export const PROJECTION_SK = 'ITEM';
 
@@ -217,7 +217,7 @@ export async function applyChangeEvent(event: ChangeEvent, deps: ProjectionDeps)
     return 'applied';
   } catch (err) {
     if (!isConditionalCheckFailed(err)) throw err;
-    let stored = (err as { Item?: Record<string, AttributeValue> }).Item;
+    let stored = itemOfRefusal(err);
     if (stored === undefined) {
       const out = await deps.db.send(new GetItemCommand({
         TableName: deps.tableName,

@@ -29,7 +29,7 @@
  */
 import { BatchGetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ValidItem } from './items';
-import { isConditionalCheckFailed, jsonToMarshallable } from '../../shared/dynamodb';
+import { isConditionalCheckFailed, itemOfRefusal, jsonToMarshallable } from '../../shared/dynamodb';
 
 export const RECORD_PREFIX = 'record#';
 export const RUN_PREFIX = 'run#';
@@ -115,10 +115,10 @@ export function runSortKey(startedAt: string, runId: string): string {
  * AttributeValue form.
  */
 function refusedItem(refused: unknown): Record<string, string | number> | undefined {
-  const item = (refused as { Item?: unknown }).Item;
-  if (item === null || typeof item !== 'object') return undefined;
+  const item = itemOfRefusal(refused);
+  if (item === undefined) return undefined;
   const scalars: Record<string, string | number> = {};
-  for (const [name, value] of Object.entries(item as Record<string, { S?: unknown; N?: unknown }>)) {
+  for (const [name, value] of Object.entries(item)) {
     if (typeof value?.S === 'string') scalars[name] = value.S;
     else if (typeof value?.N === 'string') scalars[name] = Number(value.N);
   }

@@ -5,13 +5,7 @@
  * (dynalite, or an older SDK path), `readAfterRefusal` reads the item with a consistent read.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBDocumentClient } from '../../shared/dynamodb';
-type AttributeValue = { S?: unknown; N?: unknown; M?: unknown };
-
-function refusedItem(refused: unknown): Record<string, AttributeValue> | undefined {
-  const item = (refused as { Item?: unknown }).Item;
-  return item !== null && typeof item === 'object' ? item as Record<string, AttributeValue> : undefined;
-}
+import { itemOfRefusal as refusedItem, type DynamoDBDocumentClient } from '../../shared/dynamodb';
 
 /** Whether the refused write found an item at all. */
 export function refusedItemExists(refused: unknown): boolean {
@@ -40,7 +34,8 @@ export async function readAfterRefusal(
   if (refusedItem(refused) !== undefined) return refused;
   const read = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
   if (read.Item === undefined) return {};
-  const item: Record<string, AttributeValue> = {};
+  // The shape DynamoDB returns with a failure, enough for the readers above (a map's values stay as read).
+  const item: Record<string, { S?: string; N?: string; M?: unknown }> = {};
   for (const [name, value] of Object.entries(read.Item)) {
     if (typeof value === 'string') item[name] = { S: value };
     else if (typeof value === 'number') item[name] = { N: String(value) };

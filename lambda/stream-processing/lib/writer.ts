@@ -5,7 +5,7 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TelemetryEvent } from './event';
 import { LATEST_SK, sourcePk } from './keys';
-import { isConditionalCheckFailed, jsonToMarshallable } from '../../shared/dynamodb';
+import { isConditionalCheckFailed, itemOfRefusal, jsonToMarshallable } from '../../shared/dynamodb';
 
 export interface WriteTarget {
   readonly db: DynamoDBDocumentClient;
@@ -86,8 +86,7 @@ export async function addToCount(target: WriteTarget, key: CountKey, ids: readon
     return { added: true };
   } catch (err) {
     if (!isConditionalCheckFailed(err)) throw err;
-    // The DocumentClient does not unmarshall the item of an error: it is in AttributeValue form.
-    const counted = (err as { Item?: { counted?: { SS?: unknown } } }).Item?.counted?.SS;
+    const counted = itemOfRefusal(err)?.counted?.SS;
     return Array.isArray(counted) ? { added: false, counted: new Set(counted.map(String)) } : { added: false };
   }
 }

@@ -8,11 +8,16 @@ import { LambdaMetrics } from './metrics';
 import { NagAcknowledgement, ruleAcknowledgements } from './nag';
 import { SecureRestApi, SecureRestApiProps } from './secure-rest-api';
 
+/** Findings about asynchronous invocation that do not apply to a function only `invoker` calls, synchronously. */
+export function synchronousInvokeAcknowledgements(invoker: string): NagAcknowledgement[] {
+  return [
+    ...ruleAcknowledgements('LambdaDLQ', `${invoker} invokes this function synchronously; a failure is returned to the caller, there is no event to dead-letter.`),
+    { id: 'Serverless-LambdaAsyncFailureDestination', reason: `${invoker} invokes this function synchronously; there is no asynchronous invocation to send to a failure destination.` },
+  ];
+}
+
 /** Findings about asynchronous invocation that do not apply to a function only API Gateway calls. */
-export const SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS: NagAcknowledgement[] = [
-  ...ruleAcknowledgements('LambdaDLQ', 'API Gateway invokes this function synchronously; a failure is returned to the caller, there is no event to dead-letter.'),
-  { id: 'Serverless-LambdaAsyncFailureDestination', reason: 'API Gateway invokes this function synchronously; there is no asynchronous invocation to send to a failure destination.' },
-];
+export const SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS: NagAcknowledgement[] = synchronousInvokeAcknowledgements('API Gateway');
 
 /** The API props every HTTP pattern accepts. */
 export interface PatternApiProps {

@@ -11,7 +11,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { buildSagaDefinition } from './definition';
 import { AlarmFactory } from '../core/alarms';
-import { createPatternApi, SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS } from '../core/api-service';
+import { createPatternApi, synchronousInvokeAcknowledgements } from '../core/api-service';
 import { referenceHandlerCode } from '../core/assets';
 import { CanaryDeployment } from '../core/canary-deployment';
 import { stackUuid } from '../core/deployment-names';
@@ -154,7 +154,7 @@ export class SagaWorkflow extends Construct {
         environment,
         functionProps: mergeProps<lambda.FunctionOptions>({}, props.functionProps, required),
       });
-      acknowledgeNagFindings(created.function, SYNCHRONOUS_INVOKE_ACKNOWLEDGEMENTS.map((a) => ({ id: a.id, reason: a.reason.replace('API Gateway', fid.endsWith('Step') ? 'Step Functions' : 'API Gateway') })));
+      acknowledgeNagFindings(created.function, synchronousInvokeAcknowledgements(fid.endsWith('Step') ? 'Step Functions' : 'API Gateway'));
       const applied = patternDeployment(this, NAME, created.function, props.alarmTopic, props.deployment, `${fid}Deployment`);
       if (applied.deployment) {
         this.deployments.push(applied.deployment);

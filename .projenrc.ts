@@ -69,7 +69,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   eslintOptions: {
     dirs: ['lib'],
-    devdirs: ['test', 'lambda', 'examples', 'bin', 'scripts', 'web'],
+    devdirs: ['test', 'lambda', 'local', 'examples', 'bin', 'scripts', 'web'],
     commandOptions: { fix: false },
     ignorePatterns: ['assets/', 'cdk.out/', '*.js', '*.d.ts', 'node_modules/', '!.projenrc.ts'],
   },
@@ -166,7 +166,7 @@ project.addTask('api:baseline', {
   steps: [{ spawn: project.compileTask.name }, { exec: 'tsx scripts/api-baseline.ts' }],
 });
 project.addTask('test:types', {
-  description: 'Type-check every folder: lib, lambda, test, examples, bin, scripts, projenrc (tsconfig.dev.json), and web',
+  description: 'Type-check every folder: lib, lambda, local, test, examples, bin, scripts, projenrc (tsconfig.dev.json), and web',
   steps: [{ exec: 'tsc -p tsconfig.dev.json' }, { exec: 'tsc -p web/tsconfig.json' }],
 });
 project.addTask('test:coverage', {
@@ -176,7 +176,7 @@ project.addTask('test:coverage', {
 });
 
 // The ESLint project service needs a tsconfig in every linted folder.
-for (const dir of ['lambda', 'examples', 'bin', 'scripts']) {
+for (const dir of ['lambda', 'local', 'examples', 'bin', 'scripts']) {
   new javascript.TypescriptConfig(project, {
     fileName: `${dir}/tsconfig.json`,
     extends: javascript.TypescriptConfigExtends.fromPaths(['../tsconfig.json']),
@@ -192,7 +192,7 @@ new javascript.TypescriptConfig(project, {
   fileName: 'tsconfig.dev.json',
   extends: javascript.TypescriptConfigExtends.fromPaths(['./tsconfig.json']),
   compilerOptions: { noEmit: true, rootDir: '.', isolatedModules: true },
-  include: ['lib/**/*.ts', 'test/**/*.ts', 'lambda/**/*.ts', 'examples/**/*.ts', 'bin/**/*.ts', 'scripts/**/*.ts', 'projenrc/**/*.ts', '.projenrc.ts'],
+  include: ['lib/**/*.ts', 'test/**/*.ts', 'lambda/**/*.ts', 'local/**/*.ts', 'examples/**/*.ts', 'bin/**/*.ts', 'scripts/**/*.ts', 'projenrc/**/*.ts', '.projenrc.ts'],
   exclude: ['node_modules', 'lib/**/*.d.ts'],
 });
 const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;

@@ -7,7 +7,7 @@
  * JSON 1.0) or, for Lambda's REST protocol, by path.
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import { listenOnLoopback } from '../helpers/loopback';
+import { listenOnLoopback } from '../../local/engines/loopback';
 
 export interface AwsRequest {
   readonly method: string;

@@ -1,7 +1,7 @@
 /**
  * The publisher on real engines: changes made on dynalite, captured as DynamoDB Streams records
  * (test/helpers/dynamodb-stream.ts), published with the real EventBridge client to the local bus
- * (test/helpers/event-bus.ts). Every published detail is validated against the v1 JSON Schemas.
+ * (local/engines/event-bus.ts). Every published detail is validated against the v1 JSON Schemas.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { useDynaliteTable } from '../helpers/dynalite';

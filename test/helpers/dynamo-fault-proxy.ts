@@ -6,7 +6,7 @@
  */
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { startDynalite, type LocalDynamo } from './dynalite';
-import { listenOnLoopback } from './loopback';
+import { listenOnLoopback } from '../../local/engines/loopback';
 
 export interface DynamoFaultProxy {
   /** Point the SDK here (`AWS_ENDPOINT_URL_DYNAMODB`). */

@@ -5,7 +5,7 @@
  * exercise timeouts. `close()` also drops keep-alive and hanging connections.
  */
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import { listenOnLoopback } from './loopback';
+import { listenOnLoopback } from '../../local/engines/loopback';
 
 export interface RecordedRequest {
   readonly method: string;

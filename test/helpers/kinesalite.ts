@@ -14,7 +14,7 @@ import {
   type _Record as KinesisRecord,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { listenOnLoopback } from './loopback';
+import { listenOnLoopback } from '../../local/engines/loopback';
 // kinesalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const kinesalite = require('kinesalite') as (options: Record<string, unknown>) => Server;

@@ -9,7 +9,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { jsonBody, lambdaContext } from '../helpers/api-gateway-events';
 import { useDynaliteTable } from '../helpers/dynalite';
 import { isolatedRequire } from '../helpers/load-handler';
-import { listenOnLoopback } from '../helpers/loopback';
+import { listenOnLoopback } from '../../local/engines/loopback';
 import { startEvent } from '../helpers/saga';
 
 const db = useDynaliteTable();

@@ -19,7 +19,7 @@ import { READY_MARKER, type LocalStackInfo } from './protocol';
 import { createSiteHandler } from './site-server';
 import { apiScope, WEB_APP_ITEM_SCHEMA, type WebAppAuthMetadata, type WebAppRuntimeConfig } from '../../lib/web-app/runtime-config';
 import { startDynalite } from '../helpers/dynalite';
-import { listenOnLoopback } from '../helpers/loopback';
+import { listenOnLoopback } from '../../local/engines/loopback';
 
 const ROOT = join(__dirname, '..', '..');
 const RESOURCE_NAME = 'items';

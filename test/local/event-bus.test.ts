@@ -1,11 +1,11 @@
 /**
- * The local EventBridge engine itself (test/helpers/event-bus.ts), driven by the real SDK client:
+ * The local EventBridge engine itself (local/engines/event-bus.ts), driven by the real SDK client:
  * PutEvents validation as EventBridge does it, the envelope of delivered events, rule delivery with
  * retries and dead letters, and the injectable faults.
  */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { startLocalEventBus, type BusEvent, type LocalEventBus } from '../helpers/event-bus';
+import { startLocalEventBus, type BusEvent, type LocalEventBus } from '../../local/engines/event-bus';
 
 let bus: LocalEventBus;
 let client: EventBridgeClient;

@@ -1,12 +1,12 @@
 /**
- * The local bus's event-pattern matcher (test/helpers/event-pattern.ts) against the examples of
+ * The local bus's event-pattern matcher (local/engines/event-pattern.ts) against the examples of
  * the Amazon EventBridge user guide: "Content filtering in event patterns" (prefix, anything-but,
  * numeric, IP address, exists, the complex example), "Comparison operators for use in event
  * patterns" (suffix, equals-ignore-case, wildcard, anything-but variants, empty, $or), "Arrays in
  * event patterns" and "Matching null values and empty strings". Each example is checked both ways:
  * an event it must match and one it must not.
  */
-import { InvalidEventPatternError, compileEventPattern, matchesEventPattern } from '../helpers/event-pattern';
+import { InvalidEventPatternError, compileEventPattern, matchesEventPattern } from '../../local/engines/event-pattern';
 
 /** The sample EC2 state-change event of the user guide ("Amazon EventBridge events"). */
 const EC2_EVENT = {

@@ -1,7 +1,7 @@
 /**
- * EventBridge event-pattern matching for the local event bus (test/helpers/event-bus.ts), written
+ * EventBridge event-pattern matching for the local event bus (local/engines/event-bus.ts), written
  * from the EventBridge user guide ("Creating event patterns", "Content filtering", "Comparison
- * operators"); tested against its examples in test/event-driven/event-pattern.test.ts.
+ * operators"); tested against its examples in test/local/event-pattern.test.ts.
  *
  * - A pattern is a JSON object (or its text) with the event's structure; a leaf is an array of
  *   matchers, and the field matches when ANY matcher matches ANY of its values (an array in the

@@ -6,10 +6,10 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { listenOnLoopback } from '../../local/engines/loopback';
 import { jsonBody, lambdaContext } from '../helpers/api-gateway-events';
 import { useDynaliteTable } from '../helpers/dynalite';
 import { isolatedRequire } from '../helpers/load-handler';
-import { listenOnLoopback } from '../../local/engines/loopback';
 import { startEvent } from '../helpers/saga';
 
 const db = useDynaliteTable();

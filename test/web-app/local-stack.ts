@@ -18,8 +18,8 @@ import { createIdentityProvider } from './identity-provider';
 import { READY_MARKER, type LocalStackInfo } from './protocol';
 import { createSiteHandler } from './site-server';
 import { apiScope, WEB_APP_ITEM_SCHEMA, type WebAppAuthMetadata, type WebAppRuntimeConfig } from '../../lib/web-app/runtime-config';
-import { startDynalite } from '../helpers/dynalite';
 import { listenOnLoopback } from '../../local/engines/loopback';
+import { startDynalite } from '../helpers/dynalite';
 
 const ROOT = join(__dirname, '..', '..');
 const RESOURCE_NAME = 'items';

@@ -21,12 +21,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { LOCAL_ACCOUNT, LOCAL_REGION, readBody, sendJson } from './aws-protocol';
 import { compileEventPattern, type EventPatternMatcher } from './event-pattern';
 import { listenOnLoopback } from './loopback';
 import { createLimiter } from '../../lambda/shared/concurrency';
 
-export const LOCAL_ACCOUNT = '123456789012';
-export const LOCAL_REGION = 'us-east-1';
+export { LOCAL_ACCOUNT, LOCAL_REGION };
 const MAX_REQUEST_BYTES = 262_144;
 
 export interface BusEvent {
@@ -136,26 +136,6 @@ function eventTime(time: number | string | undefined, now: Date): string {
   else if (typeof time === 'string' && time !== '') date = new Date(time);
   if (Number.isNaN(date.getTime())) date = now;
   return `${date.toISOString().slice(0, 19)}Z`;
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.1',
-    'content-length': String(Buffer.byteLength(text)),
-    'x-amzn-requestid': randomUUID(),
-    ...(errorType !== undefined ? { 'x-amzn-errortype': errorType } : {}),
-  });
-  res.end(text);
 }
 
 export interface LocalEventBusOptions {

@@ -41,6 +41,8 @@ function lambdaEnvironment(template: LocalTemplate, logicalId: string, name: str
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${name}`,
     AWS_EXECUTION_ENV: `AWS_Lambda_${String(props.Runtime ?? 'nodejs')}`,
     LAMBDA_TASK_ROOT: codeDir,
+    // The SDK warns at every cold start that this machine's Node.js is old; Lambda runs Node.js 24.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     _HANDLER: String(props.Handler ?? 'index.handler'),
   };
 }

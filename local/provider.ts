@@ -22,6 +22,26 @@ export interface RunContext {
   endpoint(service: string, url: string): void;
   /** Runs when the stack stops, last registered first. */
   onStop(stop: () => Promise<void>): void;
+  /** Registers how messages sent to some ARNs arrive (a queue's, a topic's, a bus's, a function's). */
+  addDestination(destination: Destination): void;
+  /**
+   * Sends a message to an ARN of the stack, as a service does for an on-failure destination, a DLQ,
+   * a subscription or a rule target. Throws when the delivery fails or nothing local takes the ARN.
+   */
+  deliver(arn: string, message: DestinationMessage): Promise<void>;
+}
+
+export interface DestinationMessage {
+  readonly body: string;
+  readonly messageAttributes?: Record<string, { readonly DataType: string; readonly StringValue?: string; readonly BinaryValue?: Uint8Array }>;
+  readonly messageGroupId?: string;
+  readonly messageDeduplicationId?: string;
+}
+
+export interface Destination {
+  /** Whether this destination takes messages for the ARN. */
+  accepts(arn: string): boolean;
+  deliver(arn: string, message: DestinationMessage): Promise<void>;
 }
 
 export interface RunningFunctions {

@@ -8,8 +8,10 @@ import { readStack } from './assembly';
 import { startFunctions } from './function-set';
 import type { FunctionLog, InvokeOptions, InvokeOutcome } from './functions';
 import { servicesWithoutEngine, startNotEmulatedEndpoint } from './not-emulated';
-import type { Provider, RunContext } from './provider';
+import type { Destination, Provider, RunContext } from './provider';
 import { DynamoDbProvider } from './providers/dynamodb';
+import { EventSourceMappingProvider } from './providers/event-source-mappings';
+import { KinesisProvider } from './providers/kinesis';
 import { RestApiProvider } from './providers/rest-api';
 import { LocalTemplate } from './template';
 
@@ -50,6 +52,8 @@ export interface LocalStack {
   ref(logicalId: string): string;
   /** Invokes a function (logical id, name or ARN) synchronously. */
   invoke(functionId: string, event: unknown, options?: InvokeOptions): Promise<InvokeOutcome>;
+  /** Resolves when every poller has caught up with its source (records, messages, events) and nothing is in flight. */
+  settled(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -62,6 +66,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const notEmulated: string[] = [];
   const endpoints: Record<string, string> = {};
   const stoppers: Array<() => Promise<void>> = [];
+  const destinations: Destination[] = [];
   const context: RunContext = {
     template,
     stack,
@@ -70,14 +75,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     notEmulated: (line) => notEmulated.push(line),
     endpoint: (service, url) => { endpoints[service] = url; },
     onStop: (stop) => { stoppers.push(stop); },
+    addDestination: (destination) => { destinations.push(destination); },
+    async deliver(arn, message) {
+      const destination = destinations.find((d) => d.accepts(arn));
+      if (destination === undefined) throw new Error(`nothing in the local stack takes messages for ${arn}`);
+      await destination.deliver(arn, message);
+    },
   };
   const stopAll = async (): Promise<void> => {
     for (const stop of stoppers.splice(0).reverse()) await stop().catch((error: unknown) => log(`stopping: ${String(error)}`));
   };
 
   const dynamodb = new DynamoDbProvider();
+  const kinesis = new KinesisProvider();
+  const mappings = new EventSourceMappingProvider({ dynamodb, kinesis });
   const restApis = new RestApiProvider({ port: options.port, host: options.host });
-  const providers: Provider[] = [dynamodb, restApis];
+  const providers: Provider[] = [dynamodb, kinesis, mappings, restApis];
   try {
     const fallback = await startNotEmulatedEndpoint();
     context.onStop(() => fallback.stop());
@@ -114,6 +127,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clientEnvironment: () => ({ AWS_REGION: template.region, AWS_ACCESS_KEY_ID: 'LOCALRUNNER', AWS_SECRET_ACCESS_KEY: 'local-runner', ...sdkEnvironment }),
       ref: (logicalId) => template.ref(logicalId),
       invoke: (functionId, event, invokeOptions) => functions.invoke(functionId, event, invokeOptions),
+      settled: () => mappings.settled(),
       stop: stopAll,
     };
   } catch (error) {

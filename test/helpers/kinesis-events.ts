@@ -4,43 +4,9 @@
  * of each shard).
  */
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import type { ShardRecord } from './kinesalite';
-import { TEST_ACCOUNT, TEST_REGION } from './kinesalite';
+import { lambdaKinesisRecord, type ShardRecord } from '../../local/engines/kinesis';
 
-export function streamArn(stream: string): string {
-  return `arn:aws:kinesis:${TEST_REGION}:${TEST_ACCOUNT}:stream/${stream}`;
-}
-
-export interface LambdaRecordInput {
-  readonly shardId: string;
-  readonly sequenceNumber: string;
-  readonly partitionKey: string;
-  /** Base64 data as Lambda delivers it. */
-  readonly data: string;
-  /** Epoch seconds with a fraction. */
-  readonly approximateArrivalTimestamp: number;
-  readonly stream: string;
-}
-
-/** One record in the shape Lambda delivers to a Kinesis event source mapping. */
-export function lambdaKinesisRecord(input: LambdaRecordInput): KinesisStreamRecord {
-  return {
-    kinesis: {
-      kinesisSchemaVersion: '1.0',
-      partitionKey: input.partitionKey,
-      sequenceNumber: input.sequenceNumber,
-      data: input.data,
-      approximateArrivalTimestamp: input.approximateArrivalTimestamp,
-    },
-    eventSource: 'aws:kinesis',
-    eventVersion: '1.0',
-    eventID: `${input.shardId}:${input.sequenceNumber}`,
-    eventName: 'aws:kinesis:record',
-    invokeIdentityArn: `arn:aws:iam::${TEST_ACCOUNT}:role/stream-processor-role`,
-    awsRegion: TEST_REGION,
-    eventSourceARN: streamArn(input.stream),
-  };
-}
+export { lambdaKinesisRecord, streamArn, type LambdaRecordInput } from '../../local/engines/kinesis';
 
 /** Converts records read with GetRecords into Lambda records. */
 export function fromShardRecords(stream: string, records: readonly ShardRecord[]): KinesisStreamRecord[] {

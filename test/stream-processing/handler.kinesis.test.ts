@@ -8,7 +8,7 @@ import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
-import { startKinesalite, type LocalKinesis } from '../helpers/kinesalite';
+import { startKinesalite, type LocalKinesis } from '../../local/engines/kinesis';
 import { batchesOf, fromShardRecords } from '../helpers/kinesis-events';
 import { TEST_QUEUE_URL, loadStreamProcessor, type LoadedStreamProcessor } from '../helpers/stream-processor';
 import { expectedState, stateFromItems, telemetryEvents, type TelemetryInput } from '../helpers/telemetry';

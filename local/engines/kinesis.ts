@@ -1,6 +1,7 @@
 /**
- * A local Kinesis engine (kinesalite) on 127.0.0.1 for stream handler tests: create a stream, put
- * records with the real SDK client, read them back with GetShardIterator/GetRecords.
+ * A local Kinesis engine (kinesalite) on 127.0.0.1, for the local runner and stream handler tests:
+ * create a stream, put records with the real SDK client, read them back with
+ * GetShardIterator/GetRecords.
  * kinesalite rejects the SDK's default HTTP/2, so the client uses `NodeHttpHandler` (HTTP/1.1).
  */
 import type { Server } from 'node:http';
@@ -14,7 +15,8 @@ import {
   type _Record as KinesisRecord,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { listenOnLoopback } from '../../local/engines/loopback';
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { listenOnLoopback } from './loopback';
 // kinesalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const kinesalite = require('kinesalite') as (options: Record<string, unknown>) => Server;
@@ -41,6 +43,8 @@ export interface LocalKinesis {
   createStream(name: string, shards: number): Promise<string>;
   /** PutRecords in calls of at most 500; fails the test when a record is not accepted. */
   putRecords(stream: string, records: readonly PutInput[]): Promise<void>;
+  /** The stream's shard ids. */
+  shardIds(stream: string): Promise<string[]>;
   /** Every record of every shard from TRIM_HORIZON, in shard then sequence order. */
   readAll(stream: string): Promise<ShardRecord[]>;
   stop(): Promise<void>;
@@ -83,6 +87,7 @@ export async function startKinesalite(): Promise<LocalKinesis> {
         if ((out.FailedRecordCount ?? 0) > 0) throw new Error(`PutRecords failed for ${out.FailedRecordCount} records`);
       }
     },
+    shardIds,
     async readAll(stream) {
       const all: ShardRecord[] = [];
       for (const shardId of await shardIds(stream)) {
@@ -100,5 +105,40 @@ export async function startKinesalite(): Promise<LocalKinesis> {
       client.destroy();
       await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
     },
+  };
+}
+
+export function streamArn(stream: string): string {
+  return `arn:aws:kinesis:${TEST_REGION}:${TEST_ACCOUNT}:stream/${stream}`;
+}
+
+export interface LambdaRecordInput {
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly partitionKey: string;
+  /** Base64 data as Lambda delivers it. */
+  readonly data: string;
+  /** Epoch seconds with a fraction. */
+  readonly approximateArrivalTimestamp: number;
+  readonly stream: string;
+}
+
+/** One record in the shape Lambda delivers to a Kinesis event source mapping. */
+export function lambdaKinesisRecord(input: LambdaRecordInput): KinesisStreamRecord {
+  return {
+    kinesis: {
+      kinesisSchemaVersion: '1.0',
+      partitionKey: input.partitionKey,
+      sequenceNumber: input.sequenceNumber,
+      data: input.data,
+      approximateArrivalTimestamp: input.approximateArrivalTimestamp,
+    },
+    eventSource: 'aws:kinesis',
+    eventVersion: '1.0',
+    eventID: `${input.shardId}:${input.sequenceNumber}`,
+    eventName: 'aws:kinesis:record',
+    invokeIdentityArn: `arn:aws:iam::${TEST_ACCOUNT}:role/stream-processor-role`,
+    awsRegion: TEST_REGION,
+    eventSourceARN: streamArn(input.stream),
   };
 }

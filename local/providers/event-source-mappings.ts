@@ -35,7 +35,8 @@ export class EventSourceMappingProvider implements Provider {
         continue;
       }
       if (sourceArn.startsWith('arn:aws:sqs:')) {
-        if (!(await this.sources.queues?.mapQueue(context, functions, props))) context.notEmulated(`event source mapping ${id}: queue ${sourceArn} is not emulated`);
+        const mapped = await this.sources.queues?.mapQueue(context, functions, props);
+        if (mapped !== true) context.notEmulated(`event source mapping ${id}: queue ${sourceArn} is not emulated`);
         continue;
       }
       const kind = sourceArn.startsWith('arn:aws:kinesis:') ? 'kinesis' : sourceArn.includes(':dynamodb:') ? 'dynamodb' : undefined;

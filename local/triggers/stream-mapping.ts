@@ -176,7 +176,12 @@ export class StreamMapping {
       streamArn: this.definition.sourceArn,
     };
     const description = {
-      requestContext: { requestId: randomUUID(), functionArn: this.definition.functionArn, condition: 'RetryAttemptsExhausted', approximateInvokeCount: attempts },
+      requestContext: {
+        requestId: randomUUID(),
+        functionArn: this.definition.functionArn,
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: attempts,
+      },
       responseContext: { statusCode: 200, executedVersion: '$LATEST', ...(outcome.ok ? {} : { functionError: 'Unhandled' }) },
       version: '1.0',
       timestamp: new Date().toISOString(),

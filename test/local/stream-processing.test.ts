@@ -17,7 +17,9 @@ describe('the stream processing example, run locally', () => {
 
   test('records put on the stream are counted exactly', async () => {
     const env = running.local.clientEnvironment();
-    const kinesis = new KinesisClient({ endpoint: env.AWS_ENDPOINT_URL_KINESIS, region: env.AWS_REGION, credentials, requestHandler: new NodeHttpHandler() });
+    const kinesis = new KinesisClient({
+      endpoint: env.AWS_ENDPOINT_URL_KINESIS, region: env.AWS_REGION, credentials, requestHandler: new NodeHttpHandler(),
+    });
     const dynamodb = new DynamoDBClient({ endpoint: env.AWS_ENDPOINT_URL_DYNAMODB, region: env.AWS_REGION, credentials });
     const events = telemetryEvents(600, { sources: 5, minutes: 3, seed: 7 });
     try {

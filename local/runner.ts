@@ -13,6 +13,8 @@ import { DynamoDbProvider } from './providers/dynamodb';
 import { EventSourceMappingProvider } from './providers/event-source-mappings';
 import { KinesisProvider } from './providers/kinesis';
 import { RestApiProvider } from './providers/rest-api';
+import { SnsProvider } from './providers/sns';
+import { SqsProvider } from './providers/sqs';
 import { LocalTemplate } from './template';
 
 export interface LocalStackOptions {
@@ -28,6 +30,12 @@ export interface LocalStackOptions {
   readonly log?: (line: string) => void;
   /** Each line a function writes. @default the runner's log, prefixed with `[function name]` */
   readonly functionLog?: FunctionLog;
+  /**
+   * How much faster than the wall clock the engines' own clocks run: visibility timeouts, delays
+   * and retention of queues. Tests set it to see a poison message redriven without waiting.
+   * @default 1
+   */
+  readonly timeScale?: number;
 }
 
 export interface LocalApi {
@@ -88,9 +96,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   const dynamodb = new DynamoDbProvider();
   const kinesis = new KinesisProvider();
-  const mappings = new EventSourceMappingProvider({ dynamodb, kinesis });
+  const started = Date.now();
+  const scale = options.timeScale ?? 1;
+  const sqs = new SqsProvider({ clock: scale === 1 ? undefined : () => started + (Date.now() - started) * scale });
+  const sns = new SnsProvider(sqs);
+  const mappings = new EventSourceMappingProvider({ dynamodb, kinesis, queues: sqs });
   const restApis = new RestApiProvider({ port: options.port, host: options.host });
-  const providers: Provider[] = [dynamodb, kinesis, mappings, restApis];
+  const providers: Provider[] = [dynamodb, kinesis, sqs, sns, mappings, restApis];
   try {
     const fallback = await startNotEmulatedEndpoint();
     context.onStop(() => fallback.stop());
@@ -127,7 +139,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clientEnvironment: () => ({ AWS_REGION: template.region, AWS_ACCESS_KEY_ID: 'LOCALRUNNER', AWS_SECRET_ACCESS_KEY: 'local-runner', ...sdkEnvironment }),
       ref: (logicalId) => template.ref(logicalId),
       invoke: (functionId, event, invokeOptions) => functions.invoke(functionId, event, invokeOptions),
-      settled: () => mappings.settled(),
+      async settled() {
+        // Two rounds: what one trigger does (a message processed) can start another (a publish).
+        for (let round = 0; round < 2; round++) {
+          await sns.settled();
+          await mappings.settled();
+        }
+      },
       stop: stopAll,
     };
   } catch (error) {

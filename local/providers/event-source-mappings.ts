@@ -11,6 +11,12 @@ import { DEFAULT_STREAM_BATCH_SIZE, StreamMapping, type ShardReader } from '../t
 /** DynamoDB Streams has one shard per table here: every record of the table's stream, in order. */
 const DYNAMODB_SHARD = 'shardId-00000001-local';
 
+/** The patterns of a mapping's `FilterCriteria`. */
+function filtersOf(criteria: unknown): unknown[] {
+  const filters = (criteria as { Filters?: Array<{ Pattern?: string }> } | undefined)?.Filters ?? [];
+  return filters.map((f) => JSON.parse(String(f.Pattern)) as unknown);
+}
+
 export interface QueueMappingSource {
   /** Starts polling the queue for the function, if the queue is one of this source's; returns whether it did. */
   mapQueue(context: RunContext, functions: RunningFunctions, mapping: Record<string, unknown>): Promise<boolean>;
@@ -56,7 +62,7 @@ export class EventSourceMappingProvider implements Provider {
         maximumRetryAttempts: Number(props.MaximumRetryAttempts ?? -1),
         reportBatchItemFailures: ((props.FunctionResponseTypes ?? []) as string[]).includes('ReportBatchItemFailures'),
         onFailureArn: destination,
-        filters: ((props.FilterCriteria as { Filters?: Array<{ Pattern?: string }> } | undefined)?.Filters ?? []).map((f) => JSON.parse(String(f.Pattern)) as unknown),
+        filters: filtersOf(props.FilterCriteria),
       }, reader, {
         invoke: (arn, event) => functions.invoke(arn, event),
         deliverFailure: (arn, body) => context.deliver(arn, { body }),

@@ -126,7 +126,9 @@ export class StreamMapping {
         await sleep(IDLE_POLL_MS, undefined);
         continue;
       }
-      const kept = this.matchers.length === 0 ? records : records.filter((r) => this.matchers.some((match) => match(filterView(this.definition.kind, r.record))));
+      const kept = this.matchers.length === 0
+        ? records
+        : records.filter((r) => this.matchers.some((match) => match(filterView(this.definition.kind, r.record))));
       if (kept.length > 0) await this.process(shardId, kept);
       after = records[records.length - 1]!.sequence;
     }

@@ -208,10 +208,20 @@ new javascript.TypescriptConfig(project, {
   exclude: ['node_modules'],
 });
 
-// Published package: compiled lib (.js + .d.ts), .jsii, API.md and the pre-built handler assets.
-for (const pattern of ['/lib/**/*.ts', '!/lib/**/*.d.ts', '/api-baseline/', '/bin/', '/examples/', '/lambda/', '/scripts/', '/web/', 'cdk.json', 'cdk.out/', '/.ci/', '/.bench/']) {
+// Published package: compiled lib (.js + .d.ts), .jsii, API.md, the pre-built handler assets and
+// the bundled local runner (assets/local-runner, with local.js pointing at its API).
+for (const pattern of ['/lib/**/*.ts', '!/lib/**/*.d.ts', '/api-baseline/', '/bin/', '/examples/', '/lambda/', '/local/', '/scripts/', '/web/', 'cdk.json', 'cdk.out/', '/.ci/', '/.bench/']) {
   project.addPackageIgnore(pattern);
 }
+
+// `npx cdk-serverless-reference-architectures local <Stack>`: the local runner (local/cli.ts).
+project.addBins({ 'cdk-serverless-reference-architectures': 'assets/local-runner/cli.cjs' });
+// The same command from the sources in this repository: `npm run local -- RestApiExample` after `npx cdk synth`.
+project.addTask('local', {
+  description: 'Run a synthesized example stack locally: npm run local -- <Stack> [options] (local/cli.ts)',
+  exec: 'tsx local/command.ts local',
+  receiveArgs: true,
+});
 
 const JSII_COMPILE = ['jsii', ...JSII_COMPILE_FLAGS].join(' ');
 project.compileTask.reset(JSII_COMPILE);

@@ -10,9 +10,11 @@ import type { FunctionLog, InvokeOptions, InvokeOutcome } from './functions';
 import { servicesWithoutEngine, startNotEmulatedEndpoint } from './not-emulated';
 import type { Destination, Provider, RunContext } from './provider';
 import { DynamoDbProvider } from './providers/dynamodb';
+import { EventBridgeProvider } from './providers/event-bridge';
 import { EventSourceMappingProvider } from './providers/event-source-mappings';
 import { KinesisProvider } from './providers/kinesis';
 import { RestApiProvider } from './providers/rest-api';
+import { SchedulesProvider } from './providers/schedules';
 import { SnsProvider } from './providers/sns';
 import { SqsProvider } from './providers/sqs';
 import { LocalTemplate } from './template';
@@ -36,6 +38,15 @@ export interface LocalStackOptions {
    * @default 1
    */
   readonly timeScale?: number;
+  /**
+   * `rate`: schedules fire on their `rate(...)` (and `at(...)`); `manual`: only when fired
+   * (`fireSchedule`). @default 'manual'
+   */
+  readonly schedules?: 'rate' | 'manual';
+  /** A JSON file of secret values by secret name or logical id (see the README). @default - generated or empty values */
+  readonly secretsFile?: string;
+  /** Each start-up step as it begins, for a progress display. */
+  readonly progress?: (step: string) => void;
 }
 
 export interface LocalApi {
@@ -60,6 +71,8 @@ export interface LocalStack {
   ref(logicalId: string): string;
   /** Invokes a function (logical id, name or ARN) synchronously. */
   invoke(functionId: string, event: unknown, options?: InvokeOptions): Promise<InvokeOutcome>;
+  /** Fires a schedule (logical id or name) once; resolves with its target's outcome. */
+  fireSchedule(scheduleId: string): Promise<InvokeOutcome>;
   /** Resolves when every poller has caught up with its source (records, messages, events) and nothing is in flight. */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -101,12 +114,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const sqs = new SqsProvider({ clock: scale === 1 ? undefined : () => started + (Date.now() - started) * scale });
   const sns = new SnsProvider(sqs);
   const mappings = new EventSourceMappingProvider({ dynamodb, kinesis, queues: sqs });
+  const events = new EventBridgeProvider();
+  const schedules = new SchedulesProvider(options.schedules ?? 'manual');
   const restApis = new RestApiProvider({ port: options.port, host: options.host });
-  const providers: Provider[] = [dynamodb, kinesis, sqs, sns, mappings, restApis];
+  const providers: Provider[] = [dynamodb, kinesis, sqs, sns, events, mappings, schedules, restApis];
   try {
     const fallback = await startNotEmulatedEndpoint();
     context.onStop(() => fallback.stop());
-    for (const provider of providers) await provider.prepare?.(context);
+    for (const provider of providers) {
+      if (provider.prepare === undefined) continue;
+      options.progress?.(`starting ${provider.name}`);
+      await provider.prepare(context);
+    }
+    options.progress?.('starting the functions');
 
     const sdkEnvironment: Record<string, string> = {
       // Every service without a local engine gets a clear error, and no call ever reaches real AWS.
@@ -118,7 +138,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const [id, services] of servicesWithoutEngine(template, [...functions.functions.keys()])) {
       notEmulated.push(`function ${template.physicalName(id)} may call ${services.join(', ')}: not emulated, such calls fail with NotEmulatedByLocalRunner`);
     }
-    for (const provider of providers) await provider.connect?.(context, functions);
+    for (const provider of providers) {
+      if (provider.connect === undefined) continue;
+      options.progress?.(`connecting ${provider.name}`);
+      await provider.connect(context, functions);
+    }
 
     const summary = [
       `Stack ${stack.stackName} (${stack.assemblyDir})`,
@@ -139,10 +163,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clientEnvironment: () => ({ AWS_REGION: template.region, AWS_ACCESS_KEY_ID: 'LOCALRUNNER', AWS_SECRET_ACCESS_KEY: 'local-runner', ...sdkEnvironment }),
       ref: (logicalId) => template.ref(logicalId),
       invoke: (functionId, event, invokeOptions) => functions.invoke(functionId, event, invokeOptions),
+      fireSchedule: (scheduleId) => schedules.fire(scheduleId),
       async settled() {
         // Two rounds: what one trigger does (a message processed) can start another (a publish).
         for (let round = 0; round < 2; round++) {
           await sns.settled();
+          await events.settled();
           await mappings.settled();
         }
       },

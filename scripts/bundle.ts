@@ -3,10 +3,11 @@
  * `assets/<pattern>/<entry>/index.mjs` (ESM, node24, minified, AWS SDK included),
  * so that synth needs neither esbuild nor Docker and the npm package ships ready-made code.
  */
-import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
 import { buildWebApp, WEB_SITE_DIR } from './build-web';
+import { ENGINE_PACKAGES } from '../local/engines/engine-package';
 
 export const ROOT = join(__dirname, '..');
 export const LAMBDA_DIR = join(ROOT, 'lambda');
@@ -105,7 +106,31 @@ export async function bundleHandlers(handlers: readonly HandlerEntry[], outdir: 
   });
 }
 
-/** Every handler bundle and the site, into a fresh assets/. */
+/** Where the local runner's bundles go: the package's `bin` and `local.js` point here. */
+export const LOCAL_RUNNER_DIR = join(ASSETS_DIR, 'local-runner');
+
+/**
+ * The local runner (local/), bundled for Node.js 20 as CommonJS: `index.cjs` (its programmatic
+ * API) and `cli.cjs` (the package's executable, which runs the API's command line). The engine packages stay outside: a project
+ * installs the ones its stacks need (local/engines/engine-package.ts).
+ */
+export async function bundleLocalRunner(outdir = LOCAL_RUNNER_DIR): Promise<void> {
+  const common: BuildOptions = {
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    keepNames: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    external: Object.keys(ENGINE_PACKAGES),
+  };
+  await build({ ...common, entryPoints: [join(ROOT, 'local', 'index.ts')], outfile: join(outdir, 'index.cjs') });
+  // One bundle: the executable is the API's command line.
+  writeFileSync(join(outdir, 'cli.cjs'), "#!/usr/bin/env node\nrequire('./index.cjs').runCommandLine();\n", { mode: 0o755 });
+}
+
+/** Every handler bundle, the site and the local runner, into a fresh assets/. */
 export async function bundleAll(): Promise<void> {
   rmSync(ASSETS_DIR, { recursive: true, force: true });
   const handlers = discoverHandlers();
@@ -118,6 +143,8 @@ export async function bundleAll(): Promise<void> {
   // The web application's site (web/) is an asset too: the WebApplication construct uploads it.
   const site = await buildWebApp(WEB_SITE_DIR);
   console.log(`built web/ -> ${relative(ROOT, site.outDir)} (${site.files.join(', ')})`);
+  await bundleLocalRunner();
+  console.log(`bundled local/ -> ${relative(ROOT, LOCAL_RUNNER_DIR)}/cli.cjs, index.cjs`);
 }
 
 if (require.main === module) {

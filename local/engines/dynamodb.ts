@@ -10,12 +10,12 @@ import { createServer, request, type IncomingHttpHeaders, type Server } from 'no
 import { DynamoDBClient, GetItemCommand, CreateTableCommand, type AttributeValue, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { LOCAL_ACCOUNT, LOCAL_REGION, readBody } from './aws-protocol';
 import { StreamLog, type Item, type StreamViewType } from './dynamodb-stream';
+import { requireEngine } from './engine-package';
 import { listenOnLoopback } from './loopback';
 import { createLimiter } from '../../lambda/shared/concurrency';
 
-// dynalite ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server;
+/** dynalite ships no types. */
+type Dynalite = (options: Record<string, unknown>) => Server;
 
 export interface TableDefinition {
   readonly name: string;
@@ -81,7 +81,7 @@ function forward(target: string, path: string, method: string, headers: Incoming
 }
 
 export async function startLocalDynamoDb(options: { clock?: () => number } = {}): Promise<LocalDynamoDb> {
-  const engine = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const engine = requireEngine<Dynalite>('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const engineEndpoint = await listenOnLoopback(engine);
   const client = new DynamoDBClient({ endpoint: engineEndpoint, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const tables = new Map<string, { keyNames: string[]; stream?: StreamLog; serial: ReturnType<typeof createLimiter> }>();

@@ -16,10 +16,10 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamRecord } from 'aws-lambda';
+import { requireEngine } from './engine-package';
 import { listenOnLoopback } from './loopback';
-// kinesalite ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const kinesalite = require('kinesalite') as (options: Record<string, unknown>) => Server;
+/** kinesalite ships no types. */
+type Kinesalite = (options: Record<string, unknown>) => Server;
 
 export const TEST_REGION = 'us-east-1';
 export const TEST_ACCOUNT = '123456789012';
@@ -51,7 +51,7 @@ export interface LocalKinesis {
 }
 
 export async function startKinesalite(): Promise<LocalKinesis> {
-  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 50 });
+  const server = requireEngine<Kinesalite>('kinesalite')({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 50 });
   const endpoint = await listenOnLoopback(server);
   const client = new KinesisClient({
     endpoint,

@@ -1,0 +1,26 @@
+/**
+ * The canary deployment example through the local runner: its API invokes the function through
+ * the alias its stage variable names (`${stageVariables.lambdaAlias}`), as deployed; CodeDeploy,
+ * the traffic hooks and the alarms are not emulated, and start-up says so.
+ */
+import { CanaryDeploymentExampleStack } from '../../examples/canary';
+import { useLocalStack } from '../helpers/local-runner';
+
+const IDENTITY = { 'x-local-identity': 'arn:aws:iam::123456789012:user/alice' };
+
+describe('the canary deployment example, run locally', () => {
+  const running = useLocalStack((app) => new CanaryDeploymentExampleStack(app, 'CanaryDeploymentExample'));
+
+  test('the alias route creates and gets an item', async () => {
+    const base = running.local.apiUrl();
+    const created = await fetch(`${base}/items`, { method: 'POST', headers: { 'content-type': 'application/json', ...IDENTITY }, body: '{"name":"canary"}' });
+    expect(created.status).toBe(201);
+    const { id } = await created.json() as { id: string };
+    const read = await fetch(`${base}/items/${id}`, { headers: IDENTITY });
+    expect(await read.json()).toMatchObject({ id, name: 'canary' });
+  });
+
+  test('start-up names the services it cannot run', () => {
+    expect(running.local.notEmulated.join('\n')).toMatch(/codedeploy/);
+  });
+});

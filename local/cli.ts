@@ -88,6 +88,8 @@ export class UsageError extends Error {
 
 /** The executable: runs until SIGINT or SIGTERM, then stops every engine and function. */
 export function main(): void {
+  // The runner's own SDK clients would warn that this machine's Node.js is old; that is not the stack's concern.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const io: CliIo = { out: (line) => console.log(line), err: (line) => console.error(line) };
   runCli(process.argv.slice(2), io).then((local) => {
     if (local === undefined) return;

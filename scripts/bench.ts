@@ -16,6 +16,7 @@ import { gzipSync } from 'node:zlib';
 import { App } from 'aws-cdk-lib';
 import { build } from 'esbuild';
 import { addExampleStacks } from '../examples';
+import { benchLocalRunner } from './bench/local-runner';
 import { benchStreamProcessing } from './bench/stream-processing';
 import { buildWebApp, WEB_DIR, WEB_SCRIPT_BUDGET_BYTES } from './build-web';
 import { ASSETS_DIR, BUNDLE_BUDGET_BYTES, bundleHandler, discoverHandlers, HANDLER_BUILD_OPTIONS, HandlerEntry, ROOT } from './bundle';
@@ -184,12 +185,21 @@ async function main(): Promise<void> {
   }
   console.log('reference: grouped, conditional, bounded-parallel writes with exact counts; naive: one PutItem per record, sequential, latest only.');
 
+  const local = await benchLocalRunner();
+  console.log(`\nLocal runner start-up, RestApiExample (median of ${local.runs} fresh processes of the packaged command)`);
+  console.log('| what | time | ratio to a bare node start |');
+  console.log('|---|---|---|');
+  console.log(`| spawn to "Ready" (dynalite, the table, the API served) | ${ms(local.readyMs)} | ${ratio(local.readyMs, local.bareNodeMs)} |`);
+  console.log(`| spawn to the first answered request (function cold start included) | ${ms(local.firstResponseMs)} | ${ratio(local.firstResponseMs, local.bareNodeMs)} |`);
+  console.log(`| bare \`node -e ''\` (baseline) | ${ms(local.bareNodeMs)} | 1.00x |`);
+
   const results = {
     node: process.version,
     handlers,
     site,
     synth: { wholeAppMs: wholeApp, prebundledMs: prebundled, nodejsFunctionMs: nodejsFunction },
     streamProcessing: stream,
+    localRunner: local,
   };
   writeFileSync(join(BENCH_DIR, 'results.json'), JSON.stringify(results, null, 2));
   console.log(`\nwritten to ${relative(ROOT, join(BENCH_DIR, 'results.json'))}`);

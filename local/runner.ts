@@ -13,6 +13,7 @@ import { DynamoDbProvider } from './providers/dynamodb';
 import { EventBridgeProvider } from './providers/event-bridge';
 import { EventSourceMappingProvider } from './providers/event-source-mappings';
 import { KinesisProvider } from './providers/kinesis';
+import { LambdaProvider } from './providers/lambda';
 import { RestApiProvider } from './providers/rest-api';
 import { SchedulesProvider } from './providers/schedules';
 import { SnsProvider } from './providers/sns';
@@ -116,8 +117,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const mappings = new EventSourceMappingProvider({ dynamodb, kinesis, queues: sqs });
   const events = new EventBridgeProvider();
   const schedules = new SchedulesProvider(options.schedules ?? 'manual');
+  const lambda = new LambdaProvider();
   const restApis = new RestApiProvider({ port: options.port, host: options.host });
-  const providers: Provider[] = [dynamodb, kinesis, sqs, sns, events, mappings, schedules, restApis];
+  const providers: Provider[] = [dynamodb, kinesis, sqs, sns, events, lambda, mappings, schedules, restApis];
   try {
     const fallback = await startNotEmulatedEndpoint();
     context.onStop(() => fallback.stop());
@@ -167,6 +169,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       async settled() {
         // Two rounds: what one trigger does (a message processed) can start another (a publish).
         for (let round = 0; round < 2; round++) {
+          await lambda.settled();
           await sns.settled();
           await events.settled();
           await mappings.settled();

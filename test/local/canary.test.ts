@@ -3,6 +3,7 @@
  * the alias its stage variable names (`${stageVariables.lambdaAlias}`), as deployed; CodeDeploy,
  * the traffic hooks and the alarms are not emulated, and start-up says so.
  */
+import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { CanaryDeploymentExampleStack } from '../../examples/canary';
 import { useLocalStack } from '../helpers/local-runner';
 
@@ -22,5 +23,23 @@ describe('the canary deployment example, run locally', () => {
 
   test('start-up names the services it cannot run', () => {
     expect(running.local.notEmulated.join('\n')).toMatch(/codedeploy/);
+  });
+
+  test('Lambda Invoke: an SDK client invokes a function by alias ARN; an unknown function is ResourceNotFoundException', async () => {
+    const env = running.local.clientEnvironment();
+    const lambda = new LambdaClient({ endpoint: env.AWS_ENDPOINT_URL_LAMBDA, region: env.AWS_REGION, credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+    try {
+      const handler = running.local.ref('ItemsHandler566307F4');
+      const out = await lambda.send(new InvokeCommand({
+        FunctionName: handler,
+        Qualifier: 'live',
+        Payload: Buffer.from(JSON.stringify({ httpMethod: 'GET', path: '/items', resource: '/items', headers: {}, requestContext: {} })),
+      }));
+      expect(out.FunctionError).toBeUndefined();
+      expect(JSON.parse(Buffer.from(out.Payload!).toString('utf8'))).toHaveProperty('statusCode');
+      await expect(lambda.send(new InvokeCommand({ FunctionName: 'no-such-function' }))).rejects.toThrow(ResourceNotFoundException);
+    } finally {
+      lambda.destroy();
+    }
   });
 });

@@ -751,25 +751,44 @@ export function runDefinition(prepared: PreparedMachine, input: unknown, context
   };
 
   /**
-   * One attempt of a Task state. Its TimeoutSeconds timer starts here, synchronously, just before
-   * the library starts its own: when both fire the library fails the state (`States.Timeout`) and
-   * this one closes the attempt's token, so a late answer gets TaskTimedOut.
+   * One attempt of a Task state, counted in `running` (and `blocked` while it waits for its
+   * token) until it ends. Its TimeoutSeconds timer starts here, synchronously, just before the
+   * library starts its own for the same state: when they fire, the library fails the state
+   * (`States.Timeout`, which `States.TaskFailed` does not match) and this one closes the
+   * attempt's token (a late answer gets TaskTimedOut) and stops counting the attempt, which the
+   * execution has left behind.
    */
   const startAttempt = (stateName: string, claimed: string | undefined) => {
     const state = prepared.states.get(stateName)!;
     const timeoutSeconds = typeof state.TimeoutSeconds === 'number' ? Math.min(state.TimeoutSeconds, MAX_TIMER_SECONDS) : undefined;
     let token: string | undefined;
-    let expired = false;
+    let finished = false;
+    let waiting = false;
+    const setWaiting = (value: boolean) => {
+      if (waiting === value) return;
+      waiting = value;
+      blocked += value ? 1 : -1;
+      notify();
+    };
+    const finish = () => {
+      if (finished) return;
+      setWaiting(false);
+      finished = true;
+      running--;
+      notify();
+    };
+    running++;
+    notify();
     let timer: NodeJS.Timeout | undefined;
     let expire!: (e: Error) => void;
     const timedOut = new Promise<never>((_, reject) => { expire = reject; });
     timedOut.catch(() => undefined);
     if (timeoutSeconds !== undefined) {
       timer = setTimeout(() => {
-        expired = true;
         if (token !== undefined) options.tokens.close(token);
-        // Later than the library's own timer, which fails the state; this only ends the wait.
-        timer = setTimeout(() => expire(new StepFunctionsError('States.Timeout', 'Task timed out')), 10);
+        finish();
+        // Well after the library's own timer has failed the state: this only releases the wait.
+        timer = setTimeout(() => expire(new StepFunctionsError('States.Timeout', 'Task timed out')), 1_000);
       }, timeoutSeconds * 1_000);
     }
     const call: TaskCall = {
@@ -780,23 +799,24 @@ export function runDefinition(prepared: PreparedMachine, input: unknown, context
         const heartbeatMs = typeof state.HeartbeatSeconds === 'number' ? state.HeartbeatSeconds * millisPerSecond : undefined;
         const answer = options.tokens.register(token, { executionArn: context.executionArn, stateName }, heartbeatMs);
         answer.catch(() => undefined);
-        if (expired) options.tokens.close(token);
+        if (finished) options.tokens.close(token);
         try {
           await send(token);
-          blocked++;
-          notify();
-          try {
-            return await Promise.race([answer, timedOut]);
-          } finally {
-            blocked--;
-            notify();
-          }
+          if (!finished) setWaiting(true);
+          return await Promise.race([answer, timedOut]);
         } finally {
+          setWaiting(false);
           options.tokens.close(token);
         }
       },
     };
-    return { call, end: () => clearTimeout(timer) };
+    return {
+      call,
+      end: () => {
+        clearTimeout(timer);
+        finish();
+      },
+    };
   };
 
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
@@ -806,8 +826,6 @@ export function runDefinition(prepared: PreparedMachine, input: unknown, context
       pendingToken = undefined;
       if (stopped || ended) return Promise.reject(new ExecutionStoppedError());
       const attempt = startAttempt(stateName, claimed);
-      running++;
-      notify();
       const work = (async () => {
         try {
           // Out of the synchronous part of `run` (see atTime) before any binding runs.
@@ -816,8 +834,6 @@ export function runDefinition(prepared: PreparedMachine, input: unknown, context
           return await (options.wrapTask ? options.wrapTask(stateName, once) : once)(taskInput);
         } finally {
           attempt.end();
-          running--;
-          notify();
         }
       })();
       return Promise.race([work, runEnded]);

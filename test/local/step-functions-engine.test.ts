@@ -12,7 +12,9 @@ import {
   SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, StartSyncExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { startLocalStepFunctions, type LocalStepFunctions, type LocalStepFunctionsOptions, type QueueMessageExtra } from '../../local/engines/step-functions';
+import {
+  startLocalStepFunctions, type EventEntry, type LocalStepFunctions, type LocalStepFunctionsOptions, type QueueMessageExtra,
+} from '../../local/engines/step-functions';
 import { useDynaliteTable } from '../helpers/dynalite';
 
 const db = useDynaliteTable();
@@ -26,6 +28,8 @@ const functions: Record<string, (payload: unknown) => unknown> = {};
 interface QueueMessage { readonly queueUrl: string; readonly body: Record<string, unknown>; readonly extra: QueueMessageExtra }
 const sent: QueueMessage[] = [];
 let consumer: (message: QueueMessage) => Promise<void> | void = () => undefined;
+const published: Array<{ topicArn: string; message: string; subject?: string }> = [];
+const events: EventEntry[] = [];
 
 class FunctionError extends Error {
   constructor(name: string, message: string) {
@@ -44,6 +48,16 @@ const bindings: LocalStepFunctionsOptions = {
     const message = { queueUrl, body: JSON.parse(body) as Record<string, unknown>, extra };
     sent.push(message);
     await consumer(message);
+  },
+  publishSns: async (topicArn, message, extra) => {
+    published.push({ topicArn, message, subject: extra.subject });
+  },
+  publishEvents: async (entries) => {
+    events.push(...entries);
+    return {
+      FailedEntryCount: entries.filter((e) => e.DetailType === 'bad').length,
+      Entries: entries.map((e) => (e.DetailType === 'bad' ? { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' } : { EventId: 'e-1' })),
+    };
   },
   retryIntervalScale: 0,
 };
@@ -73,6 +87,8 @@ afterAll(async () => {
 
 beforeEach(() => {
   sent.length = 0;
+  published.length = 0;
+  events.length = 0;
   consumer = () => undefined;
 });
 
@@ -406,6 +422,83 @@ describe('waitForTaskToken', () => {
     } finally {
       await fast.stop();
     }
+  });
+
+  test('a token wait\'s TimeoutSeconds fails the state with States.Timeout (not matched by States.TaskFailed) and closes the token', async () => {
+    const arn = createMachine({
+      Await: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+        TimeoutSeconds: 1,
+        Parameters: { QueueUrl: QUEUE_URL, MessageBody: { 'token.$': '$$.Task.Token' } },
+        End: true,
+        Catch: [{ ErrorEquals: ['States.TaskFailed'], Next: 'Failed' }, { ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'TimedOut' }],
+      },
+      Failed: { Type: 'Fail', Error: 'Wrong' },
+      TimedOut: { Type: 'Pass', End: true },
+    });
+
+    const out = await runToEnd(arn, {});
+
+    expect(out.status).toBe('SUCCEEDED');
+    expect(out.parsedOutput).toEqual({ error: expect.objectContaining({ Error: 'States.Timeout' }) });
+    expect(await rejection(sfn.send(new SendTaskSuccessCommand({ taskToken: sent[0].body.token as string, output: '{}' })))).toBe('TaskTimedOut');
+    await engine.settled();
+  });
+});
+
+describe('other integrations', () => {
+  test('sns:publish and events:putEvents: the message and the Detail as JSON text; a failed entry is EventBridge.FailedEntry', async () => {
+    const arn = createMachine({
+      Notify: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::sns:publish',
+        Parameters: { 'TopicArn': `arn:aws:sns:us-east-1:${ACCOUNT}:orders`, 'Message.$': '$.order', 'Subject': 'order' },
+        ResultSelector: { 'id.$': '$.MessageId' },
+        ResultPath: '$.published',
+        Next: 'Emit',
+      },
+      Emit: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::events:putEvents',
+        Parameters: { Entries: [{ 'Source': 'orders', 'DetailType.$': '$.kind', 'Detail.$': '$.order', 'EventBusName': 'bus' }] },
+        ResultPath: '$.emitted',
+        End: true,
+        Catch: [{ ErrorEquals: ['EventBridge.FailedEntry'], ResultPath: '$.error', Next: 'Failed' }],
+      },
+      Failed: { Type: 'Pass', End: true },
+    });
+
+    const ok = await runToEnd(arn, { order: { id: 'o-1' }, kind: 'created' });
+    const failed = await runToEnd(arn, { order: { id: 'o-2' }, kind: 'bad' });
+
+    expect(published).toEqual([
+      { topicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:orders`, message: '{"id":"o-1"}', subject: 'order' },
+      { topicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:orders`, message: '{"id":"o-2"}', subject: 'order' },
+    ]);
+    expect(events[0]).toEqual({ Source: 'orders', DetailType: 'created', Detail: '{"id":"o-1"}', EventBusName: 'bus' });
+    expect(ok.parsedOutput).toEqual(expect.objectContaining({ emitted: { Entries: [{ EventId: 'e-1' }], FailedEntryCount: 0 }, published: { id: expect.any(String) } }));
+    expect(failed.parsedOutput).toEqual(expect.objectContaining({ error: expect.objectContaining({ Error: 'EventBridge.FailedEntry' }) }));
+  });
+
+  test('lambda:invoke.waitForTaskToken: the function gets the token and answers through the real SDK', async () => {
+    functions[fnArn('approver')] = async (payload) => {
+      const { token, amount } = payload as { token: string; amount: number };
+      setImmediate(() => void sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: amount < 100 }) })));
+      return 'accepted';
+    };
+    const arn = createMachine({
+      Approve: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: { FunctionName: fnArn('approver'), Payload: { 'token.$': '$$.Task.Token', 'amount.$': '$.amount' } },
+        End: true,
+      },
+    });
+
+    const out = await runToEnd(arn, { amount: 5 });
+
+    expect(out.parsedOutput).toEqual({ approved: true });
   });
 });
 

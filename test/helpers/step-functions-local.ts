@@ -1,43 +1,28 @@
 /**
- * Runs a SYNTHESIZED state machine locally with `aws-local-stepfunctions`:
+ * Runs a SYNTHESIZED state machine locally, on the task bindings of the local Step Functions
+ * engine (local/engines/step-functions-tasks.ts, over `aws-local-stepfunctions`):
  * - `definitionFromTemplate` takes the `DefinitionString` of a template and resolves its
  *   intrinsics (`Fn::Join`, `Ref`, `Fn::GetAtt`) with local stand-ins for ARNs, queue URLs and
  *   names (a table's `Ref` becomes the dynalite table given for it);
- * - `runLocalExecution` runs it with a Context Object (execution id/name, task token) and binds
- *   each Task state by its resource: Lambda functions to local handlers, `dynamodb:*` service
- *   integrations to dynalite (executing the state's own resolved Parameters, errors named
- *   `DynamoDB.<name>` as Step Functions names them), `sqs:sendMessage.waitForTaskToken` to a
- *   callback broker that delivers the message body to the test's external system and waits for
- *   SendTaskSuccess/Failure/Heartbeat, failing with `States.HeartbeatTimeout` after the state's own
- *   `HeartbeatSeconds` (scaled: `heartbeatMillisPerSecond`, so a silent external system needs no long wait);
- * - every Retry interval is overridden to 0 ms: retries are counted, never waited for.
+ * - `runLocalExecution` runs it with the engine's Context Object (execution id/name, a task token
+ *   per attempt) and binds each Task state by its resource: Lambda functions to local handlers,
+ *   `dynamodb:*` service integrations to dynalite (executing the state's own resolved Parameters,
+ *   errors named `DynamoDB.<name>` as Step Functions names them), `sqs:sendMessage.waitForTaskToken`
+ *   to the test's external system, which answers through the `TaskTokenBroker`
+ *   (SendTaskSuccess/Failure/Heartbeat); a silent one fails the state with
+ *   `States.HeartbeatTimeout` after the state's own `HeartbeatSeconds` (scaled:
+ *   `heartbeatMillisPerSecond`, so a silent external system needs no long wait);
+ * - every Retry interval is scaled to 0: retries are counted, never waited for;
+ * - `faults` and `lostAnswers` fail chosen attempts of a state before or after it ran.
  */
-import { DynamoDBClient, PutItemCommand, UpdateItemCommand, type PutItemCommandInput, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../../local/engines/aws-protocol';
+import {
+  prepareDefinition, runDefinition, StepFunctionsError, TaskTokens, type AslDefinition, type EventLog,
+} from '../../local/engines/step-functions-tasks';
 
-/** The parts of aws-local-stepfunctions' API used here (its types are ESM-only; the CJS build is loaded). */
-export interface EventLog { readonly type: string; readonly state?: { readonly name: string }; readonly Error?: string; readonly Cause?: unknown }
-interface LocalRun { readonly result: Promise<unknown>; readonly eventLogs: AsyncGenerator<EventLog> }
-interface LocalMachine { run(input: unknown, options: Record<string, unknown>): LocalRun }
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { StateMachine } = require('aws-local-stepfunctions') as { StateMachine: new (definition: unknown, options?: Record<string, unknown>) => LocalMachine };
-
-// aws-local-stepfunctions 3 calls Promise.withResolvers, which Node 20 lacks (DESIGN.md section 6).
-type Resolvers<T> = { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void };
-const promiseStatics = Promise as unknown as { withResolvers?: <T>() => Resolvers<T> };
-if (typeof promiseStatics.withResolvers !== 'function') {
-  promiseStatics.withResolvers = <T>() => {
-    let resolve!: (v: T) => void;
-    let reject!: (e: unknown) => void;
-    const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
-    return { promise, resolve, reject };
-  };
-}
-
-export const LOCAL_ACCOUNT = '123456789012';
-export const LOCAL_REGION = 'us-east-1';
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type AslDefinition = { StartAt: string; States: Record<string, Record<string, unknown>>; TimeoutSeconds?: number };
+export { LOCAL_ACCOUNT, LOCAL_REGION };
+export type { AslDefinition, EventLog };
 
 interface CfnResource { Type: string; Properties?: Record<string, unknown> }
 export interface CfnTemplate { Resources: Record<string, CfnResource> }
@@ -96,12 +81,7 @@ export function definitionFromTemplate(template: CfnTemplate, standIns: StandIns
 }
 
 /** An error as Step Functions names it (`error.name` is what Retry and Catch match). */
-export class NamedError extends Error {
-  constructor(name: string, message = name) {
-    super(message);
-    this.name = name;
-  }
-}
+export { StepFunctionsError as NamedError };
 
 export type LocalLambda = (event: unknown) => Promise<unknown>;
 
@@ -112,43 +92,14 @@ export interface CallbackMessage {
   readonly body: Record<string, unknown>;
 }
 
-/** Holds the tokens that states wait on; the test's SFN client mock answers through it. */
-export class TaskTokenBroker {
-  private readonly waiting = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void; heartbeat: () => void }>();
-  public readonly answered: Array<{ token: string; outcome: 'success' | 'failure' | 'heartbeat' }> = [];
-
-  /** Registered by the harness when a state starts waiting. */
-  public wait(token: string, heartbeat: () => void): Promise<unknown> {
-    return new Promise((resolve, reject) => this.waiting.set(token, { resolve, reject, heartbeat }));
-  }
-
-  /** Rejects an unknown or answered token like Step Functions does (TaskTimedOut). */
-  private take(token: string, keep = false) {
-    const waiter = this.waiting.get(token);
-    if (!waiter) throw new NamedError('TaskTimedOut', 'Task Timed Out');
-    if (!keep) this.waiting.delete(token);
-    return waiter;
-  }
-
-  public sendTaskSuccess(token: string, output: string): void {
-    const parsed = JSON.parse(output) as unknown;
-    this.take(token).resolve(parsed);
-    this.answered.push({ token, outcome: 'success' });
-  }
-
-  public sendTaskFailure(token: string, error: string, cause?: string): void {
-    this.take(token).reject(new NamedError(error, cause ?? ''));
-    this.answered.push({ token, outcome: 'failure' });
-  }
-
-  public sendTaskHeartbeat(token: string): void {
-    this.take(token, true).heartbeat();
-    this.answered.push({ token, outcome: 'heartbeat' });
-  }
-
-  /** Called by the harness when the state gives up (heartbeat timeout). */
-  public expire(token: string): void {
-    this.waiting.delete(token);
+/**
+ * The engine's task tokens, answered by the test's callback handler (its SFN client is mocked to
+ * call these methods). Any token that is not open answers TaskTimedOut, as for a token that was
+ * answered or timed out: the tests' made-up tokens stand for those.
+ */
+export class TaskTokenBroker extends TaskTokens {
+  protected notOpen(): never {
+    throw new StepFunctionsError('TaskTimedOut', 'Task Timed Out: \'Provided task does not exist anymore\'');
   }
 }
 
@@ -172,6 +123,7 @@ export interface LocalExecutionOptions {
 }
 
 export interface LocalExecutionResult {
+  /** FAILED also for an execution that timed out (`error.name` States.Timeout). */
   readonly status: 'SUCCEEDED' | 'FAILED';
   readonly output?: unknown;
   readonly error?: { name: string; message: string };
@@ -183,113 +135,62 @@ export interface LocalExecutionResult {
   readonly events: EventLog[];
 }
 
-const DYNAMODB_RESOURCE = /^arn:aws:states:::dynamodb:(putItem|updateItem)$/;
-const SQS_WAIT_RESOURCE = 'arn:aws:states:::sqs:sendMessage.waitForTaskToken';
+const MACHINE_NAME = 'Saga';
 
 export function executionArnOf(name: string, workflowType: 'STANDARD' | 'EXPRESS' = 'STANDARD'): string {
-  return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${workflowType === 'EXPRESS' ? 'express' : 'execution'}:Saga:${name}`;
+  return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${workflowType === 'EXPRESS' ? 'express' : 'execution'}:${MACHINE_NAME}:${name}`;
 }
 
-let tokenCounter = 0;
-
 export async function runLocalExecution(definition: AslDefinition, input: unknown, options: LocalExecutionOptions): Promise<LocalExecutionResult> {
-  const executionArn = executionArnOf(options.executionName, options.workflowType);
-  const token = `local-token-${options.executionName}-${++tokenCounter}`;
+  const type = options.workflowType ?? 'STANDARD';
+  for (const [stateName, state] of Object.entries(definition.States)) {
+    const resource = state.Resource;
+    if (typeof resource === 'string' && resource.startsWith('arn:aws:lambda:') && !options.lambdas[resource]) {
+      throw new Error(`No local handler for ${stateName} (${resource})`);
+    }
+  }
+  const prepared = prepareDefinition(definition, {
+    name: MACHINE_NAME,
+    type,
+    retryIntervalScale: 0,
+    bindings: {
+      invokeFunction: async (arn, payload) => options.lambdas[arn](payload),
+      sendQueueMessage: async (queueUrl, body, extra) => {
+        await options.onCallbackMessage?.({ stateName: extra.sentBy.stateName, queueUrl, body: JSON.parse(body) as Record<string, unknown> });
+      },
+      dynamodb: options.dynamodb,
+    },
+  });
   const faults = Object.fromEntries(Object.entries(options.faults ?? {}).map(([k, v]) => [k, [...v]]));
   const lostAnswers = Object.fromEntries(Object.entries(options.lostAnswers ?? {}).map(([k, v]) => [k, [...v]]));
-  const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-  const retryIntervalOverrides: Record<string, number> = {};
-  for (const [stateName, state] of Object.entries(definition.States)) {
-    if (Array.isArray(state.Retry)) retryIntervalOverrides[stateName] = 0;
-    if (state.Type !== 'Task') continue;
-    const resource = state.Resource as string;
-    const run = taskRunner(stateName, state, resource, token, options);
-    handlers[stateName] = async (taskInput) => {
+  const executionArn = executionArnOf(options.executionName, type);
+  const run = runDefinition(prepared, input, {
+    executionArn,
+    executionName: options.executionName,
+    stateMachineArn: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${MACHINE_NAME}`,
+    stateMachineName: MACHINE_NAME,
+    roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${MACHINE_NAME}`,
+    startDate: new Date(),
+  }, {
+    tokens: options.broker ?? new TaskTokenBroker(),
+    heartbeatMillisPerSecond: options.heartbeatMillisPerSecond ?? 1,
+    wrapTask: (stateName, attempt) => async (taskInput) => {
       const fault = faults[stateName]?.shift();
       if (fault) throw fault;
-      const output = await run(taskInput);
+      const output = await attempt(taskInput);
       const lost = lostAnswers[stateName]?.shift();
       if (lost) throw lost;
       return output;
-    };
-  }
-  const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
-  const execution = machine.run(input, {
-    overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides },
-    context: {
-      Execution: { Id: executionArn, Name: options.executionName, Input: input, StartTime: new Date().toISOString() },
-      Task: { Token: token },
     },
   });
-  const events: EventLog[] = [];
-  const collecting = (async () => {
-    for await (const event of execution.eventLogs) events.push(event);
-  })();
-  let result: Pick<LocalExecutionResult, 'status' | 'output' | 'error'>;
-  try {
-    result = { status: 'SUCCEEDED', output: await execution.result };
-  } catch (err) {
-    // The engine wraps what failed the execution in an ExecutionError whose cause is the state's error.
-    const e = err as Error & { cause?: unknown };
-    const inner = e.cause instanceof Error ? e.cause : e;
-    result = { status: 'FAILED', error: { name: inner.name, message: inner.message } };
-  }
-  await collecting;
+  const outcome = await run.done;
   return {
-    ...result,
+    ...(outcome.status === 'SUCCEEDED'
+      ? { status: outcome.status, output: outcome.output }
+      : { status: 'FAILED' as const, error: { name: outcome.error ?? '', message: outcome.cause ?? '' } }),
     executionArn,
-    events,
-    statesEntered: events.filter((e) => e.type === 'StateEntered').map((e) => e.state!.name),
-    retries: events.filter((e) => e.type === 'StateRetried').map((e) => e.state!.name),
+    events: run.events,
+    statesEntered: run.statesEntered,
+    retries: run.retries,
   };
-}
-
-function taskRunner(
-  stateName: string, state: Record<string, unknown>, resource: string, token: string, options: LocalExecutionOptions,
-): (input: unknown) => Promise<unknown> {
-  const dynamo = DYNAMODB_RESOURCE.exec(resource);
-  if (dynamo) {
-    return async (params) => {
-      if (!options.dynamodb) throw new Error(`${stateName} needs a dynamodb client`);
-      try {
-        if (dynamo[1] === 'updateItem') {
-          const out = await options.dynamodb.send(new UpdateItemCommand(params as UpdateItemCommandInput));
-          return { ...(out.Attributes ? { Attributes: out.Attributes } : {}) } as Json;
-        }
-        await options.dynamodb.send(new PutItemCommand(params as PutItemCommandInput));
-        return {};
-      } catch (err) {
-        throw new NamedError(`DynamoDB.${(err as Error).name}`, (err as Error).message);
-      }
-    };
-  }
-  if (resource === SQS_WAIT_RESOURCE) {
-    return async (params) => {
-      const { QueueUrl, MessageBody } = params as { QueueUrl: string; MessageBody: Record<string, unknown> };
-      const broker = options.broker;
-      if (!broker) throw new Error(`${stateName} needs a task token broker`);
-      const heartbeatMs = (state.HeartbeatSeconds as number) * (options.heartbeatMillisPerSecond ?? 1);
-      let timer: NodeJS.Timeout | undefined;
-      let expire!: (e: Error) => void;
-      const expired = new Promise<never>((_, reject) => { expire = reject; });
-      const arm = () => {
-        if (timer) clearTimeout(timer);
-        timer = setTimeout(() => {
-          broker.expire(token);
-          expire(new NamedError('States.HeartbeatTimeout', `No heartbeat within ${state.HeartbeatSeconds as number} s`));
-        }, heartbeatMs);
-      };
-      const answer = broker.wait(token, arm);
-      arm();
-      try {
-        await options.onCallbackMessage?.({ stateName, queueUrl: QueueUrl, body: MessageBody });
-        return await Promise.race([answer, expired]);
-      } finally {
-        if (timer) clearTimeout(timer);
-      }
-    };
-  }
-  const local = options.lambdas[resource];
-  if (!local) throw new Error(`No local handler for ${stateName} (${resource})`);
-  return async (payload) => local(payload);
 }

@@ -47,6 +47,14 @@ const BOOTSTRAP = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { pathToFileURL } = require('node:url');
 process.setSourceMapsEnabled?.(true);
+// The SDK prefixes some operations' host (StartSyncExecution: "sync-"); a loopback endpoint's
+// prefixed name resolves nowhere, so it is sent to the loopback address itself.
+const dns = require('node:dns');
+const lookup = dns.lookup;
+dns.lookup = function (hostname, ...rest) {
+  const prefixed = /^[a-z0-9-]+-(127\.\d+\.\d+\.\d+)$/.exec(String(hostname));
+  return lookup.call(this, prefixed ? prefixed[1] : hostname, ...rest);
+};
 let loaded;
 function load() {
   loaded ??= import(pathToFileURL(workerData.entry).href).then((module) => {

@@ -16,8 +16,10 @@ import { KinesisProvider } from './providers/kinesis';
 import { LambdaProvider } from './providers/lambda';
 import { RestApiProvider } from './providers/rest-api';
 import { SchedulesProvider } from './providers/schedules';
+import { SecretsManagerProvider } from './providers/secrets-manager';
 import { SnsProvider } from './providers/sns';
 import { SqsProvider } from './providers/sqs';
+import { StepFunctionsProvider } from './providers/step-functions';
 import { LocalTemplate } from './template';
 
 export interface LocalStackOptions {
@@ -118,8 +120,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const events = new EventBridgeProvider();
   const schedules = new SchedulesProvider(options.schedules ?? 'manual');
   const lambda = new LambdaProvider();
+  const secrets = new SecretsManagerProvider({ secretsFile: options.secretsFile });
+  const stepFunctions = new StepFunctionsProvider({ dynamodb, sqs });
   const restApis = new RestApiProvider({ port: options.port, host: options.host });
-  const providers: Provider[] = [dynamodb, kinesis, sqs, sns, events, lambda, mappings, schedules, restApis];
+  const providers: Provider[] = [dynamodb, kinesis, sqs, sns, events, secrets, stepFunctions, lambda, mappings, schedules, restApis];
   try {
     const fallback = await startNotEmulatedEndpoint();
     context.onStop(() => fallback.stop());
@@ -170,6 +174,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         // Two rounds: what one trigger does (a message processed) can start another (a publish).
         for (let round = 0; round < 2; round++) {
           await lambda.settled();
+          await stepFunctions.settled();
           await sns.settled();
           await events.settled();
           await mappings.settled();

@@ -216,6 +216,8 @@ for (const pattern of ['/lib/**/*.ts', '!/lib/**/*.d.ts', '/api-baseline/', '/bi
 
 // `npx cdk-serverless-reference-architectures local <Stack>`: the local runner (local/cli.ts).
 project.addBins({ 'cdk-serverless-reference-architectures': 'assets/local-runner/cli.cjs' });
+// local.d.ts points at the runner's declarations, emitted into the package before it is packed.
+project.tasks.tryFind('package:js')?.prependExec('tsc -p local/tsconfig.types.json');
 // The same command from the sources in this repository: `npm run local -- RestApiExample` after `npx cdk synth`.
 project.addTask('local', {
   description: 'Run a synthesized example stack locally: npm run local -- <Stack> [options] (local/cli.ts)',

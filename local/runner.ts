@@ -10,9 +10,12 @@ import type { FunctionLog, InvokeOptions, InvokeOutcome } from './functions';
 import { servicesWithoutEngine, startNotEmulatedEndpoint } from './not-emulated';
 import type { Destination, Provider, RunContext } from './provider';
 import { DynamoDbProvider } from './providers/dynamodb';
+import { EfsProvider } from './providers/efs';
 import { EventSourceMappingProvider } from './providers/event-source-mappings';
 import { KinesisProvider } from './providers/kinesis';
+import { PostgresProvider } from './providers/postgres';
 import { RestApiProvider } from './providers/rest-api';
+import { WebSiteProvider } from './providers/web-site';
 import { LocalTemplate } from './template';
 
 export interface LocalStackOptions {
@@ -90,7 +93,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const kinesis = new KinesisProvider();
   const mappings = new EventSourceMappingProvider({ dynamodb, kinesis });
   const restApis = new RestApiProvider({ port: options.port, host: options.host });
-  const providers: Provider[] = [dynamodb, kinesis, mappings, restApis];
+  const providers: Provider[] = [dynamodb, kinesis, mappings, new PostgresProvider(), new EfsProvider(), restApis,
+    new WebSiteProvider({ restApis, host: options.host })];
   try {
     const fallback = await startNotEmulatedEndpoint();
     context.onStop(() => fallback.stop());

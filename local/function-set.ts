@@ -19,14 +19,24 @@ export interface FunctionSet extends RunningFunctions {
   stop(): Promise<void>;
 }
 
-function lambdaEnvironment(template: LocalTemplate, logicalId: string, name: string, codeDir: string): Record<string, string> {
+/** A path of the Lambda file system (`/var/task`, `/opt`) as the local folder that holds it. */
+function localPath(text: string, folders: Readonly<Record<string, string | undefined>>): string {
+  for (const [root, folder] of Object.entries(folders)) {
+    if (folder !== undefined && (text === root || text.startsWith(`${root}/`))) return join(folder, text.slice(root.length));
+  }
+  return text;
+}
+
+function lambdaEnvironment(
+  template: LocalTemplate, logicalId: string, name: string, codeDir: string, layerDir: string | undefined,
+): Record<string, string> {
   const props = template.properties(logicalId);
   const declared = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
   const environment: Record<string, string> = {};
   for (const [key, value] of Object.entries(declared)) {
     const text = typeof value === 'string' ? value : JSON.stringify(value);
-    // The code's own folder is /var/task in Lambda; here it is the asset folder.
-    environment[key] = text === '/var/task' || text.startsWith('/var/task/') ? join(codeDir, text.slice('/var/task'.length)) : text;
+    // The code's own folder is /var/task in Lambda and its layer is /opt; here they are asset folders.
+    environment[key] = localPath(text, { '/var/task': codeDir, '/opt': layerDir });
   }
   return {
     ...environment,
@@ -58,6 +68,25 @@ function codeDirOf(context: RunContext, logicalId: string): string | undefined {
   return code.S3Key !== undefined ? context.stack.assetPathOfObjectKey(String(context.template.resolve(code.S3Key))) : undefined;
 }
 
+/**
+ * The folder of a function's layer (its `/opt`): the asset of its one `AWS::Lambda::LayerVersion`
+ * of this stack. Paths under `/opt` in its environment point there; code that reads `/opt` by a
+ * literal path still reads this machine's `/opt`.
+ */
+function layerDirOf(context: RunContext, logicalId: string, functionName: string): string | undefined {
+  const { template } = context;
+  const layers = (template.properties(logicalId).Layers ?? []) as string[];
+  if (layers.length === 0) return undefined;
+  const local = layers.map((ref) => template.logicalIdOf(ref)).filter((id): id is string => id !== undefined);
+  if (layers.length > 1 || local.length === 0) {
+    context.notEmulated(`function ${functionName}: layers other than one layer of this stack are not mounted at /opt`);
+  }
+  const layer = local[0];
+  if (layer === undefined) return undefined;
+  const key = (template.resource(layer).Properties?.Content as { S3Key?: unknown } | undefined)?.S3Key;
+  return key === undefined ? undefined : context.stack.assetPathOfObjectKey(String(template.resolve(key)));
+}
+
 export function startFunctions(
   context: RunContext,
   providers: readonly Provider[],
@@ -81,7 +110,8 @@ export function startFunctions(
       continue;
     }
     codeDirs.set(id, codeDir);
-    let environment = { ...lambdaEnvironment(template, id, name, codeDir), ...sdkEnvironment };
+    const layerDir = layerDirOf(context, id, name);
+    let environment = { ...lambdaEnvironment(template, id, name, codeDir, layerDir), ...sdkEnvironment };
     for (const provider of providers) environment = provider.environment?.(id, environment) ?? environment;
     const timeoutSeconds = Number(props.Timeout ?? 3);
     functions.set(id, new LocalFunction({

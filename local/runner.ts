@@ -10,16 +10,19 @@ import type { FunctionLog, InvokeOptions, InvokeOutcome } from './functions';
 import { servicesWithoutEngine, startNotEmulatedEndpoint } from './not-emulated';
 import type { Destination, Provider, RunContext } from './provider';
 import { DynamoDbProvider } from './providers/dynamodb';
+import { EfsProvider } from './providers/efs';
 import { EventBridgeProvider } from './providers/event-bridge';
 import { EventSourceMappingProvider } from './providers/event-source-mappings';
 import { KinesisProvider } from './providers/kinesis';
 import { LambdaProvider } from './providers/lambda';
+import { PostgresProvider } from './providers/postgres';
 import { RestApiProvider } from './providers/rest-api';
 import { SchedulesProvider } from './providers/schedules';
 import { SecretsManagerProvider } from './providers/secrets-manager';
 import { SnsProvider } from './providers/sns';
 import { SqsProvider } from './providers/sqs';
 import { StepFunctionsProvider } from './providers/step-functions';
+import { WebSiteProvider } from './providers/web-site';
 import { LocalTemplate } from './template';
 
 export interface LocalStackOptions {
@@ -48,6 +51,8 @@ export interface LocalStackOptions {
   readonly schedules?: 'rate' | 'manual';
   /** A JSON file of secret values by secret name or logical id (see the README). @default - generated or empty values */
   readonly secretsFile?: string;
+  /** The folder that stands in for EFS file systems (one subfolder each). @default a fresh temporary folder, removed at stop */
+  readonly efsRoot?: string;
   /** Each start-up step as it begins, for a progress display. */
   readonly progress?: (step: string) => void;
 }
@@ -62,6 +67,8 @@ export interface LocalApi {
 export interface LocalStack {
   readonly stackName: string;
   readonly apis: readonly LocalApi[];
+  /** The CloudFront distributions served locally: their site and its proxied origins. */
+  readonly sites: ReadonlyArray<{ readonly logicalId: string; readonly url: string }>;
   /** What does not run locally, as start-up said it. */
   readonly notEmulated: readonly string[];
   /** The start-up report: what runs where, and what is not emulated. */
@@ -123,7 +130,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const secrets = new SecretsManagerProvider({ secretsFile: options.secretsFile });
   const stepFunctions = new StepFunctionsProvider({ dynamodb, sqs });
   const restApis = new RestApiProvider({ port: options.port, host: options.host });
-  const providers: Provider[] = [dynamodb, kinesis, sqs, sns, events, secrets, stepFunctions, lambda, mappings, schedules, restApis];
+  const webSites = new WebSiteProvider({ restApis, host: options.host });
+  // Order matters: engines before the functions (prepare), the database's migrations before the
+  // APIs serve, and the sites after the APIs they proxy (connect).
+  const providers: Provider[] = [
+    dynamodb, kinesis, sqs, sns, events, secrets, new PostgresProvider(), new EfsProvider({ root: options.efsRoot }),
+    stepFunctions, lambda, mappings, schedules, restApis, webSites,
+  ];
   try {
     const fallback = await startNotEmulatedEndpoint();
     context.onStop(() => fallback.stop());
@@ -159,6 +172,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return {
       stackName: stack.stackName,
       apis: apis.map((a) => ({ logicalId: a.model.logicalId, name: a.model.name, url: a.url })),
+      sites: webSites.sites.map((site) => ({ logicalId: site.logicalId, url: site.url })),
       notEmulated,
       summary,
       apiUrl(logicalId) {

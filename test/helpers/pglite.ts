@@ -1,57 +1,18 @@
 /**
- * A real PostgreSQL engine for handler tests: PGlite (PostgreSQL compiled to WebAssembly) served
- * over the wire protocol on 127.0.0.1 by pglite-socket, so handlers use the normal `pg` client.
+ * PostgreSQL for handler tests: the engine is the local runner's (`local/engines/postgres.ts`:
+ * PGlite served over the wire protocol on 127.0.0.1, one backend session, so only one client may
+ * be busy at a time), with the test conveniences around it.
  *
- * - PGlite runs in a worker thread: its CommonJS build loads Node built-ins with dynamic
- *   `import()`, which jest's module sandbox rejects (it would need --experimental-vm-modules).
- *   `query`/`exec` run on that same PGlite instance through messages, never through a second
- *   wire connection.
- * - PGlite is ONE backend session. Clients can connect one after another; several may be open,
- *   but only one may be busy at a time (pglite-socket interleaves the messages of concurrent
- *   clients). Session state (advisory locks, settings, the current role) is shared by all.
- * - A freshly initialised data directory is cached in the OS temp directory (initdb takes ~4 s,
- *   loading the cached copy ~1 s), so each test file can afford its own engine.
+ * - `usePglite` starts one engine for a test file; `pgliteEnv` is a handler's environment for it.
  * - `startWireProxy` sits between a handler and the engine and plays the network and the RDS
  *   Proxy: it records statements, asks for a password, drops connections mid-request and answers
  *   with PostgreSQL errors that a single-session engine cannot produce (lock timeouts, too many
  *   connections, administrator shutdown).
  */
-import { randomBytes } from 'node:crypto';
-import { renameSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { startPglite, type PgliteEngine, type PgliteOptions } from '../../local/engines/postgres';
 
-const PGLITE_VERSION = '0.5.14';
-
-export interface PgliteOptions {
-  /** Client connections the socket server accepts at once (each handler instance keeps one open). @default 32 */
-  readonly maxConnections?: number;
-}
-
-export interface QueryRows<T = Record<string, unknown>> {
-  readonly rows: T[];
-  readonly affectedRows?: number;
-}
-
-export interface PgliteEngine {
-  /** The socket server's port on 127.0.0.1 (stable across `restartServer`). */
-  readonly port: number;
-  /** Runs one statement on the PGlite instance itself (parameters `$1..`), not over the wire. */
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryRows<T>>;
-  /** Runs a script of statements on the PGlite instance itself. */
-  exec(sql: string): Promise<void>;
-  /** Stops the socket server, which drops every client connection, then listens again on the same port. */
-  restartServer(): Promise<void>;
-  /** Client connections the socket server holds now. */
-  activeConnections(): Promise<number>;
-  /** Waits until no client is connected (a closed client is released asynchronously). */
-  waitForNoConnections(timeoutMs?: number): Promise<void>;
-  /** An empty database again: drops the public schema's objects, every non-system role and advisory lock. */
-  reset(): Promise<void>;
-  stop(): Promise<void>;
-}
+export { PgliteError, startPglite, type PgliteEngine, type PgliteOptions, type QueryRows } from '../../local/engines/postgres';
 
 /** Environment for a handler that connects straight to the engine (no TLS, no IAM token). */
 export function pgliteEnv(port: number): Record<string, string> {
@@ -63,169 +24,6 @@ export function pgliteEnv(port: number): Record<string, string> {
     DB_IAM_AUTH: 'false',
     DB_TLS: 'disable',
   };
-}
-
-// ---------------------------------------------------------------- engine (worker thread)
-
-/** Runs in the worker: plain Node (CommonJS), no jest sandbox. */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { PGlite } = require(workerData.pglitePath);
-const { PGLiteSocketServer } = require(workerData.socketPath);
-const fs = require('node:fs');
-
-let db;
-let server;
-let port = 0;
-
-async function listen() {
-  server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: workerData.maxConnections });
-  await server.start();
-  port = Number(server.getServerConn().split(':').pop());
-}
-
-const operations = {
-  async start() {
-    if (fs.existsSync(workerData.cacheFile)) {
-      try {
-        db = await PGlite.create({ loadDataDir: new Blob([fs.readFileSync(workerData.cacheFile)]) });
-      } catch {
-        db = undefined; // a damaged cache is replaced below
-      }
-    }
-    let dump;
-    if (!db) {
-      db = await PGlite.create();
-      dump = Buffer.from(await (await db.dumpDataDir('none')).arrayBuffer());
-    }
-    await listen();
-    return { port, dump };
-  },
-  async query({ sql, params }) {
-    const result = await db.query(sql, params);
-    return { rows: result.rows, affectedRows: result.affectedRows };
-  },
-  async exec({ sql }) {
-    await db.exec(sql);
-    return null;
-  },
-  async restartServer() {
-    await server.stop();
-    await listen();
-    return null;
-  },
-  async stats() {
-    return server.getStats();
-  },
-  async stop() {
-    await server.stop();
-    await db.close();
-    return null;
-  },
-};
-
-parentPort.on('message', async ({ id, operation, args }) => {
-  try {
-    parentPort.postMessage({ id, result: await operations[operation](args) });
-  } catch (err) {
-    parentPort.postMessage({ id, error: { message: String(err && err.message), code: err && err.code } });
-  }
-});
-`;
-
-/** SQL that empties the database between tests (run on the instance itself). */
-const RESET_SQL = `
-SELECT pg_advisory_unlock_all();
-DO $reset$
-DECLARE r record;
-BEGIN
-  FOR r IN SELECT rolname FROM pg_roles WHERE rolname NOT LIKE 'pg\\_%' AND rolname <> current_user LOOP
-    EXECUTE format('DROP OWNED BY %I CASCADE', r.rolname);
-    EXECUTE format('DROP ROLE %I', r.rolname);
-  END LOOP;
-END
-$reset$;
-DROP SCHEMA public CASCADE;
-CREATE SCHEMA public;
-`;
-
-export class PgliteError extends Error {
-  public readonly code?: string;
-
-  constructor(message: string, code?: string) {
-    super(message);
-    this.name = 'PgliteError';
-    this.code = code;
-  }
-}
-
-function cacheFile(): string {
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  return join(tmpdir(), `pglite-${PGLITE_VERSION}-initdb-${uid}.tar`);
-}
-
-export async function startPglite(options: PgliteOptions = {}): Promise<PgliteEngine> {
-  const cache = cacheFile();
-  const worker = new Worker(WORKER_SOURCE, {
-    eval: true,
-    workerData: {
-      pglitePath: require.resolve('@electric-sql/pglite'),
-      socketPath: require.resolve('@electric-sql/pglite-socket'),
-      maxConnections: options.maxConnections ?? 32,
-      cacheFile: cache,
-    },
-  });
-  let nextId = 0;
-  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
-  worker.on('message', (message: { id: number; result?: unknown; error?: { message: string; code?: string } }) => {
-    const call = pending.get(message.id);
-    if (!call) return;
-    pending.delete(message.id);
-    if (message.error) call.reject(new PgliteError(message.error.message, message.error.code));
-    else call.resolve(message.result);
-  });
-  worker.on('error', (err) => {
-    for (const call of pending.values()) call.reject(err);
-    pending.clear();
-  });
-  const call = <T>(operation: string, args?: unknown): Promise<T> => new Promise<T>((resolve, reject) => {
-    const id = ++nextId;
-    pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-    worker.postMessage({ id, operation, args });
-  });
-
-  const started = await call<{ port: number; dump?: Uint8Array }>('start');
-  if (started.dump) {
-    // Written under a unique name and renamed: parallel test workers never read half a file.
-    const partial = `${cache}.${process.pid}-${randomBytes(4).toString('hex')}`;
-    writeFileSync(partial, started.dump);
-    renameSync(partial, cache);
-  }
-  const port = started.port;
-
-  const engine: PgliteEngine = {
-    port,
-    query: <T>(sql: string, params: readonly unknown[] = []) => call<QueryRows<T>>('query', { sql, params }),
-    exec: (sql) => call<void>('exec', { sql }),
-    restartServer: () => call<void>('restartServer'),
-    activeConnections: async () => (await call<{ activeConnections: number }>('stats')).activeConnections,
-    async waitForNoConnections(timeoutMs = 5_000) {
-      const until = Date.now() + timeoutMs;
-      while ((await engine.activeConnections()) > 0) {
-        if (Date.now() > until) throw new Error('a client connection is still open');
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    },
-    reset: () => call<void>('exec', { sql: RESET_SQL }),
-    async stop() {
-      try {
-        await call('stop');
-      } finally {
-        await worker.terminate();
-      }
-    },
-  };
-  return engine;
 }
 
 /** Registers hooks that start one engine before the file's tests and stop it after; read `engine` inside tests. */

@@ -82,8 +82,15 @@ parentPort.on('message', async ({ id, event, context }) => {
     getRemainingTimeInMillis: () => Math.max(0, context.deadline - Date.now()),
     done() {}, succeed() {}, fail() {},
   };
+  let handler;
   try {
-    const handler = await load();
+    handler = await load();
+  } catch (error) {
+    // An init error: Lambda reports it as this invocation's error and resets the environment.
+    parentPort.postMessage({ id, ok: false, init: true, ...describe(error) });
+    return;
+  }
+  try {
     const result = handler.length >= 3
       ? await new Promise((resolve, reject) => {
         const returned = handler(event, lambdaContext, (error, value) => (error ? reject(error) : resolve(value)));
@@ -126,12 +133,15 @@ class Environment {
     });
     pipeLines(this.worker.stdout, (line) => log(definition.name, line));
     pipeLines(this.worker.stderr, (line) => log(definition.name, line));
-    this.worker.on('message', (message: { ok: boolean; payload?: string; errorType?: string; errorMessage?: string; trace?: string[] }) => {
+    this.worker.on('message', (message: { ok: boolean; init?: boolean; payload?: string; errorType?: string; errorMessage?: string; trace?: string[] }) => {
       const pending = this.pending;
       if (pending === undefined) return;
-      this.settle(message.ok
+      const outcome: InvokeOutcome = message.ok
         ? { ok: true, payload: JSON.parse(message.payload ?? 'null') as unknown }
-        : { ok: false, errorType: message.errorType ?? 'Error', errorMessage: message.errorMessage ?? '', trace: message.trace });
+        : { ok: false, errorType: message.errorType ?? 'Error', errorMessage: message.errorMessage ?? '', trace: message.trace };
+      // After an init error the next invocation initializes again, in a new environment.
+      if (message.init === true) this.end(outcome);
+      else this.settle(outcome);
     });
     this.worker.on('error', (error) => this.end({ ok: false, errorType: 'Runtime.ExitError', errorMessage: `the environment failed: ${error.message}` }));
     this.worker.on('exit', (code) => this.end({ ok: false, errorType: 'Runtime.ExitError', errorMessage: `the environment exited with code ${code}` }));
@@ -213,6 +223,8 @@ export function handlerEntry(codeDir: string, handler: string): { entry: string;
   throw new Error(`handler ${handler}: no ${file}.mjs, .js or .cjs in ${codeDir}`);
 }
 
+const STOPPING: InvokeOutcome = { ok: false, errorType: 'ServiceException', errorMessage: 'the local runner is stopping' };
+
 export class LocalFunction {
   private readonly environments = new Set<Environment>();
   private readonly waiting: Array<() => void> = [];
@@ -232,19 +244,28 @@ export class LocalFunction {
 
   /** Invokes the function synchronously (RequestResponse); an error is an outcome, never a rejection. */
   public async invoke(event: unknown, options: InvokeOptions = {}): Promise<InvokeOutcome> {
-    if (this.stopped) return { ok: false, errorType: 'ServiceException', errorMessage: 'the local runner is stopping' };
-    this.invocations++;
-    const environment = await this.acquire();
+    if (this.stopped) return STOPPING;
+    let payload: unknown;
     try {
       // A deep copy: the handler sees the event as it would arrive over the wire.
-      return await environment.invoke(JSON.parse(JSON.stringify(event ?? null)) as unknown, options);
+      payload = JSON.parse(JSON.stringify(event ?? null)) as unknown;
+    } catch (error) {
+      return { ok: false, errorType: 'InvalidRequestContentException', errorMessage: `the event is not JSON: ${String(error)}` };
+    }
+    this.invocations++;
+    const environment = await this.acquire();
+    if (environment === undefined) return STOPPING;
+    try {
+      return await environment.invoke(payload, options);
     } finally {
       this.release();
     }
   }
 
-  private async acquire(): Promise<Environment> {
+  /** A free environment, a new one while under the concurrency limit, or (once stopped) none. */
+  private async acquire(): Promise<Environment | undefined> {
     for (;;) {
+      if (this.stopped) return undefined;
       for (const env of this.environments) {
         if (!env.busy && !env.ended) {
           env.busy = true;

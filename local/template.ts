@@ -319,7 +319,8 @@ export class LocalTemplate {
     const list = arg as unknown[];
     switch (fn) {
       case 'Fn::GetAtt': {
-        const [logicalId, attribute] = Array.isArray(arg) ? arg.map(String) : String(arg).split(/\.(.+)/);
+        // The attribute name may itself be a `Ref` (the logical id never is).
+        const [logicalId, attribute] = Array.isArray(arg) ? [String(arg[0]), arg[1]] : String(arg).split(/\.(.+)/);
         return this.getAtt(logicalId!, String(this.resolve(attribute)));
       }
       case 'Fn::Join': {
@@ -345,7 +346,11 @@ export class LocalTemplate {
         if (found === undefined) throw new TemplateError(`Fn::FindInMap: ${map}.${top}.${second} is not in the template's mappings`);
         return found;
       }
-      case 'Fn::GetAZs': return ['a', 'b', 'c'].map((zone) => `${this.region}${zone}`);
+      case 'Fn::GetAZs': {
+        // The Region named, or (an empty string) the stack's.
+        const region = String(this.resolve(arg) ?? '') || this.region;
+        return ['a', 'b', 'c'].map((zone) => `${region}${zone}`);
+      }
       case 'Fn::Base64': return Buffer.from(String(this.resolve(arg))).toString('base64');
       case 'Fn::ImportValue':
         throw new TemplateError(`Fn::ImportValue ${JSON.stringify(arg)}: stacks that import another stack's outputs are not run locally`);

@@ -414,9 +414,17 @@ async function handle(model: RestApiModel, options: ServeRestApiOptions, req: In
     options.log(`${model.name} ${httpMethod} ${path}: malformed Lambda proxy response (no numeric statusCode)`);
     return send(res, 502, message('Internal server error'));
   }
-  const responseHeaders: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(result.headers ?? {})) responseHeaders[name] = String(value);
+  if (result.body !== undefined && result.body !== null && typeof result.body !== 'string') {
+    options.log(`${model.name} ${httpMethod} ${path}: malformed Lambda proxy response (the body is a ${typeof result.body}, not a string)`);
+    return send(res, 502, message('Internal server error'));
+  }
+  // API Gateway merges `headers` into `multiValueHeaders`; a pair given in both appears once.
+  const responseHeaders: Record<string, string[]> = {};
   for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) responseHeaders[name] = values.map(String);
+  for (const [name, value] of Object.entries(result.headers ?? {})) {
+    const values = (responseHeaders[name] ??= []);
+    if (!values.includes(String(value))) values.push(String(value));
+  }
   const responseBody = typeof result.body === 'string'
     ? (result.isBase64Encoded === true ? Buffer.from(result.body, 'base64') : result.body)
     : '';

@@ -201,11 +201,12 @@ export class StreamMapping {
 
 /** The index of the first record the function reported failed; `undefined` when none (an unknown id fails the whole batch, as in Lambda). */
 function firstReportedFailure(payload: unknown, batch: readonly ShardRecord[]): number | undefined {
-  const failures = (payload as { batchItemFailures?: Array<{ itemIdentifier?: unknown }> } | null)?.batchItemFailures;
+  const failures = (payload as { batchItemFailures?: Array<{ itemIdentifier?: unknown } | null> } | null)?.batchItemFailures;
   if (!Array.isArray(failures) || failures.length === 0) return undefined;
   let lowest: number | undefined;
   for (const failure of failures) {
-    const index = batch.findIndex((r) => r.sequence === failure.itemIdentifier);
+    // A null entry, a null or empty identifier or a bad key name fails the whole batch, like an unknown identifier.
+    const index = batch.findIndex((r) => r.sequence === failure?.itemIdentifier);
     if (index < 0) return 0;
     lowest = lowest === undefined ? index : Math.min(lowest, index);
   }

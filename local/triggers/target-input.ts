@@ -2,7 +2,8 @@
  * What an EventBridge rule or schedule target receives (EventBridge user guide, "Transforming
  * target input"): the event itself; a constant `Input`; the part `InputPath` selects; or an
  * `InputTransformer`'s template with each `<name>` replaced by the value its path selects —
- * inside quotes as the plain text of the value, elsewhere as its JSON.
+ * inside quotes as the plain text of the value, elsewhere as its JSON; `<aws.events.event>` is
+ * the event without its `detail`, `<aws.events.event.json>` the whole event.
  */
 
 export interface TargetInputOptions {
@@ -30,7 +31,11 @@ export function targetInput(event: unknown, options: TargetInputOptions): string
   const transformer = options.InputTransformer;
   if (transformer === undefined) return JSON.stringify(event);
   const values = Object.fromEntries(Object.entries(transformer.InputPathsMap ?? {}).map(([name, path]) => [name, valueAtPath(event, path)]));
-  const builtIns: Record<string, unknown> = { 'aws.events.event': event, 'aws.events.event.json': event };
+  // `aws.events.event` is the event without its `detail`; `aws.events.event.json` the whole event.
+  const withoutDetail = event !== null && typeof event === 'object' && !Array.isArray(event)
+    ? Object.fromEntries(Object.entries(event).filter(([key]) => key !== 'detail'))
+    : event;
+  const builtIns: Record<string, unknown> = { 'aws.events.event': withoutDetail, 'aws.events.event.json': event };
   let insideQuotes = false;
   let out = '';
   const template = transformer.InputTemplate;
@@ -40,8 +45,9 @@ export function targetInput(event: unknown, options: TargetInputOptions): string
     const placeholder = char === '<' ? /^<([A-Za-z0-9_.-]+)>/.exec(template.slice(i)) : null;
     if (placeholder !== null && (placeholder[1]! in values || placeholder[1]! in builtIns)) {
       const value = placeholder[1]! in values ? values[placeholder[1]!] : builtIns[placeholder[1]!];
+      // A path the event does not have gives no value: nothing inside quotes, `null` outside (valid JSON).
       out += insideQuotes
-        ? (typeof value === 'string' ? JSON.stringify(value).slice(1, -1) : JSON.stringify(value ?? null))
+        ? (value === undefined ? '' : typeof value === 'string' ? JSON.stringify(value).slice(1, -1) : JSON.stringify(value))
         : JSON.stringify(value ?? null);
       i += placeholder[0].length - 1;
       continue;

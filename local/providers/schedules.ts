@@ -27,7 +27,8 @@ interface LocalSchedule {
 /** Milliseconds between firings of a `rate(...)` expression; `undefined` for others. */
 export function rateMillis(expression: string): number | undefined {
   const match = /^rate\((\d+)\s+(minutes?|hours?|days?)\)$/.exec(expression.trim());
-  return match === null ? undefined : Number(match[1]) * RATE_UNITS[match[2]!]!;
+  if (match === null || Number(match[1]) < 1) return undefined;
+  return Number(match[1]) * RATE_UNITS[match[2]!]!;
 }
 
 export class SchedulesProvider implements Provider {

@@ -233,8 +233,8 @@ function compileObject(pattern: Record<string, unknown>, path: string): Compiled
   return { kind: 'object', fields, or };
 }
 
-/** Values found under `key` in the candidate objects; arrays are flattened. */
-function childValues(nodes: readonly unknown[], key: string): unknown[] {
+/** Values found under `key` in the candidate objects; arrays are flattened (SNS filter policies match the same way). */
+export function childValues(nodes: readonly unknown[], key: string): unknown[] {
   const out: unknown[] = [];
   const flatten = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(flatten);

@@ -34,6 +34,8 @@
  *   policies over 256 KB.
  */
 
+import { childValues } from './event-pattern';
+
 export class InvalidFilterPolicyError extends Error {
   constructor(message: string) {
     super(message);
@@ -359,19 +361,6 @@ export function measureFilterPolicy(policy: unknown, scope: FilterPolicyScope = 
 
 // ---------------------------------------------------------------------------------------------
 // Matching
-
-/** The values found under `key` in the candidate objects; arrays are flattened. */
-function childValues(nodes: readonly unknown[], key: string): unknown[] {
-  const out: unknown[] = [];
-  const flatten = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(flatten);
-    else out.push(v);
-  };
-  for (const node of nodes) {
-    if (isObject(node) && Object.prototype.hasOwnProperty.call(node, key)) flatten(node[key]);
-  }
-  return out;
-}
 
 function matchLeaf(leaf: CompiledLeaf, values: readonly unknown[]): boolean {
   const leaves = values.filter(isLeaf);

@@ -218,6 +218,23 @@ function failedEntry(id: string, err: unknown): { Id: string; SenderFault: boole
   return { Id: id, SenderFault: false, Code: 'InternalError', Message: String(err) };
 }
 
+/** A batch operation's answer: each entry applied on its own, a failure reported for that entry only. */
+function eachEntry(entries: Input[], ids: string[], apply: (entry: Input) => Record<string, string>): {
+  Successful: Array<Record<string, string>>;
+  Failed: Array<ReturnType<typeof failedEntry>>;
+} {
+  const Successful: Array<Record<string, string>> = [];
+  const Failed: Array<ReturnType<typeof failedEntry>> = [];
+  entries.forEach((entry, i) => {
+    try {
+      Successful.push({ Id: ids[i]!, ...apply(entry) });
+    } catch (err) {
+      Failed.push(failedEntry(ids[i]!, err));
+    }
+  });
+  return { Successful, Failed };
+}
+
 export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<LocalSqs> {
   const clock = options.clock ?? Date.now;
   const queues = new Map<string, Queue>();
@@ -378,16 +395,7 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
       if (total > MAX_MESSAGE_BYTES) {
         throw new SqsError('BatchRequestTooLong', `Batch requests cannot be longer than ${MAX_MESSAGE_BYTES} bytes. You have sent ${total} bytes.`);
       }
-      const Successful: Array<Record<string, string>> = [];
-      const Failed: Array<ReturnType<typeof failedEntry>> = [];
-      entries.forEach((entry, i) => {
-        try {
-          Successful.push({ Id: ids[i], ...sendResultToWire(queue.send(sendInputOf(entry, senderIdOf(req)))) });
-        } catch (err) {
-          Failed.push(failedEntry(ids[i], err));
-        }
-      });
-      return { Successful, Failed };
+      return eachEntry(entries, ids, (entry) => sendResultToWire(queue.send(sendInputOf(entry, senderIdOf(req)))));
     },
     ReceiveMessage: (input, _req, signal) => receiveMessage(input, signal),
     DeleteMessage: (input) => {
@@ -398,17 +406,10 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
       const queue = queueOf(input);
       const entries = input.entries('Entries');
       const ids = checkBatch(entries);
-      const Successful: Array<{ Id: string }> = [];
-      const Failed: Array<ReturnType<typeof failedEntry>> = [];
-      entries.forEach((entry, i) => {
-        try {
-          queue.deleteByHandle(entry.requiredString('ReceiptHandle'));
-          Successful.push({ Id: ids[i] });
-        } catch (err) {
-          Failed.push(failedEntry(ids[i], err));
-        }
+      return eachEntry(entries, ids, (entry) => {
+        queue.deleteByHandle(entry.requiredString('ReceiptHandle'));
+        return {};
       });
-      return { Successful, Failed };
     },
     ChangeMessageVisibility: (input) => {
       const queue = queueOf(input);
@@ -421,19 +422,12 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
       const queue = queueOf(input);
       const entries = input.entries('Entries');
       const ids = checkBatch(entries);
-      const Successful: Array<{ Id: string }> = [];
-      const Failed: Array<ReturnType<typeof failedEntry>> = [];
-      entries.forEach((entry, i) => {
-        try {
-          const timeout = entry.integer('VisibilityTimeout');
-          if (timeout === undefined) throw missingParameter('VisibilityTimeout');
-          queue.changeVisibility(entry.requiredString('ReceiptHandle'), timeout);
-          Successful.push({ Id: ids[i] });
-        } catch (err) {
-          Failed.push(failedEntry(ids[i], err));
-        }
+      return eachEntry(entries, ids, (entry) => {
+        const timeout = entry.integer('VisibilityTimeout');
+        if (timeout === undefined) throw missingParameter('VisibilityTimeout');
+        queue.changeVisibility(entry.requiredString('ReceiptHandle'), timeout);
+        return {};
       });
-      return { Successful, Failed };
     },
     GetQueueUrl: (input) => {
       const name = input.requiredString('QueueName');

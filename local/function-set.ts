@@ -4,12 +4,26 @@
  * Lambda's reserved variables, and the SDK endpoint variables of the local engines, with a
  * fallback endpoint that refuses every other service.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { devNull, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalFunction, type FunctionLog, type InvokeOptions, type InvokeOutcome } from './functions';
 import type { Provider, RunContext, RunningFunctions } from './provider';
 import type { LocalTemplate } from './template';
+
+/**
+ * What every SDK client of the runner needs: dummy credentials, and neither this machine's
+ * ~/.aws/config nor credentials file (`ignore_configured_endpoint_urls` there would send every call
+ * to AWS; a profile there could sign with real keys).
+ */
+export const LOCAL_SDK_SETTINGS: Readonly<Record<string, string>> = {
+  AWS_ACCESS_KEY_ID: 'LOCALRUNNER',
+  AWS_SECRET_ACCESS_KEY: 'local-runner',
+  AWS_CONFIG_FILE: devNull,
+  AWS_SHARED_CREDENTIALS_FILE: devNull,
+  AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'false',
+};
 
 /** Lambda's cap is the account's concurrency; each local environment is a worker thread, so fewer. */
 const MAX_LOCAL_CONCURRENCY = 10;
@@ -43,8 +57,7 @@ function lambdaEnvironment(
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     AWS_REGION: template.region,
     AWS_DEFAULT_REGION: template.region,
-    AWS_ACCESS_KEY_ID: 'LOCALRUNNER',
-    AWS_SECRET_ACCESS_KEY: 'local-runner',
+    ...LOCAL_SDK_SETTINGS,
     AWS_LAMBDA_FUNCTION_NAME: name,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize ?? 128),
@@ -63,6 +76,7 @@ function codeDirOf(context: RunContext, logicalId: string): string | undefined {
   if (code.ZipFile !== undefined) {
     const dir = mkdtempSync(join(tmpdir(), 'local-function-'));
     writeFileSync(join(dir, 'index.js'), String(context.template.resolve(code.ZipFile)));
+    context.onStop(async () => rmSync(dir, { recursive: true, force: true }));
     return dir;
   }
   return code.S3Key !== undefined ? context.stack.assetPathOfObjectKey(String(context.template.resolve(code.S3Key))) : undefined;
@@ -85,6 +99,72 @@ function layerDirOf(context: RunContext, logicalId: string, functionName: string
   if (layer === undefined) return undefined;
   const key = (template.resource(layer).Properties?.Content as { S3Key?: unknown } | undefined)?.S3Key;
   return key === undefined ? undefined : context.stack.assetPathOfObjectKey(String(template.resolve(key)));
+}
+
+/** Lambda retries a failed asynchronous invocation twice unless the function's event invoke config says otherwise. */
+const DEFAULT_ASYNC_RETRIES = 2;
+
+interface AsyncInvokeConfig {
+  readonly retries: number;
+  readonly onFailure?: string;
+  readonly deadLetterQueue?: string;
+}
+
+/** Per function logical id: its `AWS::Lambda::EventInvokeConfig` and `DeadLetterConfig`. */
+function asyncInvokeConfigs(context: RunContext): Map<string, AsyncInvokeConfig> {
+  const { template } = context;
+  const configs = new Map<string, AsyncInvokeConfig>();
+  for (const [id] of template.resources('AWS::Lambda::Function')) {
+    const dlq = (template.properties(id).DeadLetterConfig as { TargetArn?: string } | undefined)?.TargetArn;
+    configs.set(id, { retries: DEFAULT_ASYNC_RETRIES, deadLetterQueue: dlq });
+  }
+  for (const [id] of template.resources('AWS::Lambda::EventInvokeConfig')) {
+    const props = template.properties(id);
+    const fn = template.logicalIdOf(String(props.FunctionName));
+    if (fn === undefined) continue;
+    const onFailure = (props.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
+    configs.set(fn, { ...configs.get(fn), retries: Number(props.MaximumRetryAttempts ?? DEFAULT_ASYNC_RETRIES), onFailure });
+  }
+  return configs;
+}
+
+/**
+ * Where an asynchronous invocation goes once its retries are exhausted (Lambda developer guide,
+ * "Handling errors in asynchronous invocations"): the on-failure destination gets the invocation
+ * record, else the dead-letter queue gets the event with its RequestID/ErrorCode/ErrorMessage.
+ */
+async function deliverAsyncFailure(
+  context: RunContext, fn: LocalFunction, config: AsyncInvokeConfig, event: unknown, outcome: InvokeOutcome, attempts: number,
+): Promise<void> {
+  const error = outcome.ok ? undefined : outcome;
+  const requestId = randomUUID();
+  try {
+    if (config.onFailure !== undefined) {
+      await context.deliver(config.onFailure, {
+        body: JSON.stringify({
+          version: '1.0',
+          timestamp: new Date().toISOString(),
+          requestContext: { requestId, functionArn: `${fn.definition.arn}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: attempts },
+          requestPayload: event,
+          responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+          responsePayload: { errorType: error?.errorType, errorMessage: error?.errorMessage },
+        }),
+      });
+    } else if (config.deadLetterQueue !== undefined) {
+      await context.deliver(config.deadLetterQueue, {
+        body: JSON.stringify(event),
+        messageAttributes: {
+          RequestID: { DataType: 'String', StringValue: requestId },
+          ErrorCode: { DataType: 'Number', StringValue: '200' },
+          ErrorMessage: { DataType: 'String', StringValue: (error?.errorMessage ?? '').slice(0, 256) || 'failed' },
+        },
+      });
+    } else {
+      context.log(`asynchronous invocation of ${fn.name} failed ${attempts} times and was dropped (no on-failure destination or dead-letter queue): ${error?.errorType}: ${error?.errorMessage}`);
+    }
+  } catch (failure) {
+    context.log(`asynchronous invocation of ${fn.name}: its failure destination refused it: ${String(failure)}`);
+  }
 }
 
 export function startFunctions(
@@ -136,14 +216,37 @@ export function startFunctions(
     for (const fn of functions.values()) if (fn.name === name) return fn;
     return undefined;
   };
+  const asyncConfig = asyncInvokeConfigs(context);
+  let running = 0;
+  const invoke = async (functionId: string, event: unknown, options: InvokeOptions = {}): Promise<InvokeOutcome> => {
+    const fn = find(functionId);
+    if (fn === undefined) return { ok: false, errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${functionId}` };
+    running++;
+    try {
+      return await fn.invoke(event, { invokedArn: functionId.startsWith('arn:') ? functionId : undefined, ...options });
+    } finally {
+      running--;
+    }
+  };
   return {
     functions,
     has: (functionId) => find(functionId) !== undefined,
-    invoke(functionId: string, event: unknown, options: InvokeOptions = {}): Promise<InvokeOutcome> {
+    invoke,
+    async invokeAsync(functionId, event) {
       const fn = find(functionId);
-      if (fn === undefined) return Promise.resolve({ ok: false, errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${functionId}` });
-      return fn.invoke(event, { invokedArn: functionId.startsWith('arn:') ? functionId : undefined, ...options });
+      if (fn === undefined) return invoke(functionId, event);
+      const config = asyncConfig.get(fn.definition.logicalId) ?? { retries: DEFAULT_ASYNC_RETRIES };
+      let outcome: InvokeOutcome = { ok: false, errorType: 'ServiceException', errorMessage: 'not invoked' };
+      let attempts = 0;
+      for (; attempts <= config.retries; attempts++) {
+        outcome = await invoke(functionId, event);
+        if (outcome.ok) return outcome;
+      }
+      await deliverAsyncFailure(context, fn, config, event, outcome, attempts);
+      return outcome;
     },
+    invocationsOf: (functionId) => find(functionId)?.invocations ?? 0,
+    activity: () => ({ invocations: [...functions.values()].reduce((sum, f) => sum + f.invocations, 0), running }),
     codeDir: (functionId) => {
       const fn = find(functionId);
       return fn === undefined ? undefined : codeDirs.get(fn.definition.logicalId);

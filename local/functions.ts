@@ -51,10 +51,42 @@ process.setSourceMapsEnabled?.(true);
 // prefixed name resolves nowhere, so it is sent to the loopback address itself.
 const dns = require('node:dns');
 const lookup = dns.lookup;
+// A call to AWS itself (a URL the code built, an imported queue, an SDK that ignores the endpoint
+// variables) is refused here, so nothing a local function does ever reaches an AWS account.
+const AWS_DOMAIN = /(^|\.)(amazonaws\.com|amazonaws\.com\.cn|api\.aws|on\.aws)\.?$/i;
 dns.lookup = function (hostname, ...rest) {
+  if (AWS_DOMAIN.test(String(hostname))) {
+    const callback = rest[rest.length - 1];
+    const error = Object.assign(new Error(hostname + ': the local runner never calls AWS; this resource is not local (see "What runs locally")'), { code: 'ENOTFOUND', hostname });
+    if (typeof callback === 'function') { process.nextTick(() => callback(error)); return {}; }
+    throw error;
+  }
   const prefixed = /^[a-z0-9-]+-(127\.\d+\.\d+\.\d+)$/.exec(String(hostname));
   return lookup.call(this, prefixed ? prefixed[1] : hostname, ...rest);
 };
+// The function's output travels on the same port as its results, so every line it wrote during an
+// invocation reaches the host before that invocation's answer (a piped stdout may lag behind it).
+const partial = { stdout: '', stderr: '' };
+function flushOutput() {
+  for (const name of ['stdout', 'stderr']) {
+    if (partial[name] !== '') parentPort.postMessage({ log: partial[name] });
+    partial[name] = '';
+  }
+}
+for (const name of ['stdout', 'stderr']) {
+  process[name].write = (chunk, encoding, callback) => {
+    partial[name] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    let newline = partial[name].indexOf('\\n');
+    while (newline >= 0) {
+      parentPort.postMessage({ log: partial[name].slice(0, newline) });
+      partial[name] = partial[name].slice(newline + 1);
+      newline = partial[name].indexOf('\\n');
+    }
+    const done = typeof encoding === 'function' ? encoding : callback;
+    if (typeof done === 'function') done();
+    return true;
+  };
+}
 let loaded;
 function load() {
   loaded ??= import(pathToFileURL(workerData.entry).href).then((module) => {
@@ -97,12 +129,25 @@ parentPort.on('message', async ({ id, event, context }) => {
         if (returned && typeof returned.then === 'function') returned.then(resolve, reject);
       })
       : await handler(event, lambdaContext);
+    flushOutput();
     parentPort.postMessage({ id, ok: true, payload: result === undefined ? 'null' : JSON.stringify(result) });
   } catch (error) {
+    flushOutput();
     parentPort.postMessage({ id, ok: false, ...describe(error) });
   }
 });
 `;
+
+/** What an environment's worker posts: a line of output, or an invocation's result. */
+interface WorkerMessage {
+  readonly log?: string;
+  readonly ok: boolean;
+  readonly init?: boolean;
+  readonly payload?: string;
+  readonly errorType?: string;
+  readonly errorMessage?: string;
+  readonly trace?: string[];
+}
 
 interface Pending {
   readonly resolve: (outcome: InvokeOutcome) => void;
@@ -113,6 +158,7 @@ class Environment {
   public readonly worker: Worker;
   public busy = false;
   public ended = false;
+  private endOutcome: InvokeOutcome | undefined;
   private pending: Pending | undefined;
   private counter = 0;
 
@@ -131,9 +177,14 @@ class Environment {
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: Math.max(64, definition.memoryMb) },
     });
+    // What bypasses the bootstrap's stdout and stderr (native code, the runtime's own warnings).
     pipeLines(this.worker.stdout, (line) => log(definition.name, line));
     pipeLines(this.worker.stderr, (line) => log(definition.name, line));
-    this.worker.on('message', (message: { ok: boolean; init?: boolean; payload?: string; errorType?: string; errorMessage?: string; trace?: string[] }) => {
+    this.worker.on('message', (message: WorkerMessage) => {
+      if (message.log !== undefined) {
+        log(definition.name, message.log);
+        return;
+      }
       const pending = this.pending;
       if (pending === undefined) return;
       const outcome: InvokeOutcome = message.ok
@@ -148,6 +199,8 @@ class Environment {
   }
 
   public invoke(event: unknown, options: InvokeOptions): Promise<InvokeOutcome> {
+    // An environment that died before its first invocation (its worker failed to start) answers at once.
+    if (this.ended) return Promise.resolve(this.endOutcome ?? { ok: false, errorType: 'Runtime.ExitError', errorMessage: 'the environment ended' });
     this.busy = true;
     const timeoutMs = this.definition.timeoutSeconds * 1000;
     return new Promise<InvokeOutcome>((resolve) => {
@@ -187,6 +240,7 @@ class Environment {
   public end(outcome?: InvokeOutcome): void {
     if (this.ended) return;
     this.ended = true;
+    this.endOutcome = outcome;
     if (outcome !== undefined) this.settle(outcome);
     void this.worker.terminate();
     this.onEnd(this);

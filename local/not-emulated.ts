@@ -85,6 +85,9 @@ export async function startNotEmulatedEndpoint(): Promise<NotEmulatedEndpoint> {
       }
       res.writeHead(501, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'NotEmulatedByLocalRunner' });
       res.end(JSON.stringify({ __type: 'NotEmulatedByLocalRunner', message: text, Message: text }));
+    }).catch(() => {
+      // The caller went away mid-request: there is no one to answer.
+      res.destroy();
     });
   });
   const endpoint = await listenOnLoopback(server);

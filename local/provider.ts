@@ -22,7 +22,7 @@ export interface RunContext {
   endpoint(service: string, url: string): void;
   /** Runs when the stack stops, last registered first. */
   onStop(stop: () => Promise<void>): void;
-  /** Registers how messages sent to some ARNs arrive (a queue's, a topic's, a bus's, a function's). */
+  /** Registers how messages sent to some ARNs arrive (a queue's, a topic's). */
   addDestination(destination: Destination): void;
   /**
    * Sends a message to an ARN of the stack, as a service does for an on-failure destination, a DLQ,
@@ -49,6 +49,17 @@ export interface RunningFunctions {
   has(functionId: string): boolean;
   /** Invokes it synchronously; an error is an outcome, never a rejection. */
   invoke(functionId: string, event: unknown, options?: InvokeOptions): Promise<InvokeOutcome>;
+  /**
+   * Invokes it asynchronously, as EventBridge, Scheduler, SNS and `InvocationType: Event` do: a
+   * function error is retried by "Lambda" (`MaximumRetryAttempts` of its event invoke config, 2
+   * by default), then the event goes to its on-failure destination or dead-letter queue. Resolves
+   * with the last attempt's outcome once that is done.
+   */
+  invokeAsync(functionId: string, event: unknown): Promise<InvokeOutcome>;
+  /** Invocations of one function so far (0 for a function not here). */
+  invocationsOf(functionId: string): number;
+  /** Invocations so far and those running now, over all functions: what `settled()` watches. */
+  activity(): { readonly invocations: number; readonly running: number };
   /** The folder holding the function's code (its `/var/task`). */
   codeDir(functionId: string): string | undefined;
 }
@@ -61,12 +72,4 @@ export interface Provider {
   environment?(functionLogicalId: string, environment: Record<string, string>): Record<string, string>;
   /** Starts what invokes the functions: APIs, pollers, subscriptions, schedules. */
   connect?(context: RunContext, functions: RunningFunctions): Promise<void>;
-}
-
-/** An error outcome as a thrown Error named by its type, for callers that retry or catch by name. */
-export class FunctionError extends Error {
-  constructor(public readonly outcome: Extract<InvokeOutcome, { ok: false }>) {
-    super(outcome.errorMessage);
-    this.name = outcome.errorType;
-  }
 }

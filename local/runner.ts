@@ -5,7 +5,7 @@
  * resource, every SDK call pointed at the local engines), and serves or drives their triggers.
  */
 import { readStack } from './assembly';
-import { startFunctions } from './function-set';
+import { LOCAL_SDK_SETTINGS, startFunctions } from './function-set';
 import type { FunctionLog, InvokeOptions, InvokeOutcome } from './functions';
 import { servicesWithoutEngine, startNotEmulatedEndpoint } from './not-emulated';
 import type { Destination, Provider, RunContext } from './provider';
@@ -81,9 +81,15 @@ export interface LocalStack {
   ref(logicalId: string): string;
   /** Invokes a function (logical id, name or ARN) synchronously. */
   invoke(functionId: string, event: unknown, options?: InvokeOptions): Promise<InvokeOutcome>;
+  /** How many times a function (logical id, name or ARN) was invoked so far, retries included. */
+  invocations(functionId: string): number;
   /** Fires a schedule (logical id or name) once; resolves with its target's outcome. */
   fireSchedule(scheduleId: string): Promise<InvokeOutcome>;
-  /** Resolves when every poller has caught up with its source (records, messages, events) and nothing is in flight. */
+  /**
+   * Resolves when every poller has caught up with its source (records, messages, events) and no
+   * invocation runs or is started by another. A message that keeps failing without a dead-letter
+   * queue, or a stream record retried forever (`MaximumRetryAttempts: -1`), never settles, as in AWS.
+   */
   settled(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -113,7 +119,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await destination.deliver(arn, message);
     },
   };
+  // The functions stop first: a poller waiting on a long invocation would hold the stop up for it.
+  let stopFunctions: (() => Promise<void>) | undefined;
   const stopAll = async (): Promise<void> => {
+    await stopFunctions?.().catch((error: unknown) => log(`stopping the functions: ${String(error)}`));
     for (const stop of stoppers.splice(0).reverse()) await stop().catch((error: unknown) => log(`stopping: ${String(error)}`));
   };
 
@@ -128,7 +137,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const schedules = new SchedulesProvider(options.schedules ?? 'manual');
   const lambda = new LambdaProvider();
   const secrets = new SecretsManagerProvider({ secretsFile: options.secretsFile });
-  const stepFunctions = new StepFunctionsProvider({ dynamodb, sqs });
+  const stepFunctions = new StepFunctionsProvider({ dynamodb, sqs, events });
   const restApis = new RestApiProvider({ port: options.port, host: options.host });
   const webSites = new WebSiteProvider({ restApis, host: options.host });
   // Order matters: engines before the functions (prepare), the database's migrations before the
@@ -153,7 +162,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...Object.fromEntries(Object.entries(endpoints).map(([service, url]) => [`AWS_ENDPOINT_URL_${service}`, url])),
     };
     const functions = startFunctions(context, providers, sdkEnvironment, functionLog);
-    context.onStop(() => functions.stop());
+    stopFunctions = () => functions.stop();
     for (const [id, services] of servicesWithoutEngine(template, [...functions.functions.keys()])) {
       notEmulated.push(`function ${template.physicalName(id)} may call ${services.join(', ')}: not emulated, such calls fail with NotEmulatedByLocalRunner`);
     }
@@ -180,18 +189,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         if (found === undefined) throw new Error(logicalId === undefined ? `the stack has ${apis.length} REST APIs: name one` : `no REST API ${logicalId}`);
         return found.url;
       },
-      clientEnvironment: () => ({ AWS_REGION: template.region, AWS_ACCESS_KEY_ID: 'LOCALRUNNER', AWS_SECRET_ACCESS_KEY: 'local-runner', ...sdkEnvironment }),
+      clientEnvironment: () => ({ AWS_REGION: template.region, ...LOCAL_SDK_SETTINGS, ...sdkEnvironment }),
       ref: (logicalId) => template.ref(logicalId),
       invoke: (functionId, event, invokeOptions) => functions.invoke(functionId, event, invokeOptions),
+      invocations: (functionId) => functions.invocationsOf(functionId),
       fireSchedule: (scheduleId) => schedules.fire(scheduleId),
       async settled() {
-        // Two rounds: what one trigger does (a message processed) can start another (a publish).
-        for (let round = 0; round < 2; round++) {
+        // Round after round until one starts no invocation: what one trigger does (a message
+        // processed) can start another (a publish, an event, a message).
+        for (;;) {
+          const before = functions.activity().invocations;
           await lambda.settled();
           await stepFunctions.settled();
           await sns.settled();
           await events.settled();
           await mappings.settled();
+          const after = functions.activity();
+          if (after.invocations === before && after.running === 0) return;
         }
       },
       stop: stopAll,

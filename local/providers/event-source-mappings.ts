@@ -12,7 +12,7 @@ import { DEFAULT_STREAM_BATCH_SIZE, StreamMapping, type ShardReader } from '../t
 const DYNAMODB_SHARD = 'shardId-00000001-local';
 
 /** The patterns of a mapping's `FilterCriteria`. */
-function filtersOf(criteria: unknown): unknown[] {
+export function filtersOf(criteria: unknown): unknown[] {
   const filters = (criteria as { Filters?: Array<{ Pattern?: string }> } | undefined)?.Filters ?? [];
   return filters.map((f) => JSON.parse(String(f.Pattern)) as unknown);
 }

@@ -2,8 +2,8 @@
  * Lambda's Invoke API for the stack's own functions (`AWS_ENDPOINT_URL_LAMBDA`), so that a function
  * (a traffic hook's smoke test, a custom resource provider) or a test's SDK client can invoke
  * another: `RequestResponse` answers the result, or the error with `X-Amz-Function-Error:
- * Unhandled`; `Event` answers 202 and runs it in the background (an asynchronous invocation's
- * retries and destinations are not emulated); `DryRun` answers 204. Other Lambda operations are
+ * Unhandled`; `Event` answers 202 and runs it in the background, with Lambda's retries and
+ * failure destinations (`RunningFunctions.invokeAsync`); `DryRun` answers 204. Other Lambda operations are
  * refused as not emulated.
  */
 import { randomUUID } from 'node:crypto';
@@ -49,9 +49,7 @@ export class LambdaProvider implements Provider {
           return;
         }
         if (type === 'Event') {
-          const run = functions.invoke(functionId, event).then((outcome) => {
-            if (!outcome.ok) context.log(`asynchronous invocation of ${functionId} failed: ${outcome.errorType}: ${outcome.errorMessage}`);
-          });
+          const run = functions.invokeAsync(functionId, event);
           this.background.add(run);
           void run.finally(() => this.background.delete(run));
           res.writeHead(202, { 'x-amzn-requestid': randomUUID() }).end();
@@ -65,6 +63,10 @@ export class LambdaProvider implements Provider {
           res.writeHead(200, { ...headers, 'x-amz-function-error': 'Unhandled' })
             .end(JSON.stringify({ errorType: outcome.errorType, errorMessage: outcome.errorMessage, trace: outcome.trace ?? [] }));
         }
+      }).catch((error: unknown) => {
+        // A request whose caller went away mid-body: nobody waits for an answer.
+        context.log(`Lambda Invoke: ${String(error)}`);
+        if (!res.headersSent) sendError(res, 500, 'ServiceException', String(error));
       });
     });
     const endpoint = await listenOnLoopback(server);

@@ -3,16 +3,17 @@
  * `rate(...)` expression fires on its rate and an `at(...)` once at its time; `cron(...)`
  * expressions are not timed locally. Any schedule also fires on demand (`fireSchedule`, or the
  * command's `--fire`). A Scheduler target gets its `Input` with the `<aws.scheduler.*>` context
- * attributes filled in; a rule's target gets the "Scheduled Event" (or its input settings). A
- * failed invocation is retried per the target's retry policy (at most three attempts locally),
- * then goes to its dead-letter queue.
+ * attributes filled in; a rule's target gets the "Scheduled Event" (or its input settings),
+ * delivered as `triggers/delivery.ts` says (a function asynchronously, with Lambda's retries).
  */
 import { randomUUID } from 'node:crypto';
 import type { InvokeOutcome } from '../functions';
 import type { Provider, RunContext, RunningFunctions } from '../provider';
+import { deliverToTarget } from '../triggers/delivery';
 import { targetInput, type TargetInputOptions } from '../triggers/target-input';
 
-const LOCAL_DELIVERY_ATTEMPTS = 3;
+/** The longest delay a Node.js timer takes (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
 const RATE_UNITS: Record<string, number> = { minute: 60_000, minutes: 60_000, hour: 3_600_000, hours: 3_600_000, day: 86_400_000, days: 86_400_000 };
 
 interface LocalSchedule {
@@ -65,15 +66,24 @@ export class SchedulesProvider implements Provider {
       }
     }
     for (const schedule of this.schedules) {
-      const every = rateMillis(schedule.expression);
       const at = /^at\((.+)\)$/.exec(schedule.expression)?.[1];
+      const fire = (): void => {
+        this.fire(schedule.logicalId).then((outcome) => {
+          if (!outcome.ok) context.log(`schedule ${schedule.name}: ${outcome.errorType}: ${outcome.errorMessage}`);
+        }, (error: unknown) => context.log(`schedule ${schedule.name}: ${String(error)}`));
+      };
+      const every = rateMillis(schedule.expression);
+      const delay = at === undefined ? undefined : Date.parse(`${at}Z`) - Date.now();
       let timing = 'on demand';
-      if (this.mode === 'rate' && every !== undefined) {
-        const timer = setInterval(() => void this.fire(schedule.logicalId), every);
+      if (this.mode === 'rate' && ((every ?? 0) > MAX_TIMER_MS || (delay ?? 0) > MAX_TIMER_MS)) {
+        // Node's timers hold at most about 24.8 days; longer ones would fire at once.
+        context.notEmulated(`schedule ${schedule.name}: ${schedule.expression} is further apart than the local timers reach; fire it on demand`);
+      } else if (this.mode === 'rate' && every !== undefined) {
+        const timer = setInterval(fire, every);
         context.onStop(async () => clearInterval(timer));
         timing = `every ${every / 1000} s`;
-      } else if (this.mode === 'rate' && at !== undefined && Date.parse(`${at}Z`) > Date.now()) {
-        const timer = setTimeout(() => void this.fire(schedule.logicalId), Date.parse(`${at}Z`) - Date.now());
+      } else if (this.mode === 'rate' && delay !== undefined && delay > 0) {
+        const timer = setTimeout(fire, delay);
         context.onStop(async () => clearTimeout(timer));
         timing = `at ${at}`;
       } else if (this.mode === 'rate' && schedule.expression.startsWith('cron(')) {
@@ -91,22 +101,14 @@ export class SchedulesProvider implements Provider {
     }
     const now = new Date();
     const input = schedule.kind === 'scheduler' ? schedulerInput(schedule, now) : targetInput(scheduledEvent(schedule, now), schedule.target);
-    const attempts = Math.min(LOCAL_DELIVERY_ATTEMPTS, 1 + Number(schedule.target.RetryPolicy?.MaximumRetryAttempts ?? 185));
-    let outcome: InvokeOutcome = { ok: false, errorType: 'NotEmulated', errorMessage: `target ${schedule.target.Arn} is not emulated` };
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (this.functions.has(schedule.target.Arn)) {
-        outcome = await this.functions.invoke(schedule.target.Arn, JSON.parse(input.replace('<aws.scheduler.attempt-number>', String(attempt))) as unknown);
-      } else {
-        outcome = await this.context.deliver(schedule.target.Arn, { body: input })
-          .then((): InvokeOutcome => ({ ok: true, payload: null }), (error: unknown): InvokeOutcome => ({ ok: false, errorType: 'DeliveryFailed', errorMessage: String(error) }));
-      }
-      if (outcome.ok) return outcome;
-    }
-    const dlq = schedule.target.DeadLetterConfig?.Arn;
-    if (dlq !== undefined) {
-      await this.context.deliver(dlq, { body: input }).catch((error: unknown) => this.context?.log(`schedule ${schedule.name}: dead-letter queue refused: ${String(error)}`));
-    }
-    return outcome;
+    return deliverToTarget(this.context, this.functions, {
+      targetArn: schedule.target.Arn,
+      input: input.replaceAll('<aws.scheduler.attempt-number>', '1'),
+      maximumRetryAttempts: schedule.target.RetryPolicy?.MaximumRetryAttempts,
+      deadLetterArn: schedule.target.DeadLetterConfig?.Arn,
+      deadLetterAttributes: { ERROR_CODE: 'DeliveryFailed', SCHEDULE_ARN: schedule.arn },
+      source: `schedule ${schedule.name}`,
+    });
   }
 }
 

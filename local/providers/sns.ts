@@ -4,6 +4,7 @@
  * Lambda subscriptions invoke the function (a failed invocation is a failed delivery, retried and
  * then dead-lettered by the engine).
  */
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { SqsProvider } from './sqs';
 import { SnsClientSideError, snsEvent, startLocalSns, type LocalSns } from '../engines/sns';
 import type { Provider, RunContext, RunningFunctions } from '../provider';
@@ -32,14 +33,30 @@ export class SnsProvider implements Provider {
           });
           return;
         }
-        const outcome = await this.functions?.invoke(delivery.endpoint, snsEvent(delivery));
-        if (outcome === undefined) throw new SnsClientSideError(`no local function ${delivery.endpoint}`);
-        if (!outcome.ok) throw new Error(`${outcome.errorType}: ${outcome.errorMessage}`);
+        // SNS invokes a function asynchronously: the delivery is done when Lambda takes the event;
+        // the function's own errors are Lambda's to retry and dead-letter.
+        if (this.functions === undefined || !this.functions.has(delivery.endpoint)) throw new SnsClientSideError(`no local function ${delivery.endpoint}`);
+        void this.functions.invokeAsync(delivery.endpoint, snsEvent(delivery));
       },
     });
     this.engine = engine;
     context.onStop(() => engine.stop());
     context.endpoint('SNS', engine.endpoint);
+    // A topic as a target or destination (a rule's, a schedule's, a mapping's on-failure) gets a Publish.
+    const client = new SNSClient({ endpoint: engine.endpoint, region: template.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    context.onStop(async () => client.destroy());
+    context.addDestination({
+      accepts: (arn) => topics.some(([id]) => template.ref(id) === arn),
+      deliver: async (arn, message) => {
+        await client.send(new PublishCommand({
+          TopicArn: arn,
+          Message: message.body,
+          MessageAttributes: message.messageAttributes,
+          MessageGroupId: message.messageGroupId,
+          MessageDeduplicationId: message.messageDeduplicationId,
+        }));
+      },
+    });
     for (const [id] of topics) {
       const props = template.properties(id);
       const topic = engine.createTopic({

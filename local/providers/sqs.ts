@@ -6,8 +6,9 @@
  * back after the visibility timeout, until the queue's redrive policy moves them.
  */
 import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
-import type { QueueMappingSource } from './event-source-mappings';
+import { filtersOf, type QueueMappingSource } from './event-source-mappings';
 import { sleep } from '../../lambda/shared/retry';
+import { compileEventPattern, type EventPatternMatcher } from '../engines/event-pattern';
 import { startLocalSqs, type LocalQueue, type LocalSqs, type QueueDefinition, type ReceivedMessage } from '../engines/sqs';
 import type { Provider, RunContext, RunningFunctions } from '../provider';
 
@@ -47,6 +48,8 @@ class QueuePoller {
   private stopped = false;
   private busy = false;
   private loop: Promise<void> | undefined;
+  /** Ends a waiting receive at once when the poller stops. */
+  private readonly abort = new AbortController();
 
   constructor(
     private readonly queue: LocalQueue,
@@ -55,7 +58,23 @@ class QueuePoller {
     private readonly reportBatchItemFailures: boolean,
     private readonly functions: RunningFunctions,
     private readonly region: string,
+    private readonly filters: readonly EventPatternMatcher[] = [],
   ) {}
+
+  /**
+   * Whether a message passes the mapping's filters (Lambda developer guide, "Lambda event
+   * filtering"): the pattern sees the record with its body as JSON when it is JSON.
+   */
+  private passes(record: SQSRecord): boolean {
+    if (this.filters.length === 0) return true;
+    let body: unknown = record.body;
+    try {
+      body = JSON.parse(record.body);
+    } catch {
+      // A body that is not JSON is matched as the plain string.
+    }
+    return this.filters.some((match) => match({ ...record, body }));
+  }
 
   public start(): void {
     this.loop = this.run();
@@ -63,22 +82,27 @@ class QueuePoller {
 
   /** Idle: nothing visible, delayed or in flight in the queue, and no invocation running. */
   public get idle(): boolean {
-    return !this.busy && this.queue.messages().length === 0;
+    return this.stopped || (!this.busy && this.queue.messages().length === 0);
   }
 
   public async stop(): Promise<void> {
     this.stopped = true;
+    this.abort.abort();
     await this.loop;
   }
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const controller = new AbortController();
-      const messages = await this.queue.receive({ maxMessages: Math.min(10, this.batchSize), waitTimeSeconds: 1, signal: controller.signal });
+      const messages = await this.queue.receive({ maxMessages: Math.min(10, this.batchSize), waitTimeSeconds: 1, signal: this.abort.signal });
       if (messages.length === 0) continue;
       this.busy = true;
       try {
-        const event: SQSEvent = { Records: messages.map((m) => sqsRecord(this.queue, m, this.region)) };
+        const records = messages.map((m) => sqsRecord(this.queue, m, this.region));
+        // Lambda deletes the messages no filter matches, without invoking the function.
+        for (const record of records.filter((r) => !this.passes(r))) this.queue.deleteMessage(record.receiptHandle);
+        const kept = records.filter((r) => this.passes(r));
+        if (kept.length === 0) continue;
+        const event: SQSEvent = { Records: kept };
         const outcome = await this.functions.invoke(this.functionId, event);
         if (!outcome.ok) continue;
         const failed = new Set<string>();
@@ -86,9 +110,9 @@ class QueuePoller {
           const failures = (outcome.payload as { batchItemFailures?: Array<{ itemIdentifier?: string }> } | null)?.batchItemFailures ?? [];
           for (const f of failures) failed.add(String(f.itemIdentifier));
           // An identifier that names no message of the batch fails the whole batch, as in Lambda.
-          if ([...failed].some((id) => !messages.some((m) => m.messageId === id))) continue;
+          if ([...failed].some((id) => !kept.some((r) => r.messageId === id))) continue;
         }
-        for (const m of messages) if (!failed.has(m.messageId)) this.queue.deleteMessage(m.receiptHandle);
+        for (const r of kept) if (!failed.has(r.messageId)) this.queue.deleteMessage(r.receiptHandle);
       } finally {
         this.busy = false;
       }
@@ -144,7 +168,8 @@ export class SqsProvider implements Provider, QueueMappingSource {
     const functionId = String(mapping.FunctionName);
     const batchSize = Number(mapping.BatchSize ?? DEFAULT_QUEUE_BATCH_SIZE);
     const reportFailures = ((mapping.FunctionResponseTypes ?? []) as string[]).includes('ReportBatchItemFailures');
-    const poller = new QueuePoller(queue, functionId, batchSize, reportFailures, functions, context.template.region);
+    const filters = filtersOf(mapping.FilterCriteria).map((pattern) => compileEventPattern(pattern));
+    const poller = new QueuePoller(queue, functionId, batchSize, reportFailures, functions, context.template.region, filters);
     poller.start();
     this.pollers.push(poller);
     context.onStop(() => poller.stop());

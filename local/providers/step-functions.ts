@@ -1,14 +1,17 @@
 /**
  * The template's Step Functions state machines on the local engine (aws-local-stepfunctions):
  * Lambda tasks invoke the stack's functions, `sqs:sendMessage` (with `.waitForTaskToken`) sends to
- * the local queues, and DynamoDB tasks run against the local tables (through the stream-capturing
+ * the local queues, `sns:publish` and `events:putEvents` publish to the local topics and buses,
+ * and DynamoDB tasks run against the local tables (through the stream-capturing
  * endpoint, so their writes reach the tables' streams). A state machine with a task the engine
  * cannot run is not started, and start-up names the state.
  */
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { DynamoDbProvider } from './dynamodb';
+import type { EventBridgeProvider } from './event-bridge';
 import type { SqsProvider } from './sqs';
 import { startLocalStepFunctions, type LocalStepFunctions, type StateMachineType } from '../engines/step-functions';
-import type { Provider, RunContext, RunningFunctions } from '../provider';
+import type { DestinationMessage, Provider, RunContext, RunningFunctions } from '../provider';
 
 /** An invocation's error, named as Lambda names it, for the state's Retry and Catch. */
 class LambdaFunctionError extends Error {
@@ -23,7 +26,7 @@ export class StepFunctionsProvider implements Provider {
   public engine: LocalStepFunctions | undefined;
   private functions: RunningFunctions | undefined;
 
-  constructor(private readonly sources: { dynamodb: DynamoDbProvider; sqs: SqsProvider }) {}
+  constructor(private readonly sources: { dynamodb: DynamoDbProvider; sqs: SqsProvider; events: EventBridgeProvider }) {}
 
   public async prepare(context: RunContext): Promise<void> {
     const { template } = context;
@@ -43,6 +46,26 @@ export class StepFunctionsProvider implements Provider {
         queue.send({ body, messageGroupId, messageDeduplicationId, delaySeconds });
       },
       dynamodbEndpoint: this.sources.dynamodb.engine?.endpoint,
+      publishSns: async (topicArn, message, extra) => {
+        await context.deliver(topicArn, {
+          body: message,
+          messageAttributes: extra.messageAttributes as DestinationMessage['messageAttributes'],
+          messageGroupId: extra.messageGroupId,
+          messageDeduplicationId: extra.messageDeduplicationId,
+        });
+      },
+      publishEvents: async (entries) => {
+        const bus = this.sources.events.engine;
+        if (bus === undefined) throw new LambdaFunctionError('EventBridge.ResourceNotFoundException', 'the stack has no event bus');
+        const client = new EventBridgeClient({ endpoint: bus.endpoint, region: template.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+        try {
+          const withDates = entries.map((e) => ({ ...e, Time: e.Time === undefined ? undefined : new Date(e.Time) }));
+          const answer = await client.send(new PutEventsCommand({ Entries: withDates }));
+          return { FailedEntryCount: answer.FailedEntryCount, Entries: answer.Entries };
+        } finally {
+          client.destroy();
+        }
+      },
     });
     this.engine = engine;
     context.onStop(() => engine.stop());

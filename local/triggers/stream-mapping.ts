@@ -59,6 +59,8 @@ const MAX_BACKOFF_MS = 2_000;
 
 export class StreamMapping {
   private stopped = false;
+  /** Ends the shards' waits at once when the mapping stops. */
+  private readonly abort = new AbortController();
   private readonly loops: Array<Promise<void>> = [];
   private readonly idleWaiters: Array<{ shardId: string; cycle: number; resolve: () => void }> = [];
   /** Per shard: cycles of reading that found nothing new. */
@@ -85,6 +87,7 @@ export class StreamMapping {
 
   /** Resolves once every shard has read to its end after this call, with nothing in flight. */
   public async settled(): Promise<void> {
+    if (this.stopped) return;
     await Promise.all([...this.idleCycles.keys()].map((shardId) => new Promise<void>((resolve) => {
       // Two idle cycles from now: the first may have started before the caller's last write.
       this.idleWaiters.push({ shardId, cycle: (this.idleCycles.get(shardId) ?? 0) + 2, resolve: () => resolve() });
@@ -94,7 +97,10 @@ export class StreamMapping {
 
   public async stop(): Promise<void> {
     this.stopped = true;
+    this.abort.abort();
     await Promise.all(this.loops);
+    // Nothing moves once stopped: whoever waits for the mapping to settle is let go.
+    for (const waiter of this.idleWaiters.splice(0)) waiter.resolve();
   }
 
   private wakeIdleWaiters(shardId: string): void {
@@ -117,13 +123,13 @@ export class StreamMapping {
       } catch (error) {
         if (this.stopped) return;
         this.deps.log(`event source mapping ${this.definition.sourceArn}: reading ${shardId} failed: ${String(error)}`);
-        await sleep(MAX_BACKOFF_MS, undefined);
+        await sleep(MAX_BACKOFF_MS, this.abort.signal);
         continue;
       }
       if (records.length === 0) {
         this.idleCycles.set(shardId, (this.idleCycles.get(shardId) ?? 0) + 1);
         this.wakeIdleWaiters(shardId);
-        await sleep(IDLE_POLL_MS, undefined);
+        await sleep(IDLE_POLL_MS, this.abort.signal);
         continue;
       }
       const kept = this.matchers.length === 0
@@ -163,7 +169,7 @@ export class StreamMapping {
         await this.giveUp(shardId, pending, outcome, attempts);
         return;
       }
-      await sleep(Math.min(MAX_BACKOFF_MS, 50 * 2 ** Math.min(attempts, 6)), undefined);
+      await sleep(Math.min(MAX_BACKOFF_MS, 50 * 2 ** Math.min(attempts, 6)), this.abort.signal);
     }
   }
 

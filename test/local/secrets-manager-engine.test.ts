@@ -172,6 +172,15 @@ describe('generated values (GenerateSecretString)', () => {
       IncludeSpace: fc.boolean(),
     }).filter((o) => !(o.ExcludeLowercase && o.ExcludeUppercase && o.ExcludeNumbers && o.ExcludePunctuation && !o.IncludeSpace));
     fc.assert(fc.property(options, (o) => {
+      const sets = [
+        o.ExcludeLowercase ? '' : 'abcdefghijklmnopqrstuvwxyz', o.ExcludeUppercase ? '' : 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+        o.ExcludeNumbers ? '' : '0123456789', o.ExcludePunctuation ? '' : '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~', o.IncludeSpace ? ' ' : '',
+      ];
+      if (sets.every((set) => [...set].every((c) => o.ExcludeCharacters.includes(c)))) {
+        // The excluded characters leave nothing to draw from (say, only a space, and the space excluded).
+        expect(() => randomPassword(o)).toThrow(/exclude every character/);
+        return;
+      }
       const password = randomPassword(o);
       expect(password).toHaveLength(o.PasswordLength);
       for (const c of o.ExcludeCharacters) expect(password).not.toContain(c);

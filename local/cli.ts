@@ -91,17 +91,26 @@ export function main(): void {
   // The runner's own SDK clients would warn that this machine's Node.js is old; that is not the stack's concern.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const io: CliIo = { out: (line) => console.log(line), err: (line) => console.error(line) };
-  runCli(process.argv.slice(2), io).then((local) => {
+  let local: LocalStack | undefined;
+  let stopping = false;
+  const stop = (): void => {
+    // A second Ctrl-C does not wait for the functions to end.
+    if (stopping) process.exit(130);
+    stopping = true;
     if (local === undefined) return;
-    let stopping = false;
-    const stop = (): void => {
-      if (stopping) return;
-      stopping = true;
-      io.out('Stopping ...');
-      void local.stop().then(() => process.exit(0));
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    io.out('Stopping ...');
+    void local.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  runCli(process.argv.slice(2), io).then((started) => {
+    local = started;
+    if (started === undefined) process.exit(0);
+    // Ctrl-C came during start-up: stop now that there is something to stop.
+    if (stopping) {
+      stopping = false;
+      stop();
+    }
   }, (error: unknown) => {
     io.err(error instanceof UsageError ? `${error.message}\n\n${USAGE}` : `error: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(error instanceof UsageError ? 2 : 1);

@@ -8,7 +8,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { readBody } from './engines/aws-protocol';
-import { listenOnLoopback } from './engines/loopback';
+import { closeServer, listenOnLoopback } from './engines/loopback';
 import type { LocalTemplate } from './template';
 
 /** IAM service prefixes whose calls a function makes on resources the runner emulates. */
@@ -94,9 +94,6 @@ export async function startNotEmulatedEndpoint(): Promise<NotEmulatedEndpoint> {
   return {
     endpoint,
     refused,
-    async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop: () => closeServer(server),
   };
 }

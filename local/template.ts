@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { AssemblyStack, CfnResource, CfnTemplate } from './assembly';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './engines/aws-protocol';
+import { busNameOf } from './engines/event-bus';
 
 export interface ResourceIdentity {
   /** What `Ref` returns. */
@@ -191,8 +192,7 @@ export class LocalTemplate {
       case 'AWS::Events::EventBus':
         return { ref: name(), attributes: { Arn: this.arn('events', `event-bus/${name()}`), Name: name() } };
       case 'AWS::Events::Rule': {
-        const bus = props.EventBusName !== undefined ? String(this.resolve(props.EventBusName)) : 'default';
-        const busName = bus.includes(':event-bus/') ? bus.slice(bus.indexOf(':event-bus/') + ':event-bus/'.length) : bus;
+        const busName = busNameOf(props.EventBusName !== undefined ? String(this.resolve(props.EventBusName)) : undefined);
         const path = busName === 'default' ? name() : `${busName}/${name()}`;
         return { ref: busName === 'default' ? name() : `${busName}|${name()}`, attributes: { Arn: this.arn('events', `rule/${path}`) } };
       }

@@ -10,6 +10,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export const LOCAL_ACCOUNT = '123456789012';
 /** The Region in every local ARN and the one the functions' SDK clients are given. */
 export const LOCAL_REGION = 'us-east-1';
+/** What the runner's own SDK clients sign with: the local engines check no signature. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {

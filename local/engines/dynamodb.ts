@@ -8,10 +8,10 @@
  */
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { DynamoDBClient, GetItemCommand, CreateTableCommand, type AttributeValue, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { LOCAL_ACCOUNT, LOCAL_REGION, readBody } from './aws-protocol';
+import { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION, readBody } from './aws-protocol';
 import { StreamLog, type Item, type StreamViewType } from './dynamodb-stream';
 import { requireEngine } from './engine-package';
-import { listenOnLoopback } from './loopback';
+import { closeServer, listenOnLoopback } from './loopback';
 import { createLimiter } from '../../lambda/shared/concurrency';
 
 /** dynalite ships no types. */
@@ -83,7 +83,7 @@ function forward(target: string, path: string, method: string, headers: Incoming
 export async function startLocalDynamoDb(options: { clock?: () => number } = {}): Promise<LocalDynamoDb> {
   const engine = requireEngine<Dynalite>('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const engineEndpoint = await listenOnLoopback(engine);
-  const client = new DynamoDBClient({ endpoint: engineEndpoint, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new DynamoDBClient({ endpoint: engineEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const tables = new Map<string, { keyNames: string[]; stream?: StreamLog; serial: ReturnType<typeof createLimiter> }>();
 
   const readItem = async (table: string, key: Key): Promise<Item | undefined> =>
@@ -156,9 +156,7 @@ export async function startLocalDynamoDb(options: { clock?: () => number } = {})
     stream: (tableName) => tables.get(tableName)?.stream,
     async stop() {
       client.destroy();
-      proxy.closeAllConnections();
-      engine.closeAllConnections?.();
-      await Promise.all([proxy, engine].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+      await Promise.all([proxy, engine].map(closeServer));
     },
   };
 }

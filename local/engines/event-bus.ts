@@ -23,7 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { LOCAL_ACCOUNT, LOCAL_REGION, readBody, sendJson } from './aws-protocol';
 import { compileEventPattern, type EventPatternMatcher } from './event-pattern';
-import { listenOnLoopback } from './loopback';
+import { closeServer, listenOnLoopback } from './loopback';
 import { createLimiter } from '../../lambda/shared/concurrency';
 
 export { LOCAL_ACCOUNT, LOCAL_REGION };
@@ -123,7 +123,8 @@ function entrySize(entry: PutEventsEntryInput): number {
   return 14 + utf8(entry.Source) + utf8(entry.DetailType) + utf8(entry.Detail) + (entry.Resources ?? []).reduce((s, r) => s + utf8(r), 0);
 }
 
-function busNameOf(nameOrArn: string | undefined): string {
+/** A bus's name from its name or ARN (`default` when none is given), as PutEvents and rules take either. */
+export function busNameOf(nameOrArn: string | undefined): string {
   if (nameOrArn === undefined || nameOrArn === '') return 'default';
   const marker = ':event-bus/';
   return nameOrArn.startsWith('arn:') && nameOrArn.includes(marker) ? nameOrArn.slice(nameOrArn.indexOf(marker) + marker.length) : nameOrArn;
@@ -321,8 +322,7 @@ export async function startLocalEventBus(options: LocalEventBusOptions = {}): Pr
       deadLetters.length = 0;
     },
     async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }

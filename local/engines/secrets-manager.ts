@@ -25,7 +25,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { LOCAL_ACCOUNT, LOCAL_REGION, readBody, sendJson, sendJsonError } from './aws-protocol';
-import { listenOnLoopback } from './loopback';
+import { closeServer, listenOnLoopback } from './loopback';
 
 export { LOCAL_ACCOUNT, LOCAL_REGION };
 
@@ -455,8 +455,7 @@ export async function startLocalSecretsManager(): Promise<LocalSecretsManager> {
       return { arn: out.ARN, versionId: out.VersionId };
     },
     async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }

@@ -47,7 +47,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { SNSEvent, SNSEventRecord, SNSMessage, SNSMessageAttributes } from 'aws-lambda';
 import { LOCAL_ACCOUNT, LOCAL_REGION, readBody } from './aws-protocol';
-import { listenOnLoopback } from './loopback';
+import { closeServer, listenOnLoopback } from './loopback';
 import { compileFilterPolicy, type FilterPolicyMatcher, type FilterPolicyScope } from './sns-filter-policy';
 import {
   SnsError, hasList, readMembers, readMessageAttributes, sendQueryError, sendQueryResult, xmlElement, type QueryMessageAttribute,
@@ -777,8 +777,7 @@ export async function startLocalSns(options: LocalSnsOptions): Promise<LocalSns>
       seen.clear();
     },
     async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }

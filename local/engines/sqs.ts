@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { LOCAL_ACCOUNT, LOCAL_REGION, readBody, sendJson, sendJsonError } from './aws-protocol';
-import { listenOnLoopback } from './loopback';
+import { closeServer, listenOnLoopback } from './loopback';
 import { SqsError, invalidParameter, missingParameter } from './sqs-errors';
 import { MAX_MESSAGE_BYTES, md5OfMessageAttributes, messageSize, checkMessageAttributes, type MessageAttributeValue } from './sqs-messages';
 import { Queue, resolveQueueSettings, type LocalQueue, type QueueDefinition, type ReceivedMessage, type SendInput } from './sqs-queue';
@@ -545,8 +545,7 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
     moveTasks,
     async stop() {
       for (const queue of queues.values()) queue.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }

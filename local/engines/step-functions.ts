@@ -37,8 +37,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LOCAL_ACCOUNT, LOCAL_REGION, readBody, sendJson, sendJsonError } from './aws-protocol';
-import { listenOnLoopback } from './loopback';
+import { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION, readBody, sendJson, sendJsonError } from './aws-protocol';
+import { closeServer, listenOnLoopback } from './loopback';
 import {
   prepareDefinition, runDefinition, StepFunctionsError, TaskTokens,
   type DefinitionRun, type EventLog, type PreparedMachine, type StateMachineType, type TaskBindings,
@@ -255,7 +255,7 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
   const dynamodb = options.dynamodbEndpoint === undefined ? undefined : new DynamoDBClient({
     endpoint: options.dynamodbEndpoint,
     region: LOCAL_REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: LOCAL_CREDENTIALS,
     // One attempt per state attempt: the state's Retry decides, as in Step Functions.
     maxAttempts: 1,
   });
@@ -549,8 +549,7 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
         else if (record.status === 'RUNNING') record.run.abort('States.Aborted', 'The local engine stopped');
       }
       dynamodb?.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }

@@ -5,7 +5,7 @@
  * invoked asynchronously, a queue or topic gets a message, retried and then dead-lettered. Archives, schema
  * registries, API destinations and log-group targets are not emulated.
  */
-import { startLocalEventBus, type LocalEventBus } from '../engines/event-bus';
+import { busNameOf, startLocalEventBus, type LocalEventBus } from '../engines/event-bus';
 import type { Provider, RunContext, RunningFunctions } from '../provider';
 import { deliverToTarget } from '../triggers/delivery';
 import { targetInput, type TargetInputOptions } from '../triggers/target-input';
@@ -48,8 +48,7 @@ export class EventBridgeProvider implements Provider {
       const props = template.properties(id);
       if (props.EventPattern === undefined) continue;
       if (props.State !== undefined && props.State !== 'ENABLED') continue;
-      const bus = String(props.EventBusName ?? 'default');
-      const busName = bus.includes(':event-bus/') ? bus.slice(bus.indexOf(':event-bus/') + ':event-bus/'.length) : bus;
+      const busName = busNameOf(props.EventBusName as string | undefined);
       const ruleName = template.physicalName(id);
       for (const target of (props.Targets ?? []) as RuleTarget[]) {
         const kind = target.Arn.split(':')[2];

@@ -68,9 +68,10 @@ export class EventSourceMappingProvider implements Provider {
         deliverFailure: (arn, body) => context.deliver(arn, { body }),
         log: (line) => context.log(line),
       });
-      await mapping.start();
-      this.streamMappings.push(mapping);
+      // Stopped even when its start fails half-way (a later shard's reader throws).
       context.onStop(() => mapping.stop());
+      this.streamMappings.push(mapping);
+      await mapping.start();
       context.report(`mapping  ${kind} ${sourceArn.split('/')[1] ?? sourceArn} -> ${functionName} (batch ${mapping.definition.batchSize})`);
     }
   }

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { readBody } from '../engines/aws-protocol';
-import { listenOnLoopback } from '../engines/loopback';
+import { closeServer, listenOnLoopback } from '../engines/loopback';
 import type { Provider, RunContext, RunningFunctions } from '../provider';
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
@@ -72,8 +72,7 @@ export class LambdaProvider implements Provider {
     const endpoint = await listenOnLoopback(server);
     context.endpoint('LAMBDA', endpoint);
     context.onStop(async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     });
     context.report(`Lambda   ${endpoint} (Invoke)`);
   }

@@ -6,6 +6,7 @@
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { SqsProvider } from './sqs';
+import { LOCAL_CREDENTIALS } from '../engines/aws-protocol';
 import { SnsClientSideError, snsEvent, startLocalSns, type LocalSns } from '../engines/sns';
 import type { Provider, RunContext, RunningFunctions } from '../provider';
 
@@ -43,7 +44,7 @@ export class SnsProvider implements Provider {
     context.onStop(() => engine.stop());
     context.endpoint('SNS', engine.endpoint);
     // A topic as a target or destination (a rule's, a schedule's, a mapping's on-failure) gets a Publish.
-    const client = new SNSClient({ endpoint: engine.endpoint, region: template.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const client = new SNSClient({ endpoint: engine.endpoint, region: template.region, credentials: LOCAL_CREDENTIALS });
     context.onStop(async () => client.destroy());
     context.addDestination({
       accepts: (arn) => topics.some(([id]) => template.ref(id) === arn),

@@ -10,6 +10,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import type { DynamoDbProvider } from './dynamodb';
 import type { EventBridgeProvider } from './event-bridge';
 import type { SqsProvider } from './sqs';
+import { LOCAL_CREDENTIALS } from '../engines/aws-protocol';
 import { startLocalStepFunctions, type LocalStepFunctions, type StateMachineType } from '../engines/step-functions';
 import type { DestinationMessage, Provider, RunContext, RunningFunctions } from '../provider';
 
@@ -57,7 +58,7 @@ export class StepFunctionsProvider implements Provider {
       publishEvents: async (entries) => {
         const bus = this.sources.events.engine;
         if (bus === undefined) throw new LambdaFunctionError('EventBridge.ResourceNotFoundException', 'the stack has no event bus');
-        const client = new EventBridgeClient({ endpoint: bus.endpoint, region: template.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+        const client = new EventBridgeClient({ endpoint: bus.endpoint, region: template.region, credentials: LOCAL_CREDENTIALS });
         try {
           const withDates = entries.map((e) => ({ ...e, Time: e.Time === undefined ? undefined : new Date(e.Time) }));
           const answer = await client.send(new PutEventsCommand({ Entries: withDates }));

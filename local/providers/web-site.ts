@@ -19,6 +19,7 @@ import { extname, join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { inflateRawSync } from 'node:zlib';
 import type { WebAppRuntimeConfig } from '../../lib/web-app/runtime-config';
+import { closeServer } from '../engines/loopback';
 import type { Provider, RunContext } from '../provider';
 import type { RestApiProvider } from './rest-api';
 
@@ -391,8 +392,7 @@ export class WebSiteProvider implements Provider {
       logicalId,
       url,
       async stop() {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await closeServer(server);
       },
     };
   }

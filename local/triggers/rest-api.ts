@@ -200,6 +200,15 @@ function send(res: ServerResponse, status: number, body: string | Buffer, header
 
 const message = (text: string): string => JSON.stringify({ message: text });
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `requestContext.requestTime` as API Gateway writes it: CLF, `04/Dec/2026:04:50:01 +0000`. */
+export function commonLogFormat(date: Date): string {
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${two(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
+    `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
+}
+
 function readLimited(req: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -388,7 +397,7 @@ async function handle(model: RestApiModel, options: ServeRestApiOptions, req: In
       path: url.pathname,
       protocol: `HTTP/${req.httpVersion}`,
       requestId,
-      requestTime: now.toUTCString(),
+      requestTime: commonLogFormat(now),
       requestTimeEpoch: now.getTime(),
       resourceId: route.resource.id,
       resourcePath: route.resource.path,

@@ -61,3 +61,17 @@ export function useLocalStack(build: (app: App) => Stack, options: Partial<Local
     get assemblyDir() { return holder.running!.assemblyDir; },
   };
 }
+
+/**
+ * The resource API's main path over HTTP, as a client calls it: POST an item to
+ * `<collectionUrl>`, then GET it by the id the answer gave. Asserts both answers.
+ */
+export async function createThenGet(collectionUrl: string, identity: Record<string, string>, item: Record<string, unknown>): Promise<{ id: string }> {
+  const created = await fetch(collectionUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...identity }, body: JSON.stringify(item) });
+  const createdBody = await created.json() as { id: string };
+  expect({ status: created.status, body: createdBody }).toMatchObject({ status: 201, body: item });
+
+  const read = await fetch(`${collectionUrl}/${encodeURIComponent(createdBody.id)}`, { headers: identity });
+  expect({ status: read.status, body: await read.json() as unknown }).toMatchObject({ status: 200, body: { id: createdBody.id, ...item } });
+  return createdBody;
+}

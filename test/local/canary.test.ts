@@ -5,7 +5,7 @@
  */
 import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { CanaryDeploymentExampleStack } from '../../examples/canary';
-import { useLocalStack } from '../helpers/local-runner';
+import { createThenGet, useLocalStack } from '../helpers/local-runner';
 
 const IDENTITY = { 'x-local-identity': 'arn:aws:iam::123456789012:user/alice' };
 
@@ -13,12 +13,7 @@ describe('the canary deployment example, run locally', () => {
   const running = useLocalStack((app) => new CanaryDeploymentExampleStack(app, 'CanaryDeploymentExample'));
 
   test('the alias route creates and gets an item', async () => {
-    const base = running.local.apiUrl();
-    const created = await fetch(`${base}/items`, { method: 'POST', headers: { 'content-type': 'application/json', ...IDENTITY }, body: '{"name":"canary"}' });
-    expect(created.status).toBe(201);
-    const { id } = await created.json() as { id: string };
-    const read = await fetch(`${base}/items/${id}`, { headers: IDENTITY });
-    expect(await read.json()).toMatchObject({ id, name: 'canary' });
+    await createThenGet(`${running.local.apiUrl()}/items`, IDENTITY, { name: 'canary' });
   });
 
   test('start-up names the services it cannot run', () => {

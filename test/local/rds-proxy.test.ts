@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { RelationalMicroserviceExampleStack } from '../../examples/rds-proxy';
 import { startLocalPostgres, type LocalPostgres } from '../../local/engines/postgres';
-import { runStack, synthToAssembly, useLocalStack } from '../helpers/local-runner';
+import { runStack, synthToAssembly, createThenGet, useLocalStack } from '../helpers/local-runner';
 
 const IDENTITY = { 'x-local-identity': 'arn:aws:iam::123456789012:user/alice' };
 
@@ -38,18 +38,7 @@ describe('the relational microservice example, run locally', () => {
   });
 
   test('creates an item over HTTP, then gets it', async () => {
-    const base = running.local.apiUrl();
-    const created = await fetch(`${base}/items`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...IDENTITY },
-      body: JSON.stringify({ name: 'first' }),
-    });
-    const createdBody = await created.json() as { id: string; name: string };
-    expect({ status: created.status, body: createdBody }).toMatchObject({ status: 201, body: { name: 'first' } });
-
-    const read = await fetch(`${base}/items/${createdBody.id}`, { headers: IDENTITY });
-    expect(read.status).toBe(200);
-    expect(await read.json()).toMatchObject({ id: createdBody.id, name: 'first' });
+    await createThenGet(`${running.local.apiUrl()}/items`, IDENTITY, { name: 'first' });
   });
 
   test('concurrent requests, each on its own execution environment and connection, all succeed', async () => {

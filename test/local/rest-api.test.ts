@@ -3,7 +3,7 @@
  * HTTP, with the function in its own worker and DynamoDB on dynalite.
  */
 import { RestApiExampleStack } from '../../examples/rest-api';
-import { useLocalStack } from '../helpers/local-runner';
+import { createThenGet, useLocalStack } from '../helpers/local-runner';
 
 const IDENTITY = { 'x-local-identity': 'arn:aws:iam::123456789012:user/alice' };
 
@@ -11,18 +11,7 @@ describe('the REST API example, run locally', () => {
   const running = useLocalStack((app) => new RestApiExampleStack(app, 'RestApiExample'));
 
   test('creates an item over HTTP, then gets it', async () => {
-    const base = running.local.apiUrl();
-    const created = await fetch(`${base}/items`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...IDENTITY },
-      body: JSON.stringify({ name: 'first' }),
-    });
-    const createdBody = await created.json() as { id: string; name: string };
-    expect({ status: created.status, body: createdBody }).toMatchObject({ status: 201, body: { name: 'first' } });
-
-    const read = await fetch(`${base}/items/${createdBody.id}`, { headers: IDENTITY });
-    expect(read.status).toBe(200);
-    expect(await read.json()).toMatchObject({ id: createdBody.id, name: 'first' });
+    await createThenGet(`${running.local.apiUrl()}/items`, IDENTITY, { name: 'first' });
   });
 
   test('refuses a call without the local identity, as API Gateway refuses an unsigned one', async () => {

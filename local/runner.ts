@@ -88,9 +88,10 @@ export interface LocalStack {
   /**
    * Resolves when every poller has caught up with its source (records, messages, events) and no
    * invocation runs or is started by another. A message that keeps failing without a dead-letter
-   * queue, or a stream record retried forever (`MaximumRetryAttempts: -1`), never settles, as in AWS.
+   * queue, or a stream record retried forever (`MaximumRetryAttempts: -1`), never settles, as in AWS:
+   * give `timeoutMs` to fail with what is still running instead of waiting for ever.
    */
-  settled(): Promise<void>;
+  settled(options?: { readonly timeoutMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -194,18 +195,35 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       invoke: (functionId, event, invokeOptions) => functions.invoke(functionId, event, invokeOptions),
       invocations: (functionId) => functions.invocationsOf(functionId),
       fireSchedule: (scheduleId) => schedules.fire(scheduleId),
-      async settled() {
+      async settled(settleOptions = {}) {
         // Round after round until one starts no invocation: what one trigger does (a message
         // processed) can start another (a publish, an event, a message).
-        for (;;) {
-          const before = functions.activity().invocations;
-          await lambda.settled();
-          await stepFunctions.settled();
-          await sns.settled();
-          await events.settled();
-          await mappings.settled();
-          const after = functions.activity();
-          if (after.invocations === before && after.running === 0) return;
+        const rounds = async (): Promise<void> => {
+          for (;;) {
+            const before = functions.activity().invocations;
+            await lambda.settled();
+            await stepFunctions.settled();
+            await sns.settled();
+            await events.settled();
+            await mappings.settled();
+            const after = functions.activity();
+            if (after.invocations === before && after.running === 0) return;
+          }
+        };
+        if (settleOptions.timeoutMs === undefined) return rounds();
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const { invocations, running } = functions.activity();
+            const waiting = sqs.engine?.queues().filter((queue) => queue.messages().length > 0).map((queue) => queue.name) ?? [];
+            reject(new Error(`not settled after ${settleOptions.timeoutMs} ms: ${running} invocations running (${invocations} so far)` +
+              (waiting.length > 0 ? `; messages still in ${waiting.join(', ')}` : '')));
+          }, settleOptions.timeoutMs);
+        });
+        try {
+          await Promise.race([rounds(), timeout]);
+        } finally {
+          clearTimeout(timer);
         }
       },
       stop: stopAll,

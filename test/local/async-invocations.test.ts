@@ -52,6 +52,15 @@ describe('asynchronous invocations and filters, run locally', () => {
     const keepOnly = lambda.FilterCriteria.filter({ body: { keep: lambda.FilterRule.isEqual(true) } });
     consumer.addEventSource(new sources.SqsEventSource(queue, { filters: [keepOnly] }));
 
+    // A queue without a dead-letter queue, and a consumer that always fails: it never settles.
+    const poison = new sqs.Queue(stack, 'PoisonWithoutDlq');
+    ids.poison = logicalIdOf(stack, poison);
+    new lambda.Function(stack, 'AlwaysFails', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline("exports.handler = async () => { throw new Error('never'); };"),
+    }).addEventSource(new sources.SqsEventSource(poison));
+
     const caller = new lambda.Function(stack, 'Caller', {
       runtime: lambda.Runtime.NODEJS_22_X,
       handler: 'index.handler',
@@ -108,5 +117,15 @@ describe('asynchronous invocations and filters, run locally', () => {
     const outcome = await running.local.invoke(ids.caller!, {});
     expect(outcome).toMatchObject({ ok: true });
     expect(outcome.ok && outcome.payload).toMatch(/never calls AWS/);
+  });
+
+  test('settled() with a timeout fails, naming the queue, when a message can never settle', async () => {
+    const queues = client((c) => new SQSClient(c), 'SQS');
+    try {
+      await queues.send(new SendMessageCommand({ QueueUrl: running.local.ref(ids.poison!), MessageBody: 'poison' }));
+      await expect(running.local.settled({ timeoutMs: 300 })).rejects.toThrow(/not settled after 300 ms.*PoisonWithoutDlq/);
+    } finally {
+      queues.destroy();
+    }
   });
 });

@@ -1,8 +1,8 @@
 /**
- * EventBridge Scheduler schedules and scheduled EventBridge rules. With `schedules: 'rate'` a
- * `rate(...)` expression fires on its rate and an `at(...)` once at its time; `cron(...)`
- * expressions are not timed locally. Any schedule also fires on demand (`fireSchedule`, or the
- * command's `--fire`). A Scheduler target gets its `Input` with the `<aws.scheduler.*>` context
+ * EventBridge Scheduler schedules and scheduled EventBridge rules. With `schedules: 'rate'` each
+ * fires when its `rate(...)`, `cron(...)` or `at(...)` expression says (`triggers/schedule-expression.ts`),
+ * in the schedule's time zone and between its start and end dates. Any schedule also fires on
+ * demand (`fireSchedule`, or the command's `--fire`). A Scheduler target gets its `Input` with the `<aws.scheduler.*>` context
  * attributes filled in; a rule's target gets the "Scheduled Event" (or its input settings),
  * delivered as `triggers/delivery.ts` says (a function asynchronously, with Lambda's retries).
  */
@@ -10,26 +10,22 @@ import { randomUUID } from 'node:crypto';
 import type { InvokeOutcome } from '../functions';
 import type { Provider, RunContext, RunningFunctions } from '../provider';
 import { deliverToTarget } from '../triggers/delivery';
+import { scheduleClock, type ScheduleClock } from '../triggers/schedule-expression';
 import { targetInput, type TargetInputOptions } from '../triggers/target-input';
 
-/** The longest delay a Node.js timer takes (2^31 - 1 ms). */
+/** The longest delay a Node.js timer takes (2^31 - 1 ms); longer waits are chained. */
 const MAX_TIMER_MS = 2_147_483_647;
-const RATE_UNITS: Record<string, number> = { minute: 60_000, minutes: 60_000, hour: 3_600_000, hours: 3_600_000, day: 86_400_000, days: 86_400_000 };
 
 interface LocalSchedule {
   readonly logicalId: string;
   readonly name: string;
   readonly arn: string;
   readonly expression: string;
+  readonly timeZone?: string;
+  readonly startDate?: string;
+  readonly endDate?: string;
   readonly target: TargetInputOptions & { Arn: string; DeadLetterConfig?: { Arn?: string }; RetryPolicy?: { MaximumRetryAttempts?: number } };
   readonly kind: 'scheduler' | 'rule';
-}
-
-/** Milliseconds between firings of a `rate(...)` expression; `undefined` for others. */
-export function rateMillis(expression: string): number | undefined {
-  const match = /^rate\((\d+)\s+(minutes?|hours?|days?)\)$/.exec(expression.trim());
-  if (match === null || Number(match[1]) < 1) return undefined;
-  return Number(match[1]) * RATE_UNITS[match[2]!]!;
 }
 
 export class SchedulesProvider implements Provider {
@@ -52,6 +48,9 @@ export class SchedulesProvider implements Provider {
         name: template.physicalName(id),
         arn: String(template.getAtt(id, 'Arn')),
         expression: String(props.ScheduleExpression),
+        timeZone: props.ScheduleExpressionTimezone as string | undefined,
+        startDate: props.StartDate as string | undefined,
+        endDate: props.EndDate as string | undefined,
         target: props.Target as LocalSchedule['target'],
         kind: 'scheduler',
       });
@@ -65,42 +64,63 @@ export class SchedulesProvider implements Provider {
         });
       }
     }
+    const created = Date.now();
     for (const schedule of this.schedules) {
-      const at = /^at\((.+)\)$/.exec(schedule.expression)?.[1];
-      const fire = (): void => {
-        this.fire(schedule.logicalId).then((outcome) => {
-          if (!outcome.ok) context.log(`schedule ${schedule.name}: ${outcome.errorType}: ${outcome.errorMessage}`);
-        }, (error: unknown) => context.log(`schedule ${schedule.name}: ${String(error)}`));
-      };
-      const every = rateMillis(schedule.expression);
-      const delay = at === undefined ? undefined : Date.parse(`${at}Z`) - Date.now();
       let timing = 'on demand';
-      if (this.mode === 'rate' && ((every ?? 0) > MAX_TIMER_MS || (delay ?? 0) > MAX_TIMER_MS)) {
-        // Node's timers hold at most about 24.8 days; longer ones would fire at once.
-        context.notEmulated(`schedule ${schedule.name}: ${schedule.expression} is further apart than the local timers reach; fire it on demand`);
-      } else if (this.mode === 'rate' && every !== undefined) {
-        const timer = setInterval(fire, every);
-        context.onStop(async () => clearInterval(timer));
-        timing = `every ${every / 1000} s`;
-      } else if (this.mode === 'rate' && delay !== undefined && delay > 0) {
-        const timer = setTimeout(fire, delay);
-        context.onStop(async () => clearTimeout(timer));
-        timing = `at ${at}`;
-      } else if (this.mode === 'rate' && schedule.expression.startsWith('cron(')) {
-        context.notEmulated(`schedule ${schedule.name}: ${schedule.expression} is not timed locally; fire it on demand`);
+      if (this.mode === 'rate') {
+        try {
+          const clock = scheduleClock(schedule.expression, {
+            timeZone: schedule.timeZone, created, startDate: dateOf(schedule.startDate), endDate: dateOf(schedule.endDate),
+          });
+          const first = clock.next(created);
+          timing = first === undefined ? 'no firing left' : `next at ${new Date(first).toISOString()}`;
+          this.keepFiring(schedule, clock, first);
+        } catch (error) {
+          context.notEmulated(`schedule ${schedule.name}: ${(error as Error).message}; fire it on demand`);
+        }
       }
       context.report(`schedule ${schedule.name} ${schedule.expression} -> ${schedule.target.Arn.split(':').pop()} (${timing})`);
     }
   }
 
-  /** Fires a schedule (logical id or name) once, as its time had come; resolves with the target's outcome. */
-  public async fire(scheduleId: string): Promise<InvokeOutcome> {
+  /** Fires the schedule at each time its clock gives, from `time` on, until the runner stops. */
+  private keepFiring(schedule: LocalSchedule, clock: ScheduleClock, first: number | undefined): void {
+    const context = this.context!;
+    if (first === undefined) return;
+    let time = first;
+    let timer: NodeJS.Timeout | undefined;
+    const stop = async (): Promise<void> => clearTimeout(timer);
+    const wait = (): void => {
+      const delay = time - Date.now();
+      if (delay > 0) {
+        timer = setTimeout(wait, Math.min(delay, MAX_TIMER_MS));
+        return;
+      }
+      this.fire(schedule.logicalId, new Date(time)).then((outcome) => {
+        if (!outcome.ok) context.log(`schedule ${schedule.name}: ${outcome.errorType}: ${outcome.errorMessage}`);
+      }, (error: unknown) => context.log(`schedule ${schedule.name}: ${String(error)}`));
+      // A machine that slept past several firings fires once, then keeps to the clock.
+      const next = clock.next(Math.max(time, Date.now()));
+      if (next === undefined) return;
+      time = next;
+      wait();
+    };
+    context.onStop(stop);
+    wait();
+  }
+
+  /**
+   * Fires a schedule (logical id or name) once, as if its time (`scheduledTime`, by default now)
+   * had come; resolves with the target's outcome.
+   */
+  public async fire(scheduleId: string, scheduledTime = new Date()): Promise<InvokeOutcome> {
     const schedule = this.schedules.find((s) => s.logicalId === scheduleId || s.name === scheduleId);
     if (schedule === undefined || this.context === undefined || this.functions === undefined) {
       return { ok: false, errorType: 'ResourceNotFoundException', errorMessage: `no schedule ${scheduleId} in this stack` };
     }
-    const now = new Date();
-    const input = schedule.kind === 'scheduler' ? schedulerInput(schedule, now) : targetInput(scheduledEvent(schedule, now), schedule.target);
+    const input = schedule.kind === 'scheduler'
+      ? schedulerInput(schedule, scheduledTime)
+      : targetInput(scheduledEvent(schedule, scheduledTime), schedule.target);
     return deliverToTarget(this.context, this.functions, {
       targetArn: schedule.target.Arn,
       input: input.replaceAll('<aws.scheduler.attempt-number>', '1'),
@@ -110,6 +130,10 @@ export class SchedulesProvider implements Provider {
       source: `schedule ${schedule.name}`,
     });
   }
+}
+
+function dateOf(text: string | undefined): number | undefined {
+  return text === undefined ? undefined : Date.parse(text);
 }
 
 function schedulerInput(schedule: LocalSchedule, now: Date): string {

@@ -3,10 +3,8 @@
  * user guide's "Amazon EventBridge input transformation" page: its example EC2 event, input path
  * and every input template of its examples table, the predefined `aws.events.event` and
  * `aws.events.event.json` variables and its "common issues" (a path the event does not have
- * creates no value); plus `Input` and `InputPath`. And `rateMillis`, the period of a schedule's
- * `rate(...)` expression (EventBridge Scheduler user guide, "Schedule types": rate-based).
+ * creates no value); plus `Input` and `InputPath`.
  */
-import { rateMillis } from '../../local/providers/schedules';
 import { targetInput, valueAtPath } from '../../local/triggers/target-input';
 
 /** The user guide's example Amazon EC2 event. */
@@ -119,30 +117,5 @@ describe('Input and InputPath', () => {
     expect(valueAtPath({ a: [{ b: [1, 2] }] }, '$.a[0].b[1]')).toBe(2);
     expect(valueAtPath(EC2_EVENT, '$.detail.missing.deeper')).toBeUndefined();
     expect(valueAtPath(EC2_EVENT, '$.resources[5]')).toBeUndefined();
-  });
-});
-
-describe('rateMillis', () => {
-  test('rate(value unit) for minutes, hours and days, singular or plural', () => {
-    expect(rateMillis('rate(1 minute)')).toBe(60_000);
-    expect(rateMillis('rate(5 minutes)')).toBe(300_000);
-    expect(rateMillis('rate(1 hour)')).toBe(3_600_000);
-    expect(rateMillis('rate(12 hours)')).toBe(43_200_000);
-    expect(rateMillis('rate(1 day)')).toBe(86_400_000);
-    expect(rateMillis('rate(7 days)')).toBe(604_800_000);
-    expect(rateMillis('  rate(10 minutes)  ')).toBe(600_000);
-  });
-
-  test('anything else is undefined: cron and at expressions, other units, fractions, negatives', () => {
-    for (const expression of ['cron(0 12 * * ? *)', 'at(2026-01-01T00:00:00)', 'rate(30 seconds)', 'rate(1.5 hours)', 'rate(-5 minutes)', 'rate(minutes)', 'rate 5 minutes']) {
-      expect(rateMillis(expression)).toBeUndefined();
-    }
-  });
-
-  // Known bug, outside this change's files (local/providers/schedules.ts): the value must be a
-  // positive number, but rate(0 minutes) gives 0, and `schedules: 'rate'` would then fire
-  // setInterval(..., 0) without pause. When rateMillis rejects it, make this a plain test.
-  test('rate(0 minutes) is not a rate (a rate is a positive whole number)', () => {
-    expect(rateMillis('rate(0 minutes)')).toBeUndefined();
   });
 });

@@ -1,11 +1,11 @@
 /**
  * The stack's Node.js functions, each from its asset with the environment Lambda would give it:
- * the template's variables (resolved to local resources, `/var/task` paths to the asset folder),
- * Lambda's reserved variables, and the SDK endpoint variables of the local engines, with a
- * fallback endpoint that refuses every other service.
+ * the template's variables (resolved to local resources, `/var/task` and `/opt` paths to the
+ * asset folder and the merged layers), Lambda's reserved variables and `NODE_PATH`, and the SDK
+ * endpoint variables of the local engines, with a fallback endpoint that refuses every other service.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { devNull, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalFunction, type FunctionLog, type InvokeOptions, type InvokeOutcome } from './functions';
@@ -42,17 +42,21 @@ function localPath(text: string, folders: Readonly<Record<string, string | undef
 }
 
 function lambdaEnvironment(
-  template: LocalTemplate, logicalId: string, name: string, codeDir: string, layerDir: string | undefined,
+  template: LocalTemplate, logicalId: string, name: string, codeDir: string, optDir: string | undefined,
 ): Record<string, string> {
   const props = template.properties(logicalId);
   const declared = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
   const environment: Record<string, string> = {};
   for (const [key, value] of Object.entries(declared)) {
     const text = typeof value === 'string' ? value : JSON.stringify(value);
-    // The code's own folder is /var/task in Lambda and its layer is /opt; here they are asset folders.
-    environment[key] = localPath(text, { '/var/task': codeDir, '/opt': layerDir });
+    // The code's own folder is /var/task in Lambda and its layers are /opt; here they are asset folders.
+    environment[key] = localPath(text, { '/var/task': codeDir, '/opt': optDir });
   }
+  const runtime = String(props.Runtime ?? 'nodejs');
+  // Lambda's NODE_PATH, so that `require` finds a layer's node_modules; the function's own wins.
+  const layerModules = optDir === undefined ? [] : [join(optDir, 'nodejs', runtime.replace(/^nodejs(\d+).*$/, 'node$1'), 'node_modules'), join(optDir, 'nodejs', 'node_modules')];
   return {
+    NODE_PATH: [...layerModules, codeDir].join(':'),
     ...environment,
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     AWS_REGION: template.region,
@@ -62,7 +66,7 @@ function lambdaEnvironment(
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize ?? 128),
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${name}`,
-    AWS_EXECUTION_ENV: `AWS_Lambda_${String(props.Runtime ?? 'nodejs')}`,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}`,
     LAMBDA_TASK_ROOT: codeDir,
     // The SDK warns at every cold start that this machine's Node.js is old; Lambda runs Node.js 24.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -83,22 +87,36 @@ function codeDirOf(context: RunContext, logicalId: string): string | undefined {
 }
 
 /**
- * The folder of a function's layer (its `/opt`): the asset of its one `AWS::Lambda::LayerVersion`
- * of this stack. Paths under `/opt` in its environment point there; code that reads `/opt` by a
+ * The folder that is a function's `/opt`: its layers of this stack, extracted in order with a
+ * later layer's files over an earlier one's, as Lambda does (one layer is its asset folder as it
+ * is; several are copied into a folder of their own, shared by the functions with the same layers).
+ * Paths under `/opt` in its environment and `NODE_PATH` point there; code that reads `/opt` by a
  * literal path still reads this machine's `/opt`.
  */
-function layerDirOf(context: RunContext, logicalId: string, functionName: string): string | undefined {
+function optDirOf(context: RunContext, logicalId: string, functionName: string, merged: Map<string, string>): string | undefined {
   const { template } = context;
   const layers = (template.properties(logicalId).Layers ?? []) as string[];
-  if (layers.length === 0) return undefined;
-  const local = layers.map((ref) => template.logicalIdOf(ref)).filter((id): id is string => id !== undefined);
-  if (layers.length > 1 || local.length === 0) {
-    context.notEmulated(`function ${functionName}: layers other than one layer of this stack are not mounted at /opt`);
+  const folders: string[] = [];
+  for (const layer of layers) {
+    const layerId = template.logicalIdOf(layer);
+    const key = layerId === undefined ? undefined : (template.resource(layerId).Properties?.Content as { S3Key?: unknown } | undefined)?.S3Key;
+    const folder = key === undefined ? undefined : context.stack.assetPathOfObjectKey(String(template.resolve(key)));
+    if (folder === undefined) {
+      context.notEmulated(`function ${functionName}: layer ${layer} is not an asset of this stack, so its files are not in /opt`);
+    } else {
+      folders.push(folder);
+    }
   }
-  const layer = local[0];
-  if (layer === undefined) return undefined;
-  const key = (template.resource(layer).Properties?.Content as { S3Key?: unknown } | undefined)?.S3Key;
-  return key === undefined ? undefined : context.stack.assetPathOfObjectKey(String(template.resolve(key)));
+  if (folders.length <= 1) return folders[0];
+  const cacheKey = folders.join('\n');
+  let opt = merged.get(cacheKey);
+  if (opt === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'local-opt-'));
+    for (const folder of folders) cpSync(folder, dir, { recursive: true, force: true });
+    context.onStop(async () => rmSync(dir, { recursive: true, force: true }));
+    merged.set(cacheKey, opt = dir);
+  }
+  return opt;
 }
 
 /** Lambda retries a failed asynchronous invocation twice unless the function's event invoke config says otherwise. */
@@ -176,6 +194,7 @@ export function startFunctions(
   const { template } = context;
   const functions = new Map<string, LocalFunction>();
   const codeDirs = new Map<string, string>();
+  const mergedLayers = new Map<string, string>();
   for (const [id] of template.resources('AWS::Lambda::Function')) {
     const props = template.properties(id);
     const name = template.physicalName(id);
@@ -190,8 +209,8 @@ export function startFunctions(
       continue;
     }
     codeDirs.set(id, codeDir);
-    const layerDir = layerDirOf(context, id, name);
-    let environment = { ...lambdaEnvironment(template, id, name, codeDir, layerDir), ...sdkEnvironment };
+    const optDir = optDirOf(context, id, name, mergedLayers);
+    let environment = { ...lambdaEnvironment(template, id, name, codeDir, optDir), ...sdkEnvironment };
     for (const provider of providers) environment = provider.environment?.(id, environment) ?? environment;
     const timeoutSeconds = Number(props.Timeout ?? 3);
     functions.set(id, new LocalFunction({

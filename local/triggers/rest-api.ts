@@ -203,6 +203,27 @@ const message = (text: string): string => JSON.stringify({ message: text });
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** `requestContext.requestTime` as API Gateway writes it: CLF, `04/Dec/2026:04:50:01 +0000`. */
+/** `requestContext.identity` of a caller no authorizer or IAM signature identified. */
+export function anonymousIdentity(sourceIp: string, userAgent: string | null): APIGatewayProxyEvent['requestContext']['identity'] {
+  return {
+    accessKey: null,
+    accountId: null,
+    apiKey: null,
+    apiKeyId: null,
+    caller: null,
+    clientCert: null,
+    cognitoAuthenticationProvider: null,
+    cognitoAuthenticationType: null,
+    cognitoIdentityId: null,
+    cognitoIdentityPoolId: null,
+    principalOrgId: null,
+    sourceIp,
+    user: null,
+    userAgent,
+    userArn: null,
+  };
+}
+
 export function commonLogFormat(date: Date): string {
   const two = (n: number): string => String(n).padStart(2, '0');
   return `${two(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
@@ -377,21 +398,7 @@ async function handle(model: RestApiModel, options: ServeRestApiOptions, req: In
       extendedRequestId: requestId,
       httpMethod,
       identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
-        user: null,
-        userAgent: req.headers['user-agent'] ?? null,
-        userArn: null,
+        ...anonymousIdentity(req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1', req.headers['user-agent'] ?? null),
         ...auth.identity,
       },
       path: url.pathname,

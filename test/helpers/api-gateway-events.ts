@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { anonymousIdentity } from '../../local/triggers/rest-api';
 
 export type HeaderInput = Record<string, string | readonly string[]>;
 export type QueryInput = Record<string, string | readonly string[]>;
@@ -78,23 +79,7 @@ export function apiGatewayEvent(input: RestEventInput): APIGatewayProxyEvent {
       domainPrefix: 'abc123defg',
       extendedRequestId: 'Ab1CdEfGhIjKlM=',
       httpMethod: input.method,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '203.0.113.10',
-        user: null,
-        userAgent: 'handler-tests/1.0',
-        userArn: null,
-      },
+      identity: anonymousIdentity('203.0.113.10', 'handler-tests/1.0'),
       path: `/${stage}${input.path}`,
       protocol: 'HTTP/1.1',
       requestId,

@@ -63,7 +63,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // jest's default is cores - 1, which is one worker on a 2-core machine.
       maxWorkers: '100%',
       setupFiles: ['<rootDir>/test/setup/environment.ts'],
+      testEnvironment: '<rootDir>/test/setup/test-environment.ts',
       globalSetup: '<rootDir>/test/setup/global.ts',
+      globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
     },
   },
 
@@ -136,7 +138,7 @@ project.addDevDeps('constructs@10.8.1');
 // them after construction instead.
 project.addDevDeps(
   'jsii-diff@1.134.0', 'jsii-pacmak@1.140.0', 'projen@0.103.25',
-  'jest@30.5.2', '@types/jest@30.0.0', 'jest-junit@17.0.0',
+  'jest@30.5.2', 'jest-environment-node@30.5.2', '@types/jest@30.0.0', 'jest-junit@17.0.0',
   'eslint@9.39.5', '@typescript-eslint/eslint-plugin@8.73.0', '@typescript-eslint/parser@8.73.0', '@stylistic/eslint-plugin@2.13.0',
   'eslint-import-resolver-typescript@4.4.5', 'eslint-plugin-import@2.32.0',
 );

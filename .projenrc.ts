@@ -63,6 +63,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // jest's default is cores - 1, which is one worker on a 2-core machine.
       maxWorkers: '100%',
       setupFiles: ['<rootDir>/test/setup/environment.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/setup/deadline-timers.ts'],
       testEnvironment: '<rootDir>/test/setup/test-environment.ts',
       globalSetup: '<rootDir>/test/setup/global.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',

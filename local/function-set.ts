@@ -41,6 +41,12 @@ function localPath(text: string, folders: Readonly<Record<string, string | undef
   return text;
 }
 
+/** Where Lambda's Node.js runtime finds a layer's packages: `NODE_PATH`'s `/opt` folders, for the function's runtime. */
+function layerModuleFolders(optDir: string | undefined, runtime: string): string[] {
+  if (optDir === undefined) return [];
+  return [join(optDir, 'nodejs', runtime.replace(/^nodejs(\d+).*$/, 'node$1'), 'node_modules'), join(optDir, 'nodejs', 'node_modules')];
+}
+
 function lambdaEnvironment(
   template: LocalTemplate, logicalId: string, name: string, codeDir: string, optDir: string | undefined,
 ): Record<string, string> {
@@ -53,10 +59,9 @@ function lambdaEnvironment(
     environment[key] = localPath(text, { '/var/task': codeDir, '/opt': optDir });
   }
   const runtime = String(props.Runtime ?? 'nodejs');
-  // Lambda's NODE_PATH, so that `require` finds a layer's node_modules; the function's own wins.
-  const layerModules = optDir === undefined ? [] : [join(optDir, 'nodejs', runtime.replace(/^nodejs(\d+).*$/, 'node$1'), 'node_modules'), join(optDir, 'nodejs', 'node_modules')];
   return {
-    NODE_PATH: [...layerModules, codeDir].join(':'),
+    // Lambda's NODE_PATH, so that `require` finds a layer's node_modules; the function's own wins.
+    NODE_PATH: [...layerModuleFolders(optDir, runtime), codeDir].join(':'),
     ...environment,
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     AWS_REGION: template.region,
@@ -223,6 +228,7 @@ export function startFunctions(
       timeoutSeconds,
       memoryMb: Number(props.MemorySize ?? 128),
       maxConcurrency: Math.max(1, Math.min(MAX_LOCAL_CONCURRENCY, Number(props.ReservedConcurrentExecutions ?? MAX_LOCAL_CONCURRENCY))),
+      layerModules: layerModuleFolders(optDir, runtime),
     }, log));
     context.report(`function ${name} (${String(props.Handler)}, ${timeoutSeconds} s)`);
   }

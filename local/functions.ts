@@ -7,8 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 export interface FunctionDefinition {
@@ -24,6 +25,11 @@ export interface FunctionDefinition {
   readonly memoryMb: number;
   /** At most this many environments at once. */
   readonly maxConcurrency: number;
+  /**
+   * Its layers' `node_modules` folders, in `NODE_PATH`'s order: where an ES module's `import` of a
+   * package by name looks last, as Lambda's runtime does (Node.js's ES-module loader ignores `NODE_PATH`).
+   */
+  readonly layerModules?: readonly string[];
 }
 
 export type InvokeOutcome =
@@ -34,6 +40,26 @@ export interface InvokeOptions {
   /** The ARN the caller used (an alias or version ARN), as `context.invokedFunctionArn`. */
   readonly invokedArn?: string;
 }
+
+/**
+ * Module resolution hooks for an environment whose function has layers: a package an ES module
+ * imports by name and does not find beside itself is looked for in the layers, as from a module
+ * in each folder above their `node_modules`.
+ */
+const LAYER_RESOLVE_HOOKS = `data:text/javascript,${encodeURIComponent(`
+let parents = [];
+export function initialize(data) { parents = data.parents; }
+export async function resolve(specifier, context, nextResolve) {
+  try {
+    return await nextResolve(specifier, context);
+  } catch (error) {
+    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || /^(\\.|\\/|[a-z][a-z0-9+.-]*:)/i.test(specifier)) throw error;
+    for (const parentURL of parents) {
+      try { return await nextResolve(specifier, { ...context, parentURL }); } catch {}
+    }
+    throw error;
+  }
+}`)}`;
 
 /** Writes one line of a function's output. */
 export type FunctionLog = (functionName: string, line: string) => void;
@@ -47,6 +73,9 @@ const BOOTSTRAP = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { pathToFileURL } = require('node:url');
 process.setSourceMapsEnabled?.(true);
+if (workerData.layerParents.length > 0) {
+  require('node:module').register(workerData.layerHooks, { data: { parents: workerData.layerParents } });
+}
 // The SDK prefixes some operations' host (StartSyncExecution: "sync-"); a loopback endpoint's
 // prefixed name resolves nowhere, so it is sent to the loopback address itself.
 const dns = require('node:dns');
@@ -171,7 +200,13 @@ class Environment {
   ) {
     this.worker = new Worker(BOOTSTRAP, {
       eval: true,
-      workerData: { entry, exportPath, handler: definition.handler },
+      workerData: {
+        entry,
+        exportPath,
+        handler: definition.handler,
+        layerHooks: LAYER_RESOLVE_HOOKS,
+        layerParents: (definition.layerModules ?? []).map((folder) => pathToFileURL(join(dirname(folder), 'layer-import.mjs')).href),
+      },
       env: { ...definition.environment },
       stdout: true,
       stderr: true,

@@ -1,9 +1,9 @@
 /**
  * Lambda layers through the runner (Lambda developer guide, "Working with layers"): a function's
  * layers are its `/opt`, extracted in order with a later layer's files over an earlier one's;
- * `require` finds a layer's `nodejs/node_modules` (Lambda's `NODE_PATH`); `/opt` paths in its
- * environment point at the merged folder; a layer that is not an asset of the stack is said at
- * start-up.
+ * `require` (Lambda's `NODE_PATH`) and an ES module's `import` find a layer's
+ * `nodejs/node_modules`; `/opt` paths in its environment point at the merged folder; a layer that
+ * is not an asset of the stack is said at start-up.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +48,13 @@ exports.handler = async () => ({
   settings: attempt(() => JSON.parse(readFileSync(process.env.SETTINGS, 'utf8')).layer),
 });`;
 
+/** The same, as an ES module. */
+const ES_MODULE_REPORTER = layerFolder('es-module-code', {
+  'index.mjs': `
+const attempt = async (load) => { try { return (await load()).default; } catch (error) { return error.code; } };
+export const handler = async () => ({ greeting: await attempt(() => import('greeting')), onlyShared: await attempt(() => import('only-shared')) });`,
+});
+
 const ids: Record<string, string> = {};
 
 describe('layers, run locally', () => {
@@ -72,6 +79,14 @@ describe('layers, run locally', () => {
     reporter('Node22', [shared, versioned]);
     reporter('Node20', [shared, versioned], lambda.Runtime.NODEJS_20_X);
     reporter('NoLayers', []);
+    const esModule = new lambda.Function(stack, 'EsModule', {
+      runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromAsset(ES_MODULE_REPORTER), layers: [versioned, shared],
+    });
+    ids.EsModule = stack.getLogicalId(esModule.node.defaultChild as CfnElement);
+    const esModuleWithout = new lambda.Function(stack, 'EsModuleWithoutLayers', {
+      runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromAsset(ES_MODULE_REPORTER),
+    });
+    ids.EsModuleWithoutLayers = stack.getLogicalId(esModuleWithout.node.defaultChild as CfnElement);
     reporter('WithPublished', [published, shared]);
     return stack;
   });
@@ -94,6 +109,11 @@ describe('layers, run locally', () => {
   test('nodejs/node<major>/node_modules comes before nodejs/node_modules, for its runtime only', async () => {
     expect(await report('Node22')).toMatchObject({ greeting: 'hello for Node.js 22 only' });
     expect(await report('Node20')).toMatchObject({ greeting: 'hello from the shared layer' });
+  });
+
+  test('an ES module imports a layer\'s packages by name too, in the same order', async () => {
+    expect(await report('EsModule')).toEqual({ greeting: 'hello for Node.js 22 only', onlyShared: 'only in the shared layer' });
+    expect(await report('EsModuleWithoutLayers')).toEqual({ greeting: 'ERR_MODULE_NOT_FOUND', onlyShared: 'ERR_MODULE_NOT_FOUND' });
   });
 
   test('without layers nothing is found, not even this machine\'s', async () => {

@@ -1,10 +1,11 @@
 /**
  * EventBridge Scheduler schedules and scheduled EventBridge rules. With `schedules: 'rate'` each
- * fires when its `rate(...)`, `cron(...)` or `at(...)` expression says (`triggers/schedule-expression.ts`),
- * in the schedule's time zone and between its start and end dates. Any schedule also fires on
- * demand (`fireSchedule`, or the command's `--fire`). A Scheduler target gets its `Input` with the `<aws.scheduler.*>` context
- * attributes filled in; a rule's target gets the "Scheduled Event" (or its input settings),
- * delivered as `triggers/delivery.ts` says (a function asynchronously, with Lambda's retries).
+ * fires when its `rate(...)`, `cron(...)` or `at(...)` expression says
+ * (`triggers/schedule-expression.ts`), in the schedule's time zone and between its start and end
+ * dates. Any schedule also fires on demand (`fireSchedule`, or the command's `--fire`). A
+ * Scheduler target gets its `Input` with the `<aws.scheduler.*>` context attributes filled in;
+ * each of a rule's targets gets the "Scheduled Event" (or its input settings), delivered as
+ * `triggers/delivery.ts` says (a function asynchronously, with Lambda's retries).
  */
 import { randomUUID } from 'node:crypto';
 import type { InvokeOutcome } from '../functions';
@@ -24,9 +25,12 @@ interface LocalSchedule {
   readonly timeZone?: string;
   readonly startDate?: string;
   readonly endDate?: string;
-  readonly target: TargetInputOptions & { Arn: string; DeadLetterConfig?: { Arn?: string }; RetryPolicy?: { MaximumRetryAttempts?: number } };
+  /** A Scheduler schedule's one target, or a rule's targets. */
+  readonly targets: readonly ScheduleTarget[];
   readonly kind: 'scheduler' | 'rule';
 }
+
+type ScheduleTarget = TargetInputOptions & { Arn: string; DeadLetterConfig?: { Arn?: string }; RetryPolicy?: { MaximumRetryAttempts?: number } };
 
 export class SchedulesProvider implements Provider {
   public readonly name = 'schedules';
@@ -51,18 +55,21 @@ export class SchedulesProvider implements Provider {
         timeZone: props.ScheduleExpressionTimezone as string | undefined,
         startDate: props.StartDate as string | undefined,
         endDate: props.EndDate as string | undefined,
-        target: props.Target as LocalSchedule['target'],
+        targets: [props.Target as ScheduleTarget],
         kind: 'scheduler',
       });
     }
     for (const [id] of template.resources('AWS::Events::Rule')) {
       const props = template.properties(id);
       if (props.ScheduleExpression === undefined || (props.State !== undefined && props.State !== 'ENABLED')) continue;
-      for (const target of (props.Targets ?? []) as Array<LocalSchedule['target']>) {
-        this.schedules.push({
-          logicalId: id, name: template.physicalName(id), arn: String(template.getAtt(id, 'Arn')), expression: String(props.ScheduleExpression), target, kind: 'rule',
-        });
-      }
+      this.schedules.push({
+        logicalId: id,
+        name: template.physicalName(id),
+        arn: String(template.getAtt(id, 'Arn')),
+        expression: String(props.ScheduleExpression),
+        targets: (props.Targets ?? []) as ScheduleTarget[],
+        kind: 'rule',
+      });
     }
     const created = Date.now();
     for (const schedule of this.schedules) {
@@ -79,7 +86,8 @@ export class SchedulesProvider implements Provider {
           context.notEmulated(`schedule ${schedule.name}: ${(error as Error).message}; fire it on demand`);
         }
       }
-      context.report(`schedule ${schedule.name} ${schedule.expression} -> ${schedule.target.Arn.split(':').pop()} (${timing})`);
+      const targets = schedule.targets.map((target) => target.Arn.split(':').pop()).join(', ') || 'no target';
+      context.report(`schedule ${schedule.name} ${schedule.expression} -> ${targets} (${timing})`);
     }
   }
 
@@ -118,17 +126,21 @@ export class SchedulesProvider implements Provider {
     if (schedule === undefined || this.context === undefined || this.functions === undefined) {
       return { ok: false, errorType: 'ResourceNotFoundException', errorMessage: `no schedule ${scheduleId} in this stack` };
     }
-    const input = schedule.kind === 'scheduler'
-      ? schedulerInput(schedule, scheduledTime)
-      : targetInput(scheduledEvent(schedule, scheduledTime), schedule.target);
-    return deliverToTarget(this.context, this.functions, {
-      targetArn: schedule.target.Arn,
-      input: input.replaceAll('<aws.scheduler.attempt-number>', '1'),
-      maximumRetryAttempts: schedule.target.RetryPolicy?.MaximumRetryAttempts,
-      deadLetterArn: schedule.target.DeadLetterConfig?.Arn,
-      deadLetterAttributes: { ERROR_CODE: 'DeliveryFailed', SCHEDULE_ARN: schedule.arn },
-      source: `schedule ${schedule.name}`,
-    });
+    const outcomes = await Promise.all(schedule.targets.map((target) => {
+      const input = schedule.kind === 'scheduler' ? schedulerInput(schedule, target, scheduledTime) : targetInput(scheduledEvent(schedule, scheduledTime), target);
+      return deliverToTarget(this.context!, this.functions!, {
+        targetArn: target.Arn,
+        input: input.replaceAll('<aws.scheduler.attempt-number>', '1'),
+        maximumRetryAttempts: target.RetryPolicy?.MaximumRetryAttempts,
+        deadLetterArn: target.DeadLetterConfig?.Arn,
+        // The attributes each service gives a message it dead-letters.
+        deadLetterAttributes: schedule.kind === 'scheduler'
+          ? { ERROR_CODE: 'DeliveryFailed', SCHEDULE_ARN: schedule.arn, TARGET_ARN: target.Arn }
+          : { ERROR_CODE: 'DeliveryFailed', RULE_ARN: schedule.arn, TARGET_ARN: target.Arn },
+        source: `schedule ${schedule.name}`,
+      });
+    }));
+    return outcomes.find((outcome) => !outcome.ok) ?? outcomes[0] ?? { ok: true, payload: null };
   }
 }
 
@@ -136,8 +148,8 @@ function dateOf(text: string | undefined): number | undefined {
   return text === undefined ? undefined : Date.parse(text);
 }
 
-function schedulerInput(schedule: LocalSchedule, now: Date): string {
-  const text = schedule.target.Input ?? '{}';
+function schedulerInput(schedule: LocalSchedule, target: ScheduleTarget, now: Date): string {
+  const text = target.Input ?? '{}';
   return text
     .replaceAll('<aws.scheduler.scheduled-time>', `${now.toISOString().slice(0, 19)}Z`)
     .replaceAll('<aws.scheduler.execution-id>', randomUUID())

@@ -14,6 +14,7 @@ const NOW = Date.parse('2026-12-04T10:22:30Z');
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const FUNCTION_ARN = 'arn:aws:lambda:eu-west-1:111122223333:function:job';
+const QUEUE_ARN = 'arn:aws:sqs:eu-west-1:111122223333:audit';
 
 function schedule(expression: string, extra: Record<string, unknown> = {}): CfnResource {
   return {
@@ -25,7 +26,7 @@ function schedule(expression: string, extra: Record<string, unknown> = {}): CfnR
 const TEMPLATE: Partial<CfnTemplate> = {
   Resources: {
     BerlinMorning: schedule('cron(0 6 * * ? *)', { Name: 'berlin-morning', ScheduleExpressionTimezone: 'Europe/Berlin' }),
-    Hourly: { Type: 'AWS::Events::Rule', Properties: { Name: 'hourly', ScheduleExpression: 'rate(1 hour)', State: 'ENABLED', Targets: [{ Id: 'job', Arn: FUNCTION_ARN }] } },
+    Hourly: { Type: 'AWS::Events::Rule', Properties: { Name: 'hourly', ScheduleExpression: 'rate(1 hour)', State: 'ENABLED', Targets: [{ Id: 'job', Arn: FUNCTION_ARN }, { Id: 'audit', Arn: QUEUE_ARN, Input: '{"audit":true}' }] } },
     FarAhead: schedule('at(2027-01-20T00:00:00)', { Name: 'far-ahead' }), // 46 days: beyond one timer's 24.8
     ThreeDays: schedule('cron(30 12 * * ? *)', { Name: 'three-days', StartDate: '2026-12-10T00:00:00Z', EndDate: '2026-12-12T23:00:00Z' }),
     Broken: schedule('cron(0 12 * * * *)', { Name: 'broken' }),
@@ -39,6 +40,8 @@ interface Harness {
   readonly notEmulated: string[];
   /** The event's `time`, or the schedule input's `<aws.scheduler.scheduled-time>`. */
   readonly scheduledTimes: string[];
+  /** Messages to targets other than functions (the rule's queue). */
+  readonly delivered: string[];
   stop(): Promise<void>;
 }
 
@@ -51,6 +54,7 @@ async function start(mode: 'rate' | 'manual'): Promise<Harness> {
     reports: [],
     notEmulated: [],
     scheduledTimes: [],
+    delivered: [],
     stop: async () => {
       for (const stop of stops.reverse()) await stop();
     },
@@ -62,6 +66,9 @@ async function start(mode: 'rate' | 'manual'): Promise<Harness> {
     report: (line: string) => harness.reports.push(line),
     notEmulated: (line: string) => harness.notEmulated.push(line),
     onStop: (stop: () => Promise<void>) => stops.push(stop),
+    deliver: async (arn: string, message: { body: string }) => {
+      harness.delivered.push(`${arn} ${message.body}`);
+    },
   } as unknown as RunContext;
   const functions = {
     has: (arn: string) => arn === FUNCTION_ARN,
@@ -87,6 +94,9 @@ test('each schedule fires when its expression says, for 50 days', async () => {
 
   const hourly = harness.fired.get('hourly')!;
   expect(hourly).toHaveLength(50 * 24);
+  // Each of the rule's targets, each time.
+  expect(harness.delivered).toHaveLength(50 * 24);
+  expect(new Set(harness.delivered)).toEqual(new Set([`${QUEUE_ARN} {"audit":true}`]));
   expect(hourly[0]).toBe('2026-12-04T11:22:30.000Z'); // a rule's rate counts from its creation
   expect(hourly.at(-1)).toBe('2027-01-23T10:22:30.000Z');
 
@@ -105,7 +115,7 @@ test('start-up says when each fires next, and why one cannot be timed; a disable
   await harness.stop();
   expect(harness.reports).toEqual(expect.arrayContaining([
     'schedule berlin-morning cron(0 6 * * ? *) -> job (next at 2026-12-05T05:00:00.000Z)',
-    'schedule hourly rate(1 hour) -> job (next at 2026-12-04T11:22:30.000Z)',
+    'schedule hourly rate(1 hour) -> job, audit (next at 2026-12-04T11:22:30.000Z)',
     'schedule far-ahead at(2027-01-20T00:00:00) -> job (next at 2027-01-20T00:00:00.000Z)',
     'schedule three-days cron(30 12 * * ? *) -> job (next at 2026-12-10T12:30:00.000Z)',
     'schedule broken cron(0 12 * * * *) -> job (on demand)',
@@ -141,5 +151,5 @@ test('with schedules: manual nothing is timed', async () => {
   await jest.advanceTimersByTimeAsync(2 * DAY);
   await harness.stop();
   expect(harness.fired.size).toBe(0);
-  expect(harness.reports).toContain('schedule hourly rate(1 hour) -> job (on demand)');
+  expect(harness.reports).toContain('schedule hourly rate(1 hour) -> job, audit (on demand)');
 });

@@ -48,7 +48,7 @@ function layerModuleFolders(optDir: string | undefined, runtime: string): string
 }
 
 function lambdaEnvironment(
-  template: LocalTemplate, logicalId: string, name: string, codeDir: string, optDir: string | undefined,
+  template: LocalTemplate, logicalId: string, name: string, codeDir: string, optDir: string | undefined, layerModules: readonly string[],
 ): Record<string, string> {
   const props = template.properties(logicalId);
   const declared = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
@@ -58,10 +58,9 @@ function lambdaEnvironment(
     // The code's own folder is /var/task in Lambda and its layers are /opt; here they are asset folders.
     environment[key] = localPath(text, { '/var/task': codeDir, '/opt': optDir });
   }
-  const runtime = String(props.Runtime ?? 'nodejs');
   return {
     // Lambda's NODE_PATH, so that `require` finds a layer's node_modules; the function's own wins.
-    NODE_PATH: [...layerModuleFolders(optDir, runtime), codeDir].join(':'),
+    NODE_PATH: [...layerModules, codeDir].join(':'),
     ...environment,
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     AWS_REGION: template.region,
@@ -71,7 +70,7 @@ function lambdaEnvironment(
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize ?? 128),
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${name}`,
-    AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}`,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${String(props.Runtime ?? 'nodejs')}`,
     LAMBDA_TASK_ROOT: codeDir,
     // The SDK warns at every cold start that this machine's Node.js is old; Lambda runs Node.js 24.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -215,7 +214,8 @@ export function startFunctions(
     }
     codeDirs.set(id, codeDir);
     const optDir = optDirOf(context, id, name, mergedLayers);
-    let environment = { ...lambdaEnvironment(template, id, name, codeDir, optDir), ...sdkEnvironment };
+    const layerModules = layerModuleFolders(optDir, runtime);
+    let environment = { ...lambdaEnvironment(template, id, name, codeDir, optDir, layerModules), ...sdkEnvironment };
     for (const provider of providers) environment = provider.environment?.(id, environment) ?? environment;
     const timeoutSeconds = Number(props.Timeout ?? 3);
     functions.set(id, new LocalFunction({
@@ -228,7 +228,7 @@ export function startFunctions(
       timeoutSeconds,
       memoryMb: Number(props.MemorySize ?? 128),
       maxConcurrency: Math.max(1, Math.min(MAX_LOCAL_CONCURRENCY, Number(props.ReservedConcurrentExecutions ?? MAX_LOCAL_CONCURRENCY))),
-      layerModules: layerModuleFolders(optDir, runtime),
+      layerModules,
     }, log));
     context.report(`function ${name} (${String(props.Handler)}, ${timeoutSeconds} s)`);
   }

@@ -91,7 +91,7 @@ export class SchedulesProvider implements Provider {
     }
   }
 
-  /** Fires the schedule at each time its clock gives, from `time` on, until the runner stops. */
+  /** Fires the schedule at each time its clock gives, from `first` on, until the runner stops. */
   private keepFiring(schedule: LocalSchedule, clock: ScheduleClock, first: number | undefined): void {
     const context = this.context!;
     if (first === undefined) return;
@@ -126,8 +126,10 @@ export class SchedulesProvider implements Provider {
     if (schedule === undefined || this.context === undefined || this.functions === undefined) {
       return { ok: false, errorType: 'ResourceNotFoundException', errorMessage: `no schedule ${scheduleId} in this stack` };
     }
+    // One event per firing, the same (same id) for each of a rule's targets.
+    const event = schedule.kind === 'rule' ? scheduledEvent(schedule, scheduledTime) : undefined;
     const outcomes = await Promise.all(schedule.targets.map((target) => {
-      const input = schedule.kind === 'scheduler' ? schedulerInput(schedule, target, scheduledTime) : targetInput(scheduledEvent(schedule, scheduledTime), target);
+      const input = event === undefined ? schedulerInput(schedule, target, scheduledTime) : targetInput(event, target);
       return deliverToTarget(this.context!, this.functions!, {
         targetArn: target.Arn,
         input: input.replaceAll('<aws.scheduler.attempt-number>', '1'),
@@ -145,7 +147,10 @@ export class SchedulesProvider implements Provider {
 }
 
 function dateOf(text: string | undefined): number | undefined {
-  return text === undefined ? undefined : Date.parse(text);
+  if (text === undefined) return undefined;
+  const time = Date.parse(text);
+  if (Number.isNaN(time)) throw new Error(`${text} is not a date (StartDate, EndDate)`);
+  return time;
 }
 
 function schedulerInput(schedule: LocalSchedule, target: ScheduleTarget, now: Date): string {

@@ -31,6 +31,12 @@ const TEMPLATE: Partial<CfnTemplate> = {
     ThreeDays: schedule('cron(30 12 * * ? *)', { Name: 'three-days', StartDate: '2026-12-10T00:00:00Z', EndDate: '2026-12-12T23:00:00Z' }),
     Broken: schedule('cron(0 12 * * * *)', { Name: 'broken' }),
     Off: schedule('rate(1 minute)', { Name: 'off', State: 'DISABLED' }),
+    BadDate: schedule('rate(1 day)', { Name: 'bad-date', StartDate: 'next Tuesday' }),
+    // Far ahead, so only fired on demand here: one event to two queues.
+    TwoQueues: {
+      Type: 'AWS::Events::Rule',
+      Properties: { Name: 'two-queues', ScheduleExpression: 'cron(0 0 1 1 ? 2199)', State: 'ENABLED', Targets: [{ Id: 'a', Arn: `${QUEUE_ARN}-a` }, { Id: 'b', Arn: `${QUEUE_ARN}-b` }] },
+    },
   },
 };
 
@@ -42,6 +48,7 @@ interface Harness {
   readonly scheduledTimes: string[];
   /** Messages to targets other than functions (the rule's queue). */
   readonly delivered: string[];
+  readonly provider: SchedulesProvider;
   stop(): Promise<void>;
 }
 
@@ -49,7 +56,9 @@ async function start(mode: 'rate' | 'manual'): Promise<Harness> {
   const stack: AssemblyStack = { id: 'Jobs', stackName: 'Jobs', template: { Resources: {}, ...TEMPLATE }, assemblyDir: '/nowhere', assetPathOfObjectKey: () => undefined };
   const template = new LocalTemplate(stack, { region: 'eu-west-1', account: '111122223333' });
   const stops: Array<() => Promise<void>> = [];
+  const provider = new SchedulesProvider(mode);
   const harness: Harness = {
+    provider,
     fired: new Map(),
     reports: [],
     notEmulated: [],
@@ -80,7 +89,7 @@ async function start(mode: 'rate' | 'manual'): Promise<Harness> {
       return { ok: true, payload: null };
     },
   } as unknown as RunningFunctions;
-  await new SchedulesProvider(mode).connect(context, functions);
+  await provider.connect(context, functions);
   return harness;
 }
 
@@ -121,7 +130,20 @@ test('start-up says when each fires next, and why one cannot be timed; a disable
     'schedule broken cron(0 12 * * * *) -> job (on demand)',
   ]));
   expect(harness.reports.join('\n')).not.toMatch(/schedule off/);
-  expect(harness.notEmulated).toEqual(['schedule broken: cron(0 12 * * * *): exactly one of day-of-month and day-of-week must be ?; fire it on demand']);
+  expect(harness.notEmulated).toEqual([
+    'schedule broken: cron(0 12 * * * *): exactly one of day-of-month and day-of-week must be ?; fire it on demand',
+    'schedule bad-date: next Tuesday is not a date (StartDate, EndDate); fire it on demand',
+  ]);
+});
+
+test('a rule\'s targets get the same event: one id, one time', async () => {
+  const harness = await start('manual');
+  expect(await harness.provider.fire('two-queues')).toEqual({ ok: true, payload: null });
+  await harness.stop();
+  const [a, b] = harness.delivered.map((line) => JSON.parse(line.slice(line.indexOf(' ') + 1)) as { id: string; time: string });
+  expect(harness.delivered.map((line) => line.split(' ')[0])).toEqual([`${QUEUE_ARN}-a`, `${QUEUE_ARN}-b`]);
+  expect(a).toEqual(b);
+  expect(a).toMatchObject({ 'detail-type': 'Scheduled Event', 'time': '2026-12-04T10:22:30Z' });
 });
 
 test('stopping stops every timer, also one waiting beyond a single timer\'s reach', async () => {

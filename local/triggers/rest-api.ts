@@ -200,9 +200,6 @@ function send(res: ServerResponse, status: number, body: string | Buffer, header
 
 const message = (text: string): string => JSON.stringify({ message: text });
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** `requestContext.requestTime` as API Gateway writes it: CLF, `04/Dec/2026:04:50:01 +0000`. */
 /** `requestContext.identity` of a caller no authorizer or IAM signature identified. */
 export function anonymousIdentity(sourceIp: string, userAgent: string | null): APIGatewayProxyEvent['requestContext']['identity'] {
   return {
@@ -224,6 +221,9 @@ export function anonymousIdentity(sourceIp: string, userAgent: string | null): A
   };
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `requestContext.requestTime` as API Gateway writes it: CLF, `04/Dec/2026:04:50:01 +0000`. */
 export function commonLogFormat(date: Date): string {
   const two = (n: number): string => String(n).padStart(2, '0');
   return `${two(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
